@@ -1,0 +1,384 @@
+//! The body of `POST /audit_logs/events`, parsed once into typed values (parse, don't validate).
+
+use crate::field_error::FieldErrors;
+use crate::metadata::parse_metadata;
+use crate::timestamp::{from_micros, parse_timestamp, to_micros};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// Upper bound on identifier-like strings (ids, types, names, action). WorkOS documents none;
+/// we cap them so one event cannot carry megabytes in its indexed columns.
+pub const MAX_STRING_CHARS: usize = 1000;
+/// Upper bound on targets per event (WorkOS documents none).
+pub const MAX_TARGETS: usize = 100;
+
+/// An actor or a target: both have the same shape on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub id: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+pub type Target = Actor;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub location: String,
+    pub user_agent: Option<String>,
+}
+
+/// A fully validated event as submitted, before the server assigns id, sequence and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventInput {
+    pub organization_id: String,
+    pub action: String,
+    /// Truncated to the microsecond, the precision we store.
+    pub occurred_at: DateTime<Utc>,
+    /// Schema version; WorkOS assumes 1 when omitted.
+    pub version: i64,
+    pub actor: Actor,
+    pub targets: Vec<Target>,
+    pub context: Context,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+struct Reader<'a> {
+    errors: &'a mut FieldErrors,
+}
+
+impl Reader<'_> {
+    fn object<'v>(
+        &mut self,
+        parent: &'v Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Option<&'v Map<String, Value>> {
+        match parent.get(key) {
+            None | Some(Value::Null) => {
+                self.errors
+                    .push(path, "required", format!("{path} is required"));
+                None
+            }
+            Some(Value::Object(object)) => Some(object),
+            Some(_) => {
+                self.errors
+                    .push(path, "invalid_type", format!("{path} must be an object"));
+                None
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        parent: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<String> {
+        match parent.get(key) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.errors
+                        .push(path, "required", format!("{path} is required"));
+                }
+                None
+            }
+            Some(Value::String(text)) if required && text.is_empty() => {
+                self.errors
+                    .push(path, "required", format!("{path} must not be empty"));
+                None
+            }
+            Some(Value::String(text)) if text.chars().count() > MAX_STRING_CHARS => {
+                self.errors.push(
+                    path,
+                    "too_long",
+                    format!("{path} must be at most {MAX_STRING_CHARS} characters"),
+                );
+                None
+            }
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(_) => {
+                self.errors
+                    .push(path, "invalid_type", format!("{path} must be a string"));
+                None
+            }
+        }
+    }
+
+    fn metadata(&mut self, parent: &Map<String, Value>, path: &str) -> Option<Map<String, Value>> {
+        match parent.get("metadata") {
+            None | Some(Value::Null) => None,
+            Some(value) => parse_metadata(value, path, self.errors),
+        }
+    }
+
+    fn actor(&mut self, object: &Map<String, Value>, path: &str) -> Option<Actor> {
+        let id = self.string(object, "id", &format!("{path}.id"), true);
+        let kind = self.string(object, "type", &format!("{path}.type"), true);
+        let name = self.string(object, "name", &format!("{path}.name"), false);
+        let metadata = self.metadata(object, &format!("{path}.metadata"));
+        Some(Actor {
+            id: id?,
+            kind: kind?,
+            name,
+            metadata,
+        })
+    }
+}
+
+impl EventInput {
+    /// Parses a whole request body (`{"organization_id": …, "event": {…}}`), reporting every
+    /// field error at once.
+    pub fn parse(body: &Value) -> Result<EventInput, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(root) = body.as_object() else {
+            errors.push(
+                "body",
+                "invalid_type",
+                "the request body must be a JSON object",
+            );
+            return Err(errors);
+        };
+        let mut reader = Reader {
+            errors: &mut errors,
+        };
+        let organization_id = reader.string(root, "organization_id", "organization_id", true);
+        let Some(event) = reader.object(root, "event", "event") else {
+            return Err(errors);
+        };
+        let action = reader.string(event, "action", "event.action", true);
+        let occurred_at = reader
+            .string(event, "occurred_at", "event.occurred_at", true)
+            .and_then(|text| match parse_timestamp(&text) {
+                Some(at) => Some(from_micros(to_micros(at))),
+                None => {
+                    reader.errors.push(
+                        "event.occurred_at",
+                        "invalid_date",
+                        "event.occurred_at must be an RFC 3339 date-time, e.g. 2026-01-15T12:00:00.000Z",
+                    );
+                    None
+                }
+            });
+        let version = match event.get("version") {
+            None | Some(Value::Null) => Some(1),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(v) if v >= 1 => Some(v),
+                _ => {
+                    reader.errors.push(
+                        "event.version",
+                        "invalid_value",
+                        "event.version must be a positive integer",
+                    );
+                    None
+                }
+            },
+            Some(_) => {
+                reader.errors.push(
+                    "event.version",
+                    "invalid_type",
+                    "event.version must be an integer",
+                );
+                None
+            }
+        };
+        let actor = reader
+            .object(event, "actor", "event.actor")
+            .and_then(|actor| reader.actor(actor, "event.actor"));
+        let targets = match event.get("targets") {
+            None | Some(Value::Null) => {
+                reader
+                    .errors
+                    .push("event.targets", "required", "event.targets is required");
+                None
+            }
+            Some(Value::Array(items)) if items.len() > MAX_TARGETS => {
+                reader.errors.push(
+                    "event.targets",
+                    "too_many_items",
+                    format!("event.targets may hold at most {MAX_TARGETS} targets"),
+                );
+                None
+            }
+            Some(Value::Array(items)) => {
+                let mut targets = Vec::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    let path = format!("event.targets.{index}");
+                    match item.as_object() {
+                        Some(object) => targets.extend(reader.actor(object, &path)),
+                        None => reader.errors.push(
+                            path.clone(),
+                            "invalid_type",
+                            format!("{path} must be an object"),
+                        ),
+                    }
+                }
+                (targets.len() == items.len()).then_some(targets)
+            }
+            Some(_) => {
+                reader.errors.push(
+                    "event.targets",
+                    "invalid_type",
+                    "event.targets must be an array",
+                );
+                None
+            }
+        };
+        let context = reader
+            .object(event, "context", "event.context")
+            .and_then(|context| {
+                let location = reader.string(context, "location", "event.context.location", true);
+                let user_agent =
+                    reader.string(context, "user_agent", "event.context.user_agent", false);
+                Some(Context {
+                    location: location?,
+                    user_agent,
+                })
+            });
+        let metadata = reader.metadata(event, "event.metadata");
+
+        match (
+            organization_id,
+            action,
+            occurred_at,
+            version,
+            actor,
+            targets,
+            context,
+        ) {
+            (
+                Some(organization_id),
+                Some(action),
+                Some(occurred_at),
+                Some(version),
+                Some(actor),
+                Some(targets),
+                Some(context),
+            ) if errors.is_empty() => Ok(EventInput {
+                organization_id,
+                action,
+                occurred_at,
+                version,
+                actor,
+                targets,
+                context,
+                metadata,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Distinct target types, in first-seen order (indexed for the export `targets` filter).
+    pub fn target_types(&self) -> Vec<String> {
+        let mut types: Vec<String> = Vec::new();
+        for target in &self.targets {
+            if !types.contains(&target.kind) {
+                types.push(target.kind.clone());
+            }
+        }
+        types
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn valid() -> Value {
+        json!({
+            "organization_id": "org_01EHWNCE74X7JSDV0X3SZ3KJNY",
+            "event": {
+                "action": "user.signed_in",
+                "occurred_at": "2026-02-02T18:35:39.317+02:00",
+                "actor": {"id": "user_1", "type": "user", "name": "Jon", "metadata": {"role": "admin"}},
+                "targets": [{"id": "team_1", "type": "team"}, {"id": "team_2", "type": "team"}, {"id": "d", "type": "doc"}],
+                "context": {"location": "1.2.3.4", "user_agent": "Chrome"},
+                "metadata": {"owner": "user_2"}
+            }
+        })
+    }
+
+    fn codes(body: Value) -> Vec<(String, String)> {
+        EventInput::parse(&body)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn parses_a_complete_event() {
+        let event = EventInput::parse(&valid()).unwrap();
+        assert_eq!(event.action, "user.signed_in");
+        assert_eq!(event.version, 1);
+        assert_eq!(
+            crate::timestamp::format_millis(event.occurred_at),
+            "2026-02-02T16:35:39.317Z"
+        );
+        assert_eq!(event.targets.len(), 3);
+        assert_eq!(event.target_types(), vec!["team", "doc"]);
+        assert_eq!(event.context.user_agent.as_deref(), Some("Chrome"));
+    }
+
+    #[test]
+    fn reports_every_missing_field() {
+        let found = codes(json!({"event": {}}));
+        for field in [
+            "organization_id",
+            "event.action",
+            "event.occurred_at",
+            "event.actor",
+            "event.targets",
+            "event.context",
+        ] {
+            assert!(
+                found.contains(&(field.to_string(), "required".to_string())),
+                "{field}: {found:?}"
+            );
+        }
+        assert_eq!(
+            codes(json!({"organization_id": "o"})),
+            vec![("event".into(), "required".into())]
+        );
+        assert_eq!(
+            codes(json!([1])),
+            vec![("body".into(), "invalid_type".into())]
+        );
+    }
+
+    #[test]
+    fn reports_nested_type_errors_and_metadata_limits() {
+        let mut body = valid();
+        body["event"]["targets"][1]["id"] = json!(5);
+        body["event"]["actor"]["metadata"] = json!({"k": {"nested": true}});
+        body["event"]["occurred_at"] = json!("last tuesday");
+        body["event"]["version"] = json!(0);
+        body["event"]["context"]["location"] = json!("");
+        let found = codes(body);
+        assert!(found.contains(&("event.targets.1.id".into(), "invalid_type".into())));
+        assert!(found.contains(&("event.actor.metadata.k".into(), "invalid_value".into())));
+        assert!(found.contains(&("event.occurred_at".into(), "invalid_date".into())));
+        assert!(found.contains(&("event.version".into(), "invalid_value".into())));
+        assert!(found.contains(&("event.context.location".into(), "required".into())));
+    }
+
+    #[test]
+    fn bounds_targets_and_strings() {
+        let mut body = valid();
+        body["event"]["targets"] = json!(vec![json!({"id": "t", "type": "x"}); 101]);
+        assert_eq!(codes(body)[0].1, "too_many_items");
+        let mut body = valid();
+        body["event"]["action"] = json!("a".repeat(1001));
+        assert_eq!(codes(body)[0].1, "too_long");
+        let mut body = valid();
+        body["event"]["targets"] = json!([]);
+        assert!(
+            EventInput::parse(&body).is_ok(),
+            "an empty targets array is allowed"
+        );
+    }
+}

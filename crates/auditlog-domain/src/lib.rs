@@ -1,0 +1,12 @@
+//! Pure domain types and rules of `auditlog`. Nothing here performs IO or knows about HTTP.
+
+pub mod canonical;
+pub mod event;
+pub mod field_error;
+pub mod ids;
+pub mod metadata;
+pub mod pagination;
+pub mod timestamp;
+
+pub use event::{Actor, Context, EventInput, Target};
+pub use field_error::{FieldError, FieldErrors};
