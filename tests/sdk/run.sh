@@ -19,6 +19,7 @@ PY_SDK_VERSION="10.6.0"
 NODE_SDK_VERSION="8.13.0"   # newest 8.x; 9+ needs Node 22
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CALLER_DIR="$PWD"
 cd "$ROOT"
 
 SDK_DIR="$ROOT/.sdk"
@@ -65,7 +66,12 @@ install_node_sdk
 
 # ------------------------------------------------------------------ server binary
 
-AUDITLOG_BIN="${AUDITLOG_BIN:-target/release/auditlog}"
+if [[ -n "${AUDITLOG_BIN:-}" ]]; then
+  # a relative path given by the caller is relative to where they ran us from
+  [[ "$AUDITLOG_BIN" == /* ]] || AUDITLOG_BIN="$CALLER_DIR/$AUDITLOG_BIN"
+else
+  AUDITLOG_BIN="$ROOT/target/release/auditlog"
+fi
 if [[ ! -x "$AUDITLOG_BIN" ]]; then
   log "server: $AUDITLOG_BIN missing, running cargo build --release --bin auditlog"
   cargo build --release --bin auditlog >&2
@@ -122,13 +128,14 @@ SERVER_PID=$!
 deadline=$((SECONDS + 30))
 until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/health" 2>/dev/null || true)" == "200" ]]; do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "server: exited before becoming healthy"
+    st=0; wait "$SERVER_PID" || st=$?
+    echo "FAIL server: exited (status $st) before GET /health returned 200"
     show_server_log
     echo "0 passed, 1 failed"
     exit 1
   fi
   if (( SECONDS >= deadline )); then
-    log "server: GET $BASE_URL/health did not return 200 within 30 s"
+    echo "FAIL server: GET $BASE_URL/health did not return 200 within 30 s"
     show_server_log
     echo "0 passed, 1 failed"
     exit 1

@@ -34,7 +34,7 @@ pub fn from_micros(micros: i64) -> DateTime<Utc> {
 /// The canonical text of a stored event time: UTC with `Z`, millisecond precision when that is
 /// exact, microseconds otherwise (finer input is truncated to the microsecond we store).
 pub fn format_canonical(at: DateTime<Utc>) -> String {
-    if at.timestamp_subsec_micros() % 1000 == 0 {
+    if at.timestamp_subsec_micros().is_multiple_of(1000) {
         at.to_rfc3339_opts(SecondsFormat::Millis, true)
     } else {
         at.to_rfc3339_opts(SecondsFormat::Micros, true)

@@ -1,1 +1,101 @@
-fn main() {}
+//! The `auditlog` command: `serve` runs the service, `keys create` mints an API key.
+
+use auditlog_server::config::Config;
+use auditlog_server::{clock, keys, open_store, run, DEFAULT_ENVIRONMENT};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "auditlog",
+    version,
+    about = "A self-hostable, WorkOS-compatible audit-log service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve(Config),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a new API key and print it (it is stored only as a hash).
+    Create {
+        /// Environment the key belongs to; it sees only this environment's data.
+        #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+        environment: String,
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("AUDITLOG_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(config) => {
+            let listener = tokio::net::TcpListener::bind(config.listen).await?;
+            run(config, listener, shutdown_signal()).await
+        }
+        Command::Keys {
+            command:
+                KeysCommand::Create {
+                    environment,
+                    config,
+                },
+        } => {
+            anyhow::ensure!(
+                !environment.trim().is_empty(),
+                "--environment must not be empty"
+            );
+            let store = open_store(&config).await?;
+            let key = keys::generate_key();
+            keys::register_key(
+                store.as_ref(),
+                environment.trim(),
+                &key,
+                clock::now_micros(),
+            )
+            .await?;
+            println!("{key}");
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,85 @@
+//! The storage seam of `auditlog`: one trait per capability, and their implementations.
+//!
+//! Handlers and jobs hold an `Arc<dyn Store>` and never see the driver; driver errors are
+//! classified once into [`StoreError`].
 
+pub mod error;
+pub mod sqlite;
+pub mod types;
+
+pub use error::{StoreError, StoreResult};
+pub use types::*;
+
+use async_trait::async_trait;
+use auditlog_domain::pagination::PagePlan;
+
+/// API keys, stored as SHA-256 hashes.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// The key record whose hash equals `key_hash`, if any.
+    async fn find_api_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ApiKeyRecord>>;
+    async fn count_api_keys(&self) -> StoreResult<i64>;
+}
+
+/// Organizations, scoped by environment; deleted ones are invisible here.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// Fails with [`StoreError::Conflict`] when the external id is taken in the environment.
+    async fn create_organization(&self, organization: &Organization) -> StoreResult<()>;
+    async fn get_organization(
+        &self,
+        environment: &str,
+        id: &str,
+    ) -> StoreResult<Option<Organization>>;
+    /// One keyset scan by id (ids sort in creation order).
+    async fn list_organizations(
+        &self,
+        environment: &str,
+        plan: &PagePlan,
+    ) -> StoreResult<Vec<Organization>>;
+    /// Replaces the mutable fields; `Ok(false)` when the organization does not exist.
+    async fn update_organization(&self, organization: &Organization) -> StoreResult<bool>;
+    /// Hides the organization; its events remain. `Ok(false)` when it did not exist.
+    async fn delete_organization(
+        &self,
+        environment: &str,
+        id: &str,
+        at_micros: i64,
+    ) -> StoreResult<bool>;
+}
+
+/// Events: appended in durable batches, each with a per-organization sequence number.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Appends a batch in one transaction and returns one outcome per event, in order.
+    /// Returns only after the transaction is durable (committed and synced).
+    async fn append_events(&self, batch: &[PendingEvent]) -> StoreResult<Vec<AppendOutcome>>;
+    async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>>;
+    /// All events of an organization in sequence order (tests and tooling; not for big orgs).
+    async fn list_events_by_sequence(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> StoreResult<Vec<StoredEvent>>;
+}
+
+/// Replayable responses for `Idempotency-Key`.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// The unexpired record for (environment, key), if any.
+    async fn find_idempotency(
+        &self,
+        environment: &str,
+        key: &str,
+        now_micros: i64,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Saves a record unless an unexpired one exists; returns the record in force.
+    async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord>;
+    /// Deletes expired records; returns how many.
+    async fn purge_idempotency(&self, now_micros: i64) -> StoreResult<u64>;
+}
+
+/// Everything a node needs from its database.
+pub trait Store: KeyStore + OrganizationStore + EventStore + IdempotencyStore {}
+impl<T: KeyStore + OrganizationStore + EventStore + IdempotencyStore> Store for T {}

@@ -1,0 +1,106 @@
+//! Bearer API-key authentication. Each key belongs to one environment, and every handler works
+//! only inside the environment of the key it was called with.
+
+use crate::error::ApiError;
+use crate::keys::hash_key;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+
+/// The environment of the authenticated key, inserted as a request extension.
+#[derive(Debug, Clone)]
+pub struct Environment(pub Arc<str>);
+
+impl Environment {
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How long a verified key is trusted without asking the store again.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Verified key hashes → environment. Only successful lookups are cached, so a key created by
+/// `auditlog keys create` while the server runs works at once.
+/// A verified key's environment and when it was verified.
+type CachedKey = (Arc<str>, Instant);
+
+#[derive(Default)]
+pub struct KeyCache {
+    entries: RwLock<HashMap<[u8; 32], CachedKey>>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &[u8; 32]) -> Option<Arc<str>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(environment, _)| environment.clone())
+    }
+
+    fn put(&self, hash: [u8; 32], environment: Arc<str>) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, (environment, Instant::now()));
+    }
+}
+
+fn bearer_token(request: &Request) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+async fn resolve(state: &AppState, token: &str) -> Result<Option<Arc<str>>, ApiError> {
+    let hash = hash_key(token);
+    if let Some(environment) = state.key_cache.get(&hash) {
+        return Ok(Some(environment));
+    }
+    let Some(record) = state.store.find_api_key(&hash).await? else {
+        return Ok(None);
+    };
+    // The row was found by its hash; compare again in constant time so that no code path
+    // decides on a key with a data-dependent comparison.
+    if !bool::from(record.key_hash.ct_eq(&hash)) {
+        return Ok(None);
+    }
+    let environment: Arc<str> = Arc::from(record.environment.as_str());
+    state.key_cache.put(hash, environment.clone());
+    Ok(Some(environment))
+}
+
+/// Middleware: 401 unless the request carries a known `Authorization: Bearer sk_…` key.
+pub async fn require_api_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = bearer_token(&request) else {
+        return ApiError::Unauthorized.into_response();
+    };
+    match resolve(&state, token).await {
+        Ok(Some(environment)) => {
+            request.extensions_mut().insert(Environment(environment));
+            next.run(request).await
+        }
+        Ok(None) => ApiError::Unauthorized.into_response(),
+        Err(error) => error.into_response(),
+    }
+}

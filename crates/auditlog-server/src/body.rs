@@ -1,0 +1,61 @@
+//! Reading request bodies: size limit (JSON 413), content type (JSON 415), malformed JSON and
+//! invalid UTF-8 (JSON 400). Nothing here can produce a 5xx.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap};
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::Value;
+
+/// Reads a whole body, refusing more than `limit` bytes.
+pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(ApiError::PayloadTooLarge(limit))
+        }
+        Err(error) => Err(ApiError::BadRequest {
+            code: "invalid_body",
+            message: format!("The request body could not be read: {error}"),
+        }),
+    }
+}
+
+/// A missing Content-Type is tolerated (the body must still be JSON); any other type than
+/// `application/json` or `…+json` is refused.
+fn content_type_is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A request body parsed as a JSON value.
+pub struct JsonBody(pub Value);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !content_type_is_json(request.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = read_limited(request.into_body(), state.config.max_body_bytes).await?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(ApiError::invalid_json)
+    }
+}

@@ -1,0 +1,128 @@
+//! The WorkOS error envelope. Every failure leaves the server as JSON with a `message`, and a
+//! `code` where WorkOS or our SDK mapping (spec §1.3) calls for one.
+
+use auditlog_domain::FieldErrors;
+use auditlog_store::StoreError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    NotFound(String),
+    /// 422 with one entry per offending field.
+    Validation(FieldErrors),
+    /// 400 with a machine-readable code.
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
+    PayloadTooLarge(usize),
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    /// The ingest queue is full; clients should retry after the given seconds.
+    Overloaded {
+        retry_after_secs: u64,
+    },
+    /// Unexpected; the cause has been logged where it happened.
+    Internal,
+}
+
+impl ApiError {
+    pub fn organization_not_found(id: &str) -> ApiError {
+        ApiError::NotFound(format!("Organization not found: '{id}'."))
+    }
+
+    pub fn invalid_json(detail: impl std::fmt::Display) -> ApiError {
+        ApiError::BadRequest {
+            code: "invalid_json",
+            message: format!("The request body is not valid JSON: {detail}"),
+        }
+    }
+
+    /// Logs an unexpected store failure with its cause chain, once, and hides it from the client.
+    pub fn internal(context: &str, error: &dyn std::error::Error) -> ApiError {
+        let mut chain = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(error = %chain, "{context}");
+        ApiError::Internal
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(message) => ApiError::Conflict {
+                code: "conflict",
+                message: message.to_string(),
+            },
+            other => ApiError::internal("storage failure", &other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                json!({"message": "Unauthorized", "code": "unauthorized"}),
+            ),
+            ApiError::NotFound(message) => (
+                StatusCode::NOT_FOUND,
+                json!({"message": message, "code": "not_found"}),
+            ),
+            ApiError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"message": "Validation failed.", "code": "validation_failed", "errors": errors.0}),
+            ),
+            ApiError::BadRequest { code, message } => (
+                StatusCode::BAD_REQUEST,
+                json!({"message": message, "code": code}),
+            ),
+            ApiError::Conflict { code, message } => (
+                StatusCode::CONFLICT,
+                json!({"message": message, "code": code}),
+            ),
+            ApiError::PayloadTooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"message": format!("The request body is larger than {limit} bytes."), "code": "payload_too_large"}),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"message": "Request bodies must be JSON (Content-Type: application/json).", "code": "unsupported_media_type"}),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"message": "Method not allowed on this path.", "code": "method_not_allowed"}),
+            ),
+            ApiError::Overloaded { retry_after_secs } => {
+                let mut response = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"message": "The server is busy; retry shortly.", "code": "service_unavailable"})),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return response;
+            }
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"message": "Internal Server Error", "code": "server_error"}),
+            ),
+        };
+        (status, Json(body)).into_response()
+    }
+}

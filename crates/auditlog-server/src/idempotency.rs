@@ -1,0 +1,187 @@
+//! `Idempotency-Key` on every POST (spec §3.6, choices in the README's API notes):
+//! scoped per environment, kept 24 hours; the first completed response (any status below 500
+//! except 429) is replayed byte for byte; the same key with a different request is a 409.
+//!
+//! Concurrent duplicates on one node wait on a per-key lock and then replay. The event
+//! endpoint stores its record in the same transaction as the event (see `IdempotencyClaim`);
+//! other endpoints store it here, after the handler has answered.
+
+use crate::auth::Environment;
+use crate::body::read_limited;
+use crate::clock::now_micros;
+use crate::error::ApiError;
+use crate::state::AppState;
+use auditlog_store::IdempotencyRecord;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+pub const HEADER: &str = "idempotency-key";
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+pub const TTL_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// Request extension: the key and request fingerprint, for handlers that store their
+/// response atomically with their effect.
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    pub request_hash: [u8; 32],
+}
+
+impl IdempotencyClaim {
+    pub fn record(&self, environment: &str, status: StatusCode, body: &[u8]) -> IdempotencyRecord {
+        let now = now_micros();
+        IdempotencyRecord {
+            environment: environment.to_string(),
+            key: self.key.clone(),
+            request_hash: self.request_hash,
+            status: status.as_u16(),
+            body: body.to_vec(),
+            created_at: now,
+            expires_at: now + TTL_MICROS,
+        }
+    }
+}
+
+/// Response extension: the handler already stored the idempotency record.
+#[derive(Debug, Clone, Copy)]
+pub struct AlreadyRecorded;
+
+/// (environment, key)
+type KeyScope = (String, String);
+
+/// One async lock per (environment, key) while a request with that key is in flight.
+#[derive(Default)]
+pub struct KeyLocks {
+    locks: Mutex<HashMap<KeyScope, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl KeyLocks {
+    fn lock_for(&self, environment: &str, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() > 4096 {
+            locks.retain(|_, lock| lock.strong_count() > 0);
+        }
+        let slot = (environment.to_string(), key.to_string());
+        if let Some(lock) = locks.get(&slot).and_then(Weak::upgrade) {
+            return lock;
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(slot, Arc::downgrade(&lock));
+        lock
+    }
+}
+
+fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str().as_bytes());
+    hasher.update([0]);
+    hasher.update(path_and_query.as_bytes());
+    hasher.update([0]);
+    hasher.update(body);
+    hasher.finalize().into()
+}
+
+/// The stored response again, or a 409 when the key was used for another request.
+pub fn replay(record: &IdempotencyRecord, request_hash: &[u8; 32]) -> Response {
+    if &record.request_hash != request_hash {
+        return ApiError::Conflict {
+            code: "idempotency_key_reused",
+            message: "This Idempotency-Key was already used with a different request in the last 24 hours; \
+                      send a new key for a new request."
+                .to_string(),
+        }
+        .into_response();
+    }
+    let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, record.body.clone()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    response
+}
+
+fn worth_keeping(status: StatusCode) -> bool {
+    !status.is_server_error() && status != StatusCode::TOO_MANY_REQUESTS
+}
+
+/// Middleware for every authenticated route; acts on POSTs that carry the header.
+pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(raw_key) = request.headers().get(HEADER) else {
+        return next.run(request).await;
+    };
+    let key = match raw_key.to_str() {
+        Ok(key) if !key.trim().is_empty() && key.chars().count() <= MAX_KEY_CHARS => {
+            key.trim().to_string()
+        }
+        _ => {
+            return ApiError::BadRequest {
+                code: "invalid_idempotency_key",
+                message: format!(
+                    "Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters."
+                ),
+            }
+            .into_response()
+        }
+    };
+    let Some(environment) = request.extensions().get::<Environment>().cloned() else {
+        return ApiError::Unauthorized.into_response();
+    };
+    let (mut parts, body) = request.into_parts();
+    let bytes = match read_limited(body, state.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(error) => return error.into_response(),
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let request_hash = fingerprint(&parts.method, path, &bytes);
+
+    let lock = state.idempotency_locks.lock_for(environment.name(), &key);
+    let _in_flight = lock.lock().await;
+    match state
+        .store
+        .find_idempotency(environment.name(), &key, now_micros())
+        .await
+    {
+        Ok(Some(record)) => return replay(&record, &request_hash),
+        Ok(None) => {}
+        Err(error) => return ApiError::from(error).into_response(),
+    }
+
+    let claim = IdempotencyClaim { key, request_hash };
+    parts.extensions.insert(claim.clone());
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if response.extensions().get::<AlreadyRecorded>().is_some() || !worth_keeping(response.status())
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Our own JSON responses are small; the limit only guards against a handler bug.
+    let body = match read_limited(body, 16 * 1024 * 1024).await {
+        Ok(body) => body,
+        Err(error) => return error.into_response(),
+    };
+    let record = claim.record(environment.name(), parts.status, &body);
+    if let Err(error) = state.store.save_idempotency(&record).await {
+        // The effect happened and the client gets its answer; only a later replay is lost.
+        ApiError::internal("could not store an idempotency record", &error);
+    }
+    Response::from_parts(parts, Body::from(body))
+}

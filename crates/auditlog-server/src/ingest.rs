@@ -1,0 +1,84 @@
+//! Group commit: handlers hand validated events to one writer task through a bounded channel
+//! and wait for its reply. The writer takes whatever is queued (up to a cap), writes it in one
+//! transaction and one fsync, and only then answers every waiter. Under load batches grow by
+//! themselves; at idle an event waits for exactly one commit.
+
+use auditlog_store::{AppendOutcome, PendingEvent, Store};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+struct Job {
+    event: PendingEvent,
+    reply: oneshot::Sender<Result<AppendOutcome, WriteFailed>>,
+}
+
+/// The batch this event was in could not be committed; nothing of it was stored.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteFailed;
+
+#[derive(Debug)]
+pub enum SubmitError {
+    /// The queue is full: answer 503 with Retry-After instead of queueing without bound.
+    Overloaded,
+    /// The commit failed (already logged) or the writer is gone.
+    Failed,
+}
+
+#[derive(Clone)]
+pub struct IngestQueue {
+    sender: mpsc::Sender<Job>,
+}
+
+impl IngestQueue {
+    /// Starts the writer. It stops once every `IngestQueue` clone is dropped and the queue is
+    /// drained, so in-flight events are still committed during shutdown.
+    pub fn start(
+        store: Arc<dyn Store>,
+        capacity: usize,
+        max_batch: usize,
+    ) -> (IngestQueue, JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        let writer = tokio::spawn(write_batches(store, receiver, max_batch.max(1)));
+        (IngestQueue { sender }, writer)
+    }
+
+    /// Queues one event and waits until it is durable (or refused).
+    pub async fn submit(&self, event: PendingEvent) -> Result<AppendOutcome, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .try_send(Job { event, reply })
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Failed,
+            })?;
+        match answer.await {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(WriteFailed)) | Err(_) => Err(SubmitError::Failed),
+        }
+    }
+}
+
+async fn write_batches(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    while receiver.recv_many(&mut jobs, max_batch).await > 0 {
+        let events: Vec<PendingEvent> = jobs.iter().map(|job| job.event.clone()).collect();
+        match store.append_events(&events).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                    // A waiter that went away (client disconnected) still had its event stored.
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                crate::error::ApiError::internal(
+                    "group commit failed; the batch was not stored",
+                    &error,
+                );
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(WriteFailed));
+                }
+            }
+        }
+    }
+}

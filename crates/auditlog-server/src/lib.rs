@@ -1,0 +1,162 @@
+//! `auditlog` as a library: [`run`] starts the whole service on a listener, so the binary and
+//! the integration tests start exactly the same app.
+
+pub mod auth;
+pub mod body;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod ingest;
+pub mod keys;
+mod routes;
+pub mod state;
+
+use crate::auth::KeyCache;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::idempotency::KeyLocks;
+use crate::ingest::IngestQueue;
+use crate::state::AppState;
+use anyhow::Context;
+use auditlog_store::sqlite::SqliteStore;
+use auditlog_store::Store;
+use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
+use axum::Router;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+/// The environment that bootstrap keys (`AUDITLOG_API_KEYS`) and the first generated key belong to.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+const IDEMPOTENCY_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Where the SQLite database lives for this configuration.
+pub fn sqlite_path(config: &Config) -> anyhow::Result<PathBuf> {
+    match config.database_url.as_deref() {
+        None => Ok(config.data_dir.join("auditlog.db")),
+        Some(url) => match url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            Some(path) => Ok(PathBuf::from(path)),
+            None => anyhow::bail!(
+                "unsupported database URL (only sqlite:// is available in this build): {url}"
+            ),
+        },
+    }
+}
+
+/// Opens the configured store, creating the data directory if needed.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let path = sqlite_path(config)?;
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("opening SQLite database {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Registers `AUDITLOG_API_KEYS`; with no key anywhere, creates one and prints it once.
+async fn bootstrap_keys(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    let now = clock::now_micros();
+    for key in config
+        .api_keys
+        .iter()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+    {
+        anyhow::ensure!(
+            key.starts_with(keys::KEY_PREFIX),
+            "API keys must start with sk_ (AUDITLOG_API_KEYS)"
+        );
+        keys::register_key(store, DEFAULT_ENVIRONMENT, key, now).await?;
+    }
+    if store.count_api_keys().await? == 0 {
+        let key = keys::generate_key();
+        keys::register_key(store, DEFAULT_ENVIRONMENT, &key, now).await?;
+        // Printed, not logged: it must never reach a log pipeline.
+        println!(
+            "No API key was configured, so one was created for the environment \"{DEFAULT_ENVIRONMENT}\".\n\
+             It is shown only this once; keep it:\n\n    {key}\n"
+        );
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct MakeRequestUlid;
+
+impl MakeRequestId for MakeRequestUlid {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let id = auditlog_domain::ids::new_id("req");
+        id.parse().ok().map(RequestId::new)
+    }
+}
+
+/// The router with the cross-cutting layers: request ids on every response, tracing, and a
+/// JSON 500 if a handler panics.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    routes::router(state)
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal.into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUlid))
+}
+
+/// Runs the service on `listener` until `shutdown` resolves, then drains in-flight requests
+/// and lets the writer commit what it was given.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    bootstrap_keys(store.as_ref(), &config).await?;
+    let (ingest, writer) =
+        IngestQueue::start(store.clone(), config.ingest_queue, config.ingest_batch);
+    let purger = tokio::spawn(purge_idempotency_forever(store.clone()));
+    let state = AppState {
+        config: Arc::new(config),
+        store,
+        ingest,
+        key_cache: Arc::new(KeyCache::default()),
+        idempotency_locks: Arc::new(KeyLocks::default()),
+    };
+    tracing::info!(address = %listener.local_addr()?, "auditlog listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    purger.abort();
+    // Every queue handle lived in the router, which is gone now: the writer finishes the queue.
+    writer.await.context("ingest writer stopped abnormally")?;
+    tracing::info!("auditlog stopped");
+    Ok(())
+}
+
+async fn purge_idempotency_forever(store: Arc<dyn Store>) {
+    let mut interval = tokio::time::interval(IDEMPOTENCY_PURGE_INTERVAL);
+    loop {
+        interval.tick().await;
+        match store.purge_idempotency(clock::now_micros()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys removed"),
+            Err(error) => {
+                ApiError::internal("purging idempotency keys failed", &error);
+            }
+        }
+    }
+}

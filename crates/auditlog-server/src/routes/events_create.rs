@@ -1,0 +1,91 @@
+//! `POST /audit_logs/events` (spec §3): validate, canonicalize, hash, then wait for the group
+//! commit. `200 {"success":true}` means the event is on disk.
+
+use crate::auth::Environment;
+use crate::body::JsonBody;
+use crate::clock::now_micros;
+use crate::error::ApiError;
+use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
+use crate::ingest::SubmitError;
+use crate::state::AppState;
+use auditlog_domain::canonical::{canonical_bytes, canonical_value, leaf_hash};
+use auditlog_domain::ids::{new_id, EVENT_PREFIX};
+use auditlog_domain::timestamp::to_micros;
+use auditlog_domain::EventInput;
+use auditlog_store::{AppendOutcome, PendingEvent};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+const SUCCESS_BODY: &[u8] = br#"{"success":true}"#;
+
+fn success() -> Response {
+    let mut response = (StatusCode::OK, SUCCESS_BODY).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn pending_event(
+    environment: &str,
+    input: &EventInput,
+    claim: Option<&IdempotencyClaim>,
+) -> PendingEvent {
+    let id = new_id(EVENT_PREFIX);
+    let payload = canonical_bytes(&canonical_value(&id, input));
+    PendingEvent {
+        leaf_hash: leaf_hash(&payload),
+        // JCS output is UTF-8 by construction.
+        payload: String::from_utf8_lossy(&payload).into_owned(),
+        id,
+        environment: environment.to_string(),
+        organization_id: input.organization_id.clone(),
+        occurred_at: to_micros(input.occurred_at),
+        received_at: now_micros(),
+        action: input.action.clone(),
+        actor_id: input.actor.id.clone(),
+        actor_name: input.actor.name.clone(),
+        target_types: input.target_types(),
+        target_count: input.targets.len() as i64,
+        idempotency: claim.map(|claim| claim.record(environment, StatusCode::OK, SUCCESS_BODY)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(environment = %environment.name()))]
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    claim: Option<Extension<IdempotencyClaim>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input = EventInput::parse(&body).map_err(ApiError::Validation)?;
+    let claim = claim.map(|Extension(claim)| claim);
+    let event = pending_event(environment.name(), &input, claim.as_ref());
+    let outcome = state
+        .ingest
+        .submit(event)
+        .await
+        .map_err(|error| match error {
+            SubmitError::Overloaded => ApiError::Overloaded {
+                retry_after_secs: 1,
+            },
+            SubmitError::Failed => ApiError::Internal,
+        })?;
+    let mut response = match outcome {
+        AppendOutcome::Stored { .. } => success(),
+        AppendOutcome::Replay(record) => {
+            let request_hash = claim.as_ref().map(|c| c.request_hash).unwrap_or_default();
+            replay(&record, &request_hash)
+        }
+        AppendOutcome::OrganizationNotFound => {
+            return Err(ApiError::organization_not_found(&input.organization_id))
+        }
+    };
+    if claim.is_some() {
+        response.extensions_mut().insert(AlreadyRecorded);
+    }
+    Ok(response)
+}

@@ -1,0 +1,47 @@
+//! The router: one file per endpoint.
+
+mod audit_log_configuration_get;
+mod events_create;
+mod fallback;
+mod health;
+mod organizations;
+
+use crate::auth::require_api_key;
+use crate::idempotency::idempotency;
+use crate::state::AppState;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Every API route; all of them require an API key.
+fn api_routes(state: AppState) -> Router {
+    Router::new()
+        .route("/audit_logs/events", post(events_create::handler))
+        .route(
+            "/organizations",
+            post(organizations::create::handler).get(organizations::list::handler),
+        )
+        .route(
+            "/organizations/{id}",
+            get(organizations::get::handler)
+                .put(organizations::update::handler)
+                .delete(organizations::delete::handler),
+        )
+        .route(
+            "/organizations/{id}/audit_log_configuration",
+            get(audit_log_configuration_get::handler),
+        )
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        // Layers run bottom-up: authentication first, then idempotency (which needs the environment).
+        .layer(from_fn_with_state(state.clone(), idempotency))
+        .layer(from_fn_with_state(state.clone(), require_api_key))
+        .with_state(state)
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health::handler))
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .fallback_service(api_routes(state))
+}

@@ -1,0 +1,39 @@
+//! `POST /organizations` → 201 Organization.
+
+use super::fields::OrganizationChanges;
+use super::view::organization_json;
+use crate::auth::Environment;
+use crate::body::JsonBody;
+use crate::clock::now_micros;
+use crate::error::ApiError;
+use crate::state::AppState;
+use auditlog_domain::ids::{new_id, ORGANIZATION_PREFIX};
+use auditlog_store::Organization;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde_json::{Map, Value};
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let changes = OrganizationChanges::parse(&body, true).map_err(ApiError::Validation)?;
+    let now = now_micros();
+    let mut organization = Organization {
+        id: new_id(ORGANIZATION_PREFIX),
+        environment: environment.name().to_string(),
+        name: String::new(),
+        external_id: None,
+        metadata: Map::new(),
+        domains: Vec::new(),
+        stripe_customer_id: None,
+        allow_profiles_outside_organization: false,
+        created_at: now,
+        updated_at: now,
+    };
+    changes.apply(&mut organization, now);
+    state.store.create_organization(&organization).await?;
+    Ok((StatusCode::CREATED, Json(organization_json(&organization))))
+}

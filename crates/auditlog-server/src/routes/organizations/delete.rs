@@ -1,0 +1,28 @@
+//! `DELETE /organizations/{id}` → 204. The organization disappears from the API and stops
+//! accepting events; its audit events are kept (an audit trail must not vanish with its owner)
+//! until retention removes them.
+
+use crate::auth::Environment;
+use crate::clock::now_micros;
+use crate::error::ApiError;
+use crate::extract::PathId;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    PathId(id): PathId,
+) -> Result<StatusCode, ApiError> {
+    if state
+        .store
+        .delete_organization(environment.name(), &id, now_micros())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::organization_not_found(&id))
+    }
+}

@@ -1,0 +1,94 @@
+use super::{hash_from_blob, SqliteStore};
+use crate::error::StoreResult;
+use crate::types::IdempotencyRecord;
+use crate::IdempotencyStore;
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+pub(super) fn record_from_row(row: &SqliteRow) -> IdempotencyRecord {
+    IdempotencyRecord {
+        environment: row.get("environment"),
+        key: row.get("key"),
+        request_hash: hash_from_blob(row.get("request_hash")),
+        status: row.get::<i64, _>("status") as u16,
+        body: row.get("body"),
+        created_at: row.get("created_at"),
+        expires_at: row.get("expires_at"),
+    }
+}
+
+pub(super) async fn find_unexpired(
+    connection: &mut SqliteConnection,
+    environment: &str,
+    key: &str,
+    now_micros: i64,
+) -> StoreResult<Option<IdempotencyRecord>> {
+    let row = sqlx::query(
+        "SELECT environment, key, request_hash, status, body, created_at, expires_at
+         FROM idempotency_keys WHERE environment = ? AND key = ? AND expires_at > ?",
+    )
+    .bind(environment)
+    .bind(key)
+    .bind(now_micros)
+    .fetch_optional(connection)
+    .await?;
+    Ok(row.as_ref().map(record_from_row))
+}
+
+/// Inserts the record, replacing an expired one with the same key.
+pub(super) async fn upsert(
+    connection: &mut SqliteConnection,
+    record: &IdempotencyRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO idempotency_keys
+             (environment, key, request_hash, status, body, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&record.environment)
+    .bind(&record.key)
+    .bind(&record.request_hash[..])
+    .bind(record.status as i64)
+    .bind(&record.body)
+    .bind(record.created_at)
+    .bind(record.expires_at)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn find_idempotency(
+        &self,
+        environment: &str,
+        key: &str,
+        now_micros: i64,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let mut reader = self.readers.acquire().await?;
+        find_unexpired(&mut reader, environment, key, now_micros).await
+    }
+
+    async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord> {
+        let mut writer = self.writer.lock().await;
+        let mut tx = sqlx::Connection::begin(&mut *writer).await?;
+        if let Some(existing) =
+            find_unexpired(&mut tx, &record.environment, &record.key, record.created_at).await?
+        {
+            return Ok(existing);
+        }
+        upsert(&mut tx, record).await?;
+        tx.commit().await?;
+        Ok(record.clone())
+    }
+
+    async fn purge_idempotency(&self, now_micros: i64) -> StoreResult<u64> {
+        let mut writer = self.writer.lock().await;
+        let result = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
+            .bind(now_micros)
+            .execute(&mut *writer)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}

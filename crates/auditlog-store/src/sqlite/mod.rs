@@ -1,0 +1,69 @@
+//! The embedded SQLite store: one writer connection (WAL, `synchronous=FULL`, so a commit is
+//! on disk when it returns) and a pool of read-only connections for everything else.
+
+mod events;
+mod idempotency;
+mod keys;
+mod organizations;
+
+use crate::error::StoreResult;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Concurrent readers; SQLite in WAL mode lets them run beside the writer.
+const READER_CONNECTIONS: u32 = 8;
+
+pub struct SqliteStore {
+    /// SQLite allows one writer at a time; holding it behind a mutex makes that explicit and
+    /// keeps writers from spinning on SQLITE_BUSY.
+    writer: Mutex<SqliteConnection>,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true)
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let mut writer = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .connect()
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut writer)
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READER_CONNECTIONS)
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(self) {
+        self.readers.close().await;
+        let _ = self.writer.into_inner().close().await;
+    }
+}
+
+fn hash_from_blob(blob: Vec<u8>) -> [u8; 32] {
+    let mut hash = [0u8; 32];
+    if blob.len() == 32 {
+        hash.copy_from_slice(&blob);
+    }
+    hash
+}
