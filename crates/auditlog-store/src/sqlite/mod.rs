@@ -40,8 +40,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .connect()
             .await?;
+        // `run_direct` rather than `run`: `run` goes through `Acquire`, whose future is not
+        // `Send` for every lifetime, which would stop callers from spawning the server.
         sqlx::migrate!("./migrations/sqlite")
-            .run(&mut writer)
+            .run_direct(None, &mut writer, false)
             .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READER_CONNECTIONS)

@@ -1,0 +1,168 @@
+//! Test harness: starts the real app (`auditlog_server::run`) on port 0 with its own data dir.
+#![allow(dead_code)]
+
+use auditlog_server::config::Config;
+use auditlog_store::sqlite::SqliteStore;
+use serde_json::{json, Value};
+use std::path::Path;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestServer {
+    pub base_url: String,
+    /// A key of the default environment.
+    pub key: String,
+    pub data_dir: TempDir,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with the default test configuration, adjusted by `configure`.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let key = format!("sk_test_{}", ulid_like());
+        let mut config = Config::with_data_dir(data_dir.path().to_path_buf());
+        config.api_keys = vec![key.clone()];
+        configure(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let handle = tokio::spawn(auditlog_server::run(config, listener, async {
+            let _ = stop.await;
+        }));
+        let http = reqwest::Client::new();
+        let server = TestServer {
+            base_url,
+            key,
+            data_dir,
+            http,
+            shutdown: Some(shutdown),
+            handle: Some(handle),
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self.http.get(self.url("/health")).send().await {
+                if response.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become healthy");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// The official WorkOS Rust SDK pointed at this server.
+    pub fn workos(&self) -> workos::Client {
+        self.workos_with_key(&self.key)
+    }
+
+    pub fn workos_with_key(&self, key: &str) -> workos::Client {
+        workos::Client::builder()
+            .api_key(key)
+            .base_url(&self.base_url)
+            .build()
+    }
+
+    /// Creates a key in another environment by writing to the same database, as
+    /// `auditlog keys create --environment NAME` does.
+    pub async fn key_for_environment(&self, environment: &str) -> String {
+        let store = self.open_store().await;
+        let key = auditlog_server::keys::generate_key();
+        auditlog_server::keys::register_key(&store, environment, &key, 0)
+            .await
+            .expect("register key");
+        key
+    }
+
+    /// A second connection to the server's database, for checking what is stored.
+    pub async fn open_store(&self) -> SqliteStore {
+        SqliteStore::open(&self.data_dir.path().join("auditlog.db"))
+            .await
+            .expect("open store")
+    }
+
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("auditlog.db")
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.put(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.delete(self.url(path)).bearer_auth(&self.key)
+    }
+
+    /// Creates an organization through the API and returns its id.
+    pub async fn create_org(&self, name: &str) -> String {
+        let response = self
+            .post("/organizations")
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("json");
+        body["id"].as_str().expect("id").to_string()
+    }
+
+    /// Graceful shutdown, as on SIGTERM; returns the data dir for a restart.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("join").expect("server ran cleanly");
+        }
+        self.data_dir
+    }
+}
+
+/// A valid event body for `organization_id`.
+pub fn event_body(organization_id: &str) -> Value {
+    json!({
+        "organization_id": organization_id,
+        "event": {
+            "action": "user.signed_in",
+            "occurred_at": "2026-02-02T16:35:39.317Z",
+            "actor": {"id": "user_1", "type": "user", "name": "Jon Smith", "metadata": {"role": "admin"}},
+            "targets": [{"id": "team_1", "type": "team", "name": "Team"}],
+            "context": {"location": "123.123.123.123", "user_agent": "Chrome/104.0.0.0"},
+            "metadata": {"owner": "user_2"}
+        }
+    })
+}
+
+fn ulid_like() -> String {
+    auditlog_domain::ids::new_id("t")
+        .replace("t_", "")
+        .to_lowercase()
+}
+
+pub fn path_exists(path: &Path) -> bool {
+    path.exists()
+}
