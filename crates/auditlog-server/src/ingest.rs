@@ -4,6 +4,7 @@
 //! themselves; at idle an event waits for exactly one commit.
 
 use auditlog_store::{AppendOutcome, PendingEvent, Store};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -28,6 +29,14 @@ pub enum SubmitError {
 #[derive(Clone)]
 pub struct IngestQueue {
     sender: mpsc::Sender<Job>,
+    stats: Arc<IngestStats>,
+}
+
+/// Counters of the writer: how many commits carried how many events.
+#[derive(Debug, Default)]
+pub struct IngestStats {
+    pub commits: AtomicU64,
+    pub events: AtomicU64,
 }
 
 impl IngestQueue {
@@ -39,8 +48,18 @@ impl IngestQueue {
         max_batch: usize,
     ) -> (IngestQueue, JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
-        let writer = tokio::spawn(write_batches(store, receiver, max_batch.max(1)));
-        (IngestQueue { sender }, writer)
+        let stats = Arc::new(IngestStats::default());
+        let writer = tokio::spawn(write_batches(
+            store,
+            receiver,
+            max_batch.max(1),
+            stats.clone(),
+        ));
+        (IngestQueue { sender, stats }, writer)
+    }
+
+    pub fn stats(&self) -> &IngestStats {
+        &self.stats
     }
 
     /// Queues one event and waits until it is durable (or refused).
@@ -59,12 +78,21 @@ impl IngestQueue {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Job>, max_batch: usize) {
+async fn write_batches(
+    store: Arc<dyn Store>,
+    mut receiver: mpsc::Receiver<Job>,
+    max_batch: usize,
+    stats: Arc<IngestStats>,
+) {
     let mut jobs = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut jobs, max_batch).await > 0 {
         let events: Vec<PendingEvent> = jobs.iter().map(|job| job.event.clone()).collect();
         match store.append_events(&events).await {
             Ok(outcomes) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .events
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
                 for (job, outcome) in jobs.drain(..).zip(outcomes) {
                     // A waiter that went away (client disconnected) still had its event stored.
                     let _ = job.reply.send(Ok(outcome));

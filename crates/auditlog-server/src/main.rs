@@ -3,6 +3,7 @@
 use auditlog_server::config::Config;
 use auditlog_server::{clock, keys, open_store, run, DEFAULT_ENVIRONMENT};
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -68,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_env("AUDITLOG_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match Cli::parse().command {
         Command::Serve(config) => {
