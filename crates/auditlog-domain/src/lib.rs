@@ -6,6 +6,7 @@ pub mod field_error;
 pub mod ids;
 pub mod metadata;
 pub mod pagination;
+pub mod schema;
 pub mod timestamp;
 
 pub use event::{Actor, Context, EventInput, Target};

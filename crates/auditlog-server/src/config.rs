@@ -38,6 +38,9 @@ pub struct Config {
     /// Most events written in one group commit.
     #[arg(long, env = "AUDITLOG_INGEST_BATCH", default_value_t = 512)]
     pub ingest_batch: usize,
+    /// Reject events whose action has no schema, as WorkOS does (default: accept them).
+    #[arg(long, env = "AUDITLOG_REQUIRE_SCHEMAS")]
+    pub require_schemas: bool,
     /// Retention reported for organizations that have none set, in days.
     #[arg(long, env = "AUDITLOG_DEFAULT_RETENTION_DAYS", default_value_t = 365)]
     pub default_retention_days: i64,
@@ -57,6 +60,7 @@ impl Config {
             ingest_queue: 10_000,
             ingest_batch: 512,
             default_retention_days: 365,
+            require_schemas: false,
         }
     }
 }

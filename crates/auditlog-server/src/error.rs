@@ -1,6 +1,7 @@
 //! The WorkOS error envelope. Every failure leaves the server as JSON with a `message`, and a
 //! `code` where WorkOS or our SDK mapping (spec §1.3) calls for one.
 
+use auditlog_domain::schema::SchemaViolation;
 use auditlog_domain::FieldErrors;
 use auditlog_store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -18,6 +19,12 @@ pub enum ApiError {
     BadRequest {
         code: &'static str,
         message: String,
+    },
+    /// 400 `invalid_audit_log_event`: the event does not match its action's schema. Carries
+    /// both `code` and `errors`, which is what makes the Node SDK raise BadRequestException.
+    InvalidEvent {
+        message: String,
+        errors: Vec<SchemaViolation>,
     },
     Conflict {
         code: &'static str,
@@ -90,6 +97,10 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { code, message } => (
                 StatusCode::BAD_REQUEST,
                 json!({"message": message, "code": code}),
+            ),
+            ApiError::InvalidEvent { message, errors } => (
+                StatusCode::BAD_REQUEST,
+                json!({"message": message, "code": "invalid_audit_log_event", "errors": errors}),
             ),
             ApiError::Conflict { code, message } => (
                 StatusCode::CONFLICT,

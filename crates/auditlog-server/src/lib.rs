@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod ingest;
 pub mod keys;
 mod routes;
+pub mod schema_cache;
 pub mod state;
 
 use crate::auth::KeyCache;
@@ -18,6 +19,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
+use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
 use anyhow::Context;
 use auditlog_store::sqlite::SqliteStore;
@@ -135,6 +137,7 @@ pub async fn run(
         ingest,
         key_cache: Arc::new(KeyCache::default()),
         idempotency_locks: Arc::new(KeyLocks::default()),
+        schema_cache: Arc::new(SchemaCache::default()),
     };
     tracing::info!(address = %listener.local_addr()?, "auditlog listening");
     axum::serve(listener, app(state))

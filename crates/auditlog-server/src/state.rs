@@ -4,6 +4,7 @@ use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
+use crate::schema_cache::SchemaCache;
 use auditlog_store::Store;
 use std::sync::Arc;
 
@@ -14,4 +15,5 @@ pub struct AppState {
     pub ingest: IngestQueue,
     pub key_cache: Arc<KeyCache>,
     pub idempotency_locks: Arc<KeyLocks>,
+    pub schema_cache: Arc<SchemaCache>,
 }

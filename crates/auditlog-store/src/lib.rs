@@ -80,6 +80,37 @@ pub trait IdempotencyStore: Send + Sync {
     async fn purge_idempotency(&self, now_micros: i64) -> StoreResult<u64>;
 }
 
+/// Action schemas: append-only versions per (environment, action).
+#[async_trait]
+pub trait SchemaStore: Send + Sync {
+    /// Adds `schema` as version latest+1 (creating the action at version 1), or returns the
+    /// latest version unchanged when its fingerprint is equal. `bool` = a version was created.
+    async fn add_schema_version(&self, schema: &NewSchema) -> StoreResult<(SchemaRecord, bool)>;
+    async fn get_action(&self, environment: &str, name: &str) -> StoreResult<Option<ActionRecord>>;
+    async fn get_schema(
+        &self,
+        environment: &str,
+        action: &str,
+        version: i64,
+    ) -> StoreResult<Option<SchemaRecord>>;
+    /// One keyset scan over action ids (creation order).
+    async fn list_actions(
+        &self,
+        environment: &str,
+        plan: &PagePlan,
+    ) -> StoreResult<Vec<ActionRecord>>;
+    /// One keyset scan over the schema ids of one action (version order).
+    async fn list_schemas(
+        &self,
+        environment: &str,
+        action: &str,
+        plan: &PagePlan,
+    ) -> StoreResult<Vec<SchemaRecord>>;
+}
+
 /// Everything a node needs from its database.
-pub trait Store: KeyStore + OrganizationStore + EventStore + IdempotencyStore {}
-impl<T: KeyStore + OrganizationStore + EventStore + IdempotencyStore> Store for T {}
+pub trait Store:
+    KeyStore + OrganizationStore + EventStore + IdempotencyStore + SchemaStore
+{
+}
+impl<T: KeyStore + OrganizationStore + EventStore + IdempotencyStore + SchemaStore> Store for T {}

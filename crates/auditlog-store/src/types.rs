@@ -81,3 +81,38 @@ pub struct IdempotencyRecord {
     pub created_at: i64,
     pub expires_at: i64,
 }
+
+/// One immutable version of an action's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaRecord {
+    pub id: String,
+    pub environment: String,
+    pub action: String,
+    pub version: i64,
+    pub document: Value,
+    pub created_at: i64,
+}
+
+/// An action with its latest schema version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRecord {
+    pub id: String,
+    pub environment: String,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub latest: SchemaRecord,
+}
+
+/// A schema to add as the next version of an action, unless it equals the latest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSchema {
+    pub environment: String,
+    pub action: String,
+    pub document: Value,
+    pub fingerprint: Vec<u8>,
+    /// Ids to use if an action row and/or a version row are created.
+    pub action_id: String,
+    pub schema_id: String,
+    pub now: i64,
+}

@@ -7,9 +7,11 @@ use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
 use crate::ingest::SubmitError;
+use crate::schema_cache::SchemaLookup;
 use crate::state::AppState;
 use auditlog_domain::canonical::{canonical_bytes, canonical_value, leaf_hash};
 use auditlog_domain::ids::{new_id, EVENT_PREFIX};
+use auditlog_domain::schema::SchemaViolation;
 use auditlog_domain::timestamp::to_micros;
 use auditlog_domain::EventInput;
 use auditlog_store::{AppendOutcome, PendingEvent};
@@ -54,6 +56,52 @@ fn pending_event(
     }
 }
 
+/// Validates the event against its action's schema at its version (spec §3.4).
+async fn check_schema(
+    state: &AppState,
+    environment: &str,
+    input: &EventInput,
+) -> Result<(), ApiError> {
+    let lookup = state
+        .schema_cache
+        .lookup(
+            state.store.as_ref(),
+            environment,
+            &input.action,
+            input.version,
+        )
+        .await?;
+    match lookup {
+        SchemaLookup::Compiled(schema) => {
+            let errors = schema.validate(input);
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(ApiError::InvalidEvent {
+                    message: "Invalid Audit Log event.".into(),
+                    errors,
+                })
+            }
+        }
+        SchemaLookup::Unconfigured if !state.config.require_schemas => Ok(()),
+        SchemaLookup::Unconfigured | SchemaLookup::UnknownVersion => {
+            let message = format!(
+                "Invalid Audit Log event: event '{}', version '{}' has not been configured in this environment",
+                input.action, input.version
+            );
+            Err(ApiError::InvalidEvent {
+                errors: vec![SchemaViolation {
+                    instance_path: "/version".into(),
+                    schema_path: String::new(),
+                    keyword: "configured".into(),
+                    message: message.clone(),
+                }],
+                message,
+            })
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(environment = %environment.name()))]
 pub async fn handler(
     State(state): State<AppState>,
@@ -62,6 +110,7 @@ pub async fn handler(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = EventInput::parse(&body).map_err(ApiError::Validation)?;
+    check_schema(&state, environment.name(), &input).await?;
     let claim = claim.map(|Extension(claim)| claim);
     let event = pending_event(environment.name(), &input, claim.as_ref());
     let outcome = state

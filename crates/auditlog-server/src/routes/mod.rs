@@ -1,10 +1,15 @@
 //! The router: one file per endpoint.
 
+mod actions_list;
 mod audit_log_configuration_get;
 mod events_create;
 mod fallback;
 mod health;
+pub(crate) mod list_envelope;
 mod organizations;
+mod schema_view;
+mod schemas_create;
+mod schemas_list;
 
 use crate::auth::require_api_key;
 use crate::idempotency::idempotency;
@@ -17,6 +22,11 @@ use axum::Router;
 fn api_routes(state: AppState) -> Router {
     Router::new()
         .route("/audit_logs/events", post(events_create::handler))
+        .route("/audit_logs/actions", get(actions_list::handler))
+        .route(
+            "/audit_logs/actions/{id}/schemas",
+            post(schemas_create::handler).get(schemas_list::handler),
+        )
         .route(
             "/organizations",
             post(organizations::create::handler).get(organizations::list::handler),

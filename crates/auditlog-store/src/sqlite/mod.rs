@@ -5,8 +5,10 @@ mod events;
 mod idempotency;
 mod keys;
 mod organizations;
+mod schemas;
 
 use crate::error::StoreResult;
+use auditlog_domain::pagination::PagePlan;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -60,6 +62,20 @@ impl SqliteStore {
         self.readers.close().await;
         let _ = self.writer.into_inner().close().await;
     }
+}
+
+/// SQL fragments for one keyset scan: `("AND col > ?" or "", "ASC" | "DESC")`.
+pub(super) fn keyset(plan: &PagePlan, column: &str) -> (String, &'static str) {
+    let (comparison, direction) = if plan.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let bound = match &plan.start_after {
+        Some(_) => format!("AND {column} {comparison} ?"),
+        None => String::new(),
+    };
+    (bound, direction)
 }
 
 fn hash_from_blob(blob: Vec<u8>) -> [u8; 32] {

@@ -1,4 +1,4 @@
-use super::SqliteStore;
+use super::{keyset, SqliteStore};
 use crate::error::{is_unique_violation, StoreError, StoreResult};
 use crate::types::Organization;
 use crate::OrganizationStore;
@@ -79,15 +79,7 @@ impl OrganizationStore for SqliteStore {
         environment: &str,
         plan: &PagePlan,
     ) -> StoreResult<Vec<Organization>> {
-        let (comparison, direction) = if plan.ascending {
-            (">", "ASC")
-        } else {
-            ("<", "DESC")
-        };
-        let bound = match &plan.start_after {
-            Some(_) => format!("AND id {comparison} ?"),
-            None => String::new(),
-        };
+        let (bound, direction) = keyset(plan, "id");
         let sql = format!(
             "SELECT {COLUMNS} FROM organizations WHERE environment = ? AND deleted_at IS NULL {bound}
              ORDER BY id {direction} LIMIT ?"

@@ -6,12 +6,13 @@ use super::view::organization_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryMap;
+use crate::routes::list_envelope::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use auditlog_domain::FieldErrors;
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -36,9 +37,5 @@ pub async fn handler(
         .list_organizations(environment.name(), &plan)
         .await?;
     let page = plan.finish(rows, |organization| organization.id.clone());
-    Ok(Json(json!({
-        "object": "list",
-        "data": page.data.iter().map(organization_json).collect::<Vec<_>>(),
-        "list_metadata": {"before": page.before, "after": page.after},
-    })))
+    Ok(list_json(&page, organization_json))
 }
