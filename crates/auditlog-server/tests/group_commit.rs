@@ -2,9 +2,7 @@
 
 use auditlog_server::ingest::IngestQueue;
 use auditlog_store::sqlite::SqliteStore;
-use auditlog_store::{
-    AppendOutcome, EventStore, Organization, OrganizationStore, PendingEvent, Store,
-};
+use auditlog_store::{AppendOutcome, Organization, OrganizationStore, PendingEvent, Store};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
