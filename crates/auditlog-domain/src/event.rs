@@ -85,9 +85,13 @@ impl Reader<'_> {
                 }
                 None
             }
-            Some(Value::String(text)) if required && text.is_empty() => {
-                self.errors
-                    .push(path, "required", format!("{path} must not be empty"));
+            // An empty optional string means "not given": the CSV export cannot tell the two
+            // apart, and the canonical bytes must be recomputable from an exported row.
+            Some(Value::String(text)) if text.is_empty() => {
+                if required {
+                    self.errors
+                        .push(path, "required", format!("{path} must not be empty"));
+                }
                 None
             }
             Some(Value::String(text)) if text.chars().count() > MAX_STRING_CHARS => {

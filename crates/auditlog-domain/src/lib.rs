@@ -1,7 +1,9 @@
 //! Pure domain types and rules of `auditlog`. Nothing here performs IO or knows about HTTP.
 
 pub mod canonical;
+pub mod csv_export;
 pub mod event;
+pub mod export;
 pub mod field_error;
 pub mod ids;
 pub mod metadata;

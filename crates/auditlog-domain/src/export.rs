@@ -1,0 +1,231 @@
+//! Export requests (spec §5.1): the range and filters of `POST /audit_logs/exports`.
+//!
+//! Range: `range_start` inclusive, `range_end` exclusive — `[start, end)` — so consecutive
+//! exports (`end` of one = `start` of the next) neither miss nor repeat an event. A start after
+//! the end is refused; an equal start and end is an empty range. Filters: AND across fields, OR
+//! within one field; an empty list means "no filter". `actors` is the deprecated alias of
+//! `actor_names` (both given: their union).
+
+use crate::field_error::FieldErrors;
+use crate::timestamp::{parse_timestamp, to_micros};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Most values in one filter list.
+pub const MAX_FILTER_VALUES: usize = 100;
+
+/// What an export selects within one organization; stored with the export as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportFilters {
+    /// Inclusive, microseconds since the epoch.
+    pub range_start: i64,
+    /// Exclusive, microseconds since the epoch.
+    pub range_end: i64,
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub actor_names: Vec<String>,
+    #[serde(default)]
+    pub actor_ids: Vec<String>,
+    /// Target types.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRequest {
+    pub organization_id: String,
+    pub filters: ExportFilters,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportRequestError {
+    /// Missing or ill-typed fields (422).
+    Fields(FieldErrors),
+    /// Unparsable dates or start after end (400 `invalid_audit_log_export_range_date`).
+    Range(String),
+}
+
+fn string_list(
+    object: &serde_json::Map<String, Value>,
+    key: &str,
+    errors: &mut FieldErrors,
+) -> Vec<String> {
+    match object.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) if items.len() > MAX_FILTER_VALUES => {
+            errors.push(
+                key,
+                "too_many_items",
+                format!("{key} may hold at most {MAX_FILTER_VALUES} values"),
+            );
+            Vec::new()
+        }
+        Some(Value::Array(items)) => {
+            let mut values = Vec::with_capacity(items.len());
+            for (index, item) in items.iter().enumerate() {
+                match item.as_str() {
+                    Some(text) => values.push(text.to_string()),
+                    None => errors.push(
+                        format!("{key}.{index}"),
+                        "invalid_type",
+                        format!("{key} must be an array of strings"),
+                    ),
+                }
+            }
+            values
+        }
+        Some(_) => {
+            errors.push(
+                key,
+                "invalid_type",
+                format!("{key} must be an array of strings"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn date(
+    object: &serde_json::Map<String, Value>,
+    key: &str,
+    errors: &mut FieldErrors,
+    range: &mut Vec<String>,
+) -> Option<i64> {
+    match object.get(key) {
+        None | Some(Value::Null) => {
+            errors.push(key, "required", format!("{key} is required"));
+            None
+        }
+        Some(Value::String(text)) => match parse_timestamp(text) {
+            Some(at) => Some(to_micros(at)),
+            None => {
+                range.push(format!("{key} is not an ISO 8601 date-time: '{text}'"));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(
+                key,
+                "invalid_type",
+                format!("{key} must be an ISO 8601 date-time string"),
+            );
+            None
+        }
+    }
+}
+
+impl ExportRequest {
+    pub fn parse(body: &Value) -> Result<ExportRequest, ExportRequestError> {
+        let mut errors = FieldErrors::default();
+        let Some(object) = body.as_object() else {
+            errors.push(
+                "body",
+                "invalid_type",
+                "the request body must be a JSON object",
+            );
+            return Err(ExportRequestError::Fields(errors));
+        };
+        let organization_id = match object.get("organization_id") {
+            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                errors.push("organization_id", "required", "organization_id is required");
+                None
+            }
+            Some(_) => {
+                errors.push(
+                    "organization_id",
+                    "invalid_type",
+                    "organization_id must be a string",
+                );
+                None
+            }
+        };
+        let mut range_problems = Vec::new();
+        let range_start = date(object, "range_start", &mut errors, &mut range_problems);
+        let range_end = date(object, "range_end", &mut errors, &mut range_problems);
+        let actions = string_list(object, "actions", &mut errors);
+        let mut actor_names = string_list(object, "actor_names", &mut errors);
+        for alias in string_list(object, "actors", &mut errors) {
+            if !actor_names.contains(&alias) {
+                actor_names.push(alias);
+            }
+        }
+        let actor_ids = string_list(object, "actor_ids", &mut errors);
+        let targets = string_list(object, "targets", &mut errors);
+        if !errors.is_empty() {
+            return Err(ExportRequestError::Fields(errors));
+        }
+        if !range_problems.is_empty() {
+            return Err(ExportRequestError::Range(range_problems.join("; ")));
+        }
+        let (Some(organization_id), Some(range_start), Some(range_end)) =
+            (organization_id, range_start, range_end)
+        else {
+            return Err(ExportRequestError::Fields(errors));
+        };
+        if range_start > range_end {
+            return Err(ExportRequestError::Range(
+                "range_start must not be after range_end".into(),
+            ));
+        }
+        Ok(ExportRequest {
+            organization_id,
+            filters: ExportFilters {
+                range_start,
+                range_end,
+                actions,
+                actor_names,
+                actor_ids,
+                targets,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_filters_and_the_actors_alias() {
+        let request = ExportRequest::parse(&json!({
+            "organization_id": "org_1",
+            "range_start": "2026-01-01T00:00:00Z",
+            "range_end": "2026-01-01T02:00:00+01:00",
+            "actions": ["a"], "actor_names": ["Jon"], "actors": ["Jon", "Ann"], "targets": ["team"]
+        }))
+        .unwrap();
+        assert_eq!(
+            request.filters.range_end - request.filters.range_start,
+            3_600_000_000
+        );
+        assert_eq!(request.filters.actor_names, vec!["Jon", "Ann"]);
+        assert!(request.filters.actor_ids.is_empty());
+    }
+
+    #[test]
+    fn separates_field_errors_from_range_errors() {
+        let missing = ExportRequest::parse(&json!({"actions": "a"})).unwrap_err();
+        let ExportRequestError::Fields(errors) = missing else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["organization_id", "range_start", "range_end", "actions"]
+        );
+        let unparsable = json!({"organization_id": "o", "range_start": "soon", "range_end": "2026-01-01T00:00:00Z"});
+        assert!(
+            matches!(ExportRequest::parse(&unparsable), Err(ExportRequestError::Range(m)) if m.contains("range_start"))
+        );
+        let reversed = json!({"organization_id": "o", "range_start": "2026-01-02T00:00:00Z", "range_end": "2026-01-01T00:00:00Z"});
+        assert!(matches!(
+            ExportRequest::parse(&reversed),
+            Err(ExportRequestError::Range(_))
+        ));
+        let empty = json!({"organization_id": "o", "range_start": "2026-01-01T00:00:00Z", "range_end": "2026-01-01T00:00:00Z"});
+        assert!(ExportRequest::parse(&empty).is_ok());
+    }
+}
