@@ -108,9 +108,73 @@ pub trait SchemaStore: Send + Sync {
     ) -> StoreResult<Vec<SchemaRecord>>;
 }
 
+/// Export records, and the event pages they read.
+#[async_trait]
+pub trait ExportStore: Send + Sync {
+    /// Stores a pending export and the job that will produce it, atomically.
+    async fn create_export(&self, export: &ExportRecord, job: &NewJob) -> StoreResult<()>;
+    async fn get_export(&self, environment: &str, id: &str) -> StoreResult<Option<ExportRecord>>;
+    /// Moves a pending export to ready or error; `Ok(false)` if it was not pending.
+    async fn finish_export(&self, id: &str, outcome: &ExportOutcome, now: i64)
+        -> StoreResult<bool>;
+    /// Ready exports whose file expired by `now` (oldest first, at most `limit`).
+    async fn exports_due_to_expire(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportRecord>>;
+    /// Marks a ready export expired (its file is gone); `Ok(false)` if it was not ready.
+    async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool>;
+    /// Most targets of any event the query selects (the number of target column groups).
+    async fn export_max_targets(&self, query: &ExportQuery) -> StoreResult<i64>;
+    /// Up to `limit` events after `after` in (occurred_at, id) order. Events whose payload
+    /// retention removed are skipped.
+    async fn export_page(
+        &self,
+        query: &ExportQuery,
+        after: Option<&(i64, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRow>>;
+}
+
+/// The durable job queue: claim under a lease, renew, finish, retry or hand back.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Claims one runnable job of `kinds` (queued and due, or running with an expired lease),
+    /// counting an attempt; the lease lasts until `lease_until`.
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<JobRecord>>;
+    /// Extends the lease; `Ok(false)` if the job is no longer ours (lease lost).
+    async fn renew_job_lease(&self, id: &str, owner: &str, lease_until: i64) -> StoreResult<bool>;
+    async fn complete_job(&self, id: &str, owner: &str, now: i64) -> StoreResult<bool>;
+    /// Back to the queue after a failure, runnable again at `run_after`.
+    async fn retry_job(
+        &self,
+        id: &str,
+        owner: &str,
+        error: &str,
+        run_after: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Gives up for good.
+    async fn fail_job(&self, id: &str, owner: &str, error: &str, now: i64) -> StoreResult<bool>;
+    /// Hands a job back untouched (shutdown): runnable at once, this attempt not counted.
+    async fn release_job(&self, id: &str, owner: &str, now: i64) -> StoreResult<bool>;
+}
+
 /// Everything a node needs from its database.
 pub trait Store:
-    KeyStore + OrganizationStore + EventStore + IdempotencyStore + SchemaStore
+    KeyStore + OrganizationStore + EventStore + IdempotencyStore + SchemaStore + ExportStore + JobStore
 {
 }
-impl<T: KeyStore + OrganizationStore + EventStore + IdempotencyStore + SchemaStore> Store for T {}
+impl<T> Store for T where
+    T: KeyStore
+        + OrganizationStore
+        + EventStore
+        + IdempotencyStore
+        + SchemaStore
+        + ExportStore
+        + JobStore
+{
+}

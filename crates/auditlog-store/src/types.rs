@@ -116,3 +116,97 @@ pub struct NewSchema {
     pub schema_id: String,
     pub now: i64,
 }
+
+/// Where an export stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportState {
+    Pending,
+    Ready,
+    Error,
+    Expired,
+}
+
+impl ExportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportState::Pending => "pending",
+            ExportState::Ready => "ready",
+            ExportState::Error => "error",
+            ExportState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExportState> {
+        Some(match text {
+            "pending" => ExportState::Pending,
+            "ready" => ExportState::Ready,
+            "error" => ExportState::Error,
+            "expired" => ExportState::Expired,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRecord {
+    pub id: String,
+    pub environment: String,
+    pub organization_id: String,
+    pub state: ExportState,
+    pub filters: auditlog_domain::export::ExportFilters,
+    pub blob_key: Option<String>,
+    pub row_count: Option<i64>,
+    pub byte_count: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub file_expires_at: Option<i64>,
+}
+
+/// How a pending export ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportOutcome {
+    Ready {
+        blob_key: String,
+        row_count: i64,
+        byte_count: i64,
+        file_expires_at: i64,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// The events one export reads: an organization, a range and filters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportQuery {
+    pub environment: String,
+    pub organization_id: String,
+    pub filters: auditlog_domain::export::ExportFilters,
+}
+
+/// One exported event: its sort key and canonical payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub occurred_at: i64,
+    pub id: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub id: String,
+    pub kind: String,
+    pub payload: Value,
+    pub run_after: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: String,
+    pub kind: String,
+    pub payload: Value,
+    /// Including the current one.
+    pub attempts: i64,
+    pub lease_owner: String,
+}

@@ -2,7 +2,9 @@
 //! on disk when it returns) and a pool of read-only connections for everything else.
 
 mod events;
+mod exports;
 mod idempotency;
+mod jobs;
 mod keys;
 mod organizations;
 mod schemas;

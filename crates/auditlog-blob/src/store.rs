@@ -1,0 +1,148 @@
+//! [`BlobStore`]: keyed objects on some [`ObjectStore`], behind an optional key prefix.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use crate::writer::BlobWriter;
+use crate::{BlobError, BlobResult};
+
+/// A handle on the blob backend. Cheap to clone (an `Arc` and a path), so every job and handler
+/// can hold its own.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// Prepended to every key, so several deployments (or tests) can share one bucket.
+    prefix: Path,
+}
+
+/// An object being read: its size first (for `Content-Length`), then its bytes as a stream so a
+/// download never holds the whole file in memory.
+pub struct BlobRead {
+    pub size: u64,
+    pub stream: BoxStream<'static, BlobResult<Bytes>>,
+}
+
+impl std::fmt::Debug for BlobRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobRead")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobStore {
+    /// Files under `root` (created if missing), via [`LocalFileSystem`].
+    ///
+    /// Uploads are fsynced (file and directory) before `finish` returns: an export is marked
+    /// ready in the database right after, so its file must survive a crash too.
+    pub fn local(root: &std::path::Path) -> BlobResult<BlobStore> {
+        std::fs::create_dir_all(root).map_err(|source| BlobError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        let fs = LocalFileSystem::new_with_prefix(root)
+            .map_err(|source| BlobError::Store {
+                location: root.display().to_string(),
+                source,
+            })?
+            .with_fsync(true);
+        Ok(Self::from_object_store(Arc::new(fs), ""))
+    }
+
+    /// In memory, for tests: same semantics as the real backends, nothing on disk.
+    pub fn in_memory() -> BlobStore {
+        Self::from_object_store(Arc::new(InMemory::new()), "")
+    }
+
+    /// Wraps any object store (S3 later) with an optional key prefix (`""` for none; slashes
+    /// separate segments, empty segments are ignored).
+    pub fn from_object_store(store: Arc<dyn ObjectStore>, prefix: &str) -> BlobStore {
+        Self {
+            store,
+            prefix: Path::from(prefix),
+        }
+    }
+
+    /// Starts a streaming multipart upload to `key`; nothing is visible at `key` until
+    /// [`BlobWriter::finish`], so a reader never sees a half-written export.
+    pub async fn writer(&self, key: &str) -> BlobResult<BlobWriter> {
+        let path = self.path(key)?;
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(|source| store_error(&path, source))?;
+        Ok(BlobWriter::new(upload, path.to_string()))
+    }
+
+    /// The object as a byte stream with its size, or `Ok(None)` if there is no such object.
+    pub async fn get(&self, key: &str) -> BlobResult<Option<BlobRead>> {
+        let path = self.path(key)?;
+        let result = match self.store.get(&path).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(source) => return Err(store_error(&path, source)),
+        };
+        let size = result.meta.size;
+        let location = path.to_string();
+        let stream = result
+            .into_stream()
+            .map_err(move |source| BlobError::Store {
+                location: location.clone(),
+                source,
+            })
+            .boxed();
+        Ok(Some(BlobRead { size, stream }))
+    }
+
+    /// Deletes `key`; deleting a missing object is Ok, so retention sweeps and retried jobs are
+    /// idempotent.
+    pub async fn delete(&self, key: &str) -> BlobResult<()> {
+        let path = self.path(key)?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(store_error(&path, source)),
+        }
+    }
+
+    /// Whether an object exists at `key` (a metadata request; the content is not read).
+    pub async fn exists(&self, key: &str) -> BlobResult<bool> {
+        let path = self.path(key)?;
+        match self.store.head(&path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(source) => Err(store_error(&path, source)),
+        }
+    }
+
+    /// The full object path of `key`: validated (no `..`, no empty segments, not empty) and put
+    /// under the prefix. Validation keeps a key from ever escaping the local root.
+    fn path(&self, key: &str) -> BlobResult<Path> {
+        let parsed = Path::parse(key).map_err(|source| BlobError::InvalidKey {
+            key: key.to_owned(),
+            source,
+        })?;
+        if parsed.is_root() {
+            return Err(BlobError::InvalidKey {
+                key: key.to_owned(),
+                source: object_store::path::Error::EmptySegment {
+                    path: key.to_owned(),
+                },
+            });
+        }
+        Ok(self.prefix.parts().chain(parsed.parts()).collect())
+    }
+}
+
+fn store_error(path: &Path, source: object_store::Error) -> BlobError {
+    BlobError::Store {
+        location: path.to_string(),
+        source,
+    }
+}
