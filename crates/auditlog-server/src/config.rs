@@ -41,6 +41,31 @@ pub struct Config {
     /// Reject events whose action has no schema, as WorkOS does (default: accept them).
     #[arg(long, env = "AUDITLOG_REQUIRE_SCHEMAS")]
     pub require_schemas: bool,
+    /// Secret for signing download links of local export files (default: a random secret
+    /// generated once and kept in the data dir). Give the same value to every node.
+    #[arg(long, env = "AUDITLOG_DOWNLOAD_SECRET", hide_env_values = true)]
+    pub download_secret: Option<String>,
+    /// How long a download link stays valid after the GET that issued it, in seconds.
+    #[arg(long, env = "AUDITLOG_DOWNLOAD_LINK_TTL_SECS", default_value_t = 600)]
+    pub download_link_ttl_secs: i64,
+    /// How long export files are kept before they are deleted and the export is `expired`.
+    #[arg(long, env = "AUDITLOG_EXPORT_FILE_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub export_file_ttl_secs: i64,
+    /// Exports produced at the same time on this node.
+    #[arg(long, env = "AUDITLOG_EXPORT_CONCURRENCY", default_value_t = 2)]
+    pub export_concurrency: usize,
+    /// Events read per page while writing an export.
+    #[arg(long, env = "AUDITLOG_EXPORT_PAGE_ROWS", default_value_t = 5000)]
+    pub export_page_rows: i64,
+    /// Prefix spreadsheet-formula-looking CSV cells with `'` (see README).
+    #[arg(long, env = "AUDITLOG_CSV_FORMULA_PROTECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub csv_formula_protection: bool,
+    /// How often background maintenance (file expiry, key purges) runs, in seconds.
+    #[arg(long, env = "AUDITLOG_MAINTENANCE_INTERVAL_SECS", default_value_t = 60)]
+    pub maintenance_interval_secs: u64,
+    /// How long a node holds a job before it must renew its lease, in seconds.
+    #[arg(long, env = "AUDITLOG_JOB_LEASE_SECS", default_value_t = 30)]
+    pub job_lease_secs: i64,
     /// Retention reported for organizations that have none set, in days.
     #[arg(long, env = "AUDITLOG_DEFAULT_RETENTION_DAYS", default_value_t = 365)]
     pub default_retention_days: i64,
@@ -61,6 +86,14 @@ impl Config {
             ingest_batch: 512,
             default_retention_days: 365,
             require_schemas: false,
+            download_secret: None,
+            download_link_ttl_secs: 600,
+            export_file_ttl_secs: 7 * 24 * 3600,
+            export_concurrency: 2,
+            export_page_rows: 5000,
+            csv_formula_protection: true,
+            maintenance_interval_secs: 60,
+            job_lease_secs: 30,
         }
     }
 }

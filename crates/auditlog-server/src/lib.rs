@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod ingest;
+pub mod jobs;
 pub mod keys;
 mod routes;
 pub mod schema_cache;
@@ -22,6 +23,7 @@ use crate::ingest::IngestQueue;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
 use anyhow::Context;
+use auditlog_blob::{BlobStore, LinkSigner};
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::Store;
 use axum::http::{HeaderName, Request};
@@ -30,8 +32,8 @@ use axum::Router;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -40,7 +42,6 @@ use tower_http::trace::TraceLayer;
 
 /// The environment that bootstrap keys (`AUDITLOG_API_KEYS`) and the first generated key belong to.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
-const IDEMPOTENCY_PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Where the SQLite database lives for this configuration.
 pub fn sqlite_path(config: &Config) -> anyhow::Result<PathBuf> {
@@ -121,6 +122,21 @@ pub fn app(state: AppState) -> Router {
 
 /// Runs the service on `listener` until `shutdown` resolves, then drains in-flight requests
 /// and lets the writer commit what it was given.
+/// The blob store and download-link signer of this configuration.
+fn open_blob(config: &Config) -> anyhow::Result<(BlobStore, LinkSigner)> {
+    if let Some(url) = &config.blob_url {
+        anyhow::bail!("unsupported blob URL (only local files are available in this build): {url}");
+    }
+    let blob = BlobStore::local(&config.data_dir.join("blobs"))?;
+    let links = match &config.download_secret {
+        Some(secret) => LinkSigner::from_configured(secret)?,
+        None => LinkSigner::load_or_create(&config.data_dir.join("download-link.key"))?,
+    };
+    Ok((blob, links))
+}
+
+/// Runs the service on `listener` until `shutdown` resolves, then drains in-flight requests,
+/// hands running jobs back, and lets the writer commit what it was given.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -128,9 +144,16 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     bootstrap_keys(store.as_ref(), &config).await?;
+    let (blob, links) = open_blob(&config)?;
+    let address = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"))
+        .trim_end_matches('/')
+        .to_string();
     let (ingest, writer) =
         IngestQueue::start(store.clone(), config.ingest_queue, config.ingest_batch);
-    let purger = tokio::spawn(purge_idempotency_forever(store.clone()));
     let state = AppState {
         config: Arc::new(config),
         store,
@@ -138,28 +161,35 @@ pub async fn run(
         key_cache: Arc::new(KeyCache::default()),
         idempotency_locks: Arc::new(KeyLocks::default()),
         schema_cache: Arc::new(SchemaCache::default()),
+        blob: Arc::new(blob),
+        links: Arc::new(links),
+        public_url: Arc::from(public_url),
+        node_id: Arc::from(auditlog_domain::ids::new_id("node")),
+        jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
     };
-    tracing::info!(address = %listener.local_addr()?, "auditlog listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+    let stopping = CancellationToken::new();
+    let runner = jobs::start(state.clone(), stopping.clone());
+    let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
+    tracing::info!(address = %address, node = %state.node_id, "auditlog listening");
+    let signal = {
+        let stopping = stopping.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+        }
+    };
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(signal)
         .await?;
-    purger.abort();
-    // Every queue handle lived in the router, which is gone now: the writer finishes the queue.
+    stopping.cancel();
+    runner.await.context("job runner stopped abnormally")?;
+    maintenance
+        .await
+        .context("maintenance stopped abnormally")?;
+    drop(state);
+    // Every other queue handle lived in the router and the jobs, gone now: the writer
+    // commits what is queued and stops.
     writer.await.context("ingest writer stopped abnormally")?;
     tracing::info!("auditlog stopped");
     Ok(())
-}
-
-async fn purge_idempotency_forever(store: Arc<dyn Store>) {
-    let mut interval = tokio::time::interval(IDEMPOTENCY_PURGE_INTERVAL);
-    loop {
-        interval.tick().await;
-        match store.purge_idempotency(clock::now_micros()).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "expired idempotency keys removed"),
-            Err(error) => {
-                ApiError::internal("purging idempotency keys failed", &error);
-            }
-        }
-    }
 }

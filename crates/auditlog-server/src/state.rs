@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
 use crate::schema_cache::SchemaCache;
+use auditlog_blob::{BlobStore, LinkSigner};
 use auditlog_store::Store;
 use std::sync::Arc;
 
@@ -16,4 +17,14 @@ pub struct AppState {
     pub key_cache: Arc<KeyCache>,
     pub idempotency_locks: Arc<KeyLocks>,
     pub schema_cache: Arc<SchemaCache>,
+    /// Export files.
+    pub blob: Arc<BlobStore>,
+    /// Signs download links of local export files.
+    pub links: Arc<LinkSigner>,
+    /// Base of links this server hands out, without a trailing slash.
+    pub public_url: Arc<str>,
+    /// Identifies this process as a job lease owner.
+    pub node_id: Arc<str>,
+    /// Wakes the job runner when a job is queued.
+    pub jobs_wakeup: Arc<tokio::sync::Notify>,
 }

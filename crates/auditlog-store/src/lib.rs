@@ -114,6 +114,8 @@ pub trait ExportStore: Send + Sync {
     /// Stores a pending export and the job that will produce it, atomically.
     async fn create_export(&self, export: &ExportRecord, job: &NewJob) -> StoreResult<()>;
     async fn get_export(&self, environment: &str, id: &str) -> StoreResult<Option<ExportRecord>>;
+    /// By id alone, for signed download links (the signature already proves who may fetch it).
+    async fn find_export(&self, id: &str) -> StoreResult<Option<ExportRecord>>;
     /// Moves a pending export to ready or error; `Ok(false)` if it was not pending.
     async fn finish_export(&self, id: &str, outcome: &ExportOutcome, now: i64)
         -> StoreResult<bool>;

@@ -2,7 +2,11 @@
 
 mod actions_list;
 mod audit_log_configuration_get;
+mod downloads_get;
 mod events_create;
+mod export_view;
+mod exports_create;
+mod exports_get;
 mod fallback;
 mod health;
 pub(crate) mod list_envelope;
@@ -22,6 +26,8 @@ use axum::Router;
 fn api_routes(state: AppState) -> Router {
     Router::new()
         .route("/audit_logs/events", post(events_create::handler))
+        .route("/audit_logs/exports", post(exports_create::handler))
+        .route("/audit_logs/exports/{id}", get(exports_get::handler))
         .route("/audit_logs/actions", get(actions_list::handler))
         .route(
             "/audit_logs/actions/{id}/schemas",
@@ -52,6 +58,9 @@ fn api_routes(state: AppState) -> Router {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::handler))
+        // Authenticated by its signed link, not by an API key.
+        .route("/downloads/exports/{id}", get(downloads_get::handler))
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        .fallback_service(api_routes(state))
+        .fallback_service(api_routes(state.clone()))
+        .with_state(state)
 }

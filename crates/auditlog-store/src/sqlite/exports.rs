@@ -105,6 +105,16 @@ impl ExportStore for SqliteStore {
         row.as_ref().map(from_row).transpose()
     }
 
+    async fn find_export(&self, id: &str) -> StoreResult<Option<ExportRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM exports WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
     async fn finish_export(
         &self,
         id: &str,

@@ -1,0 +1,154 @@
+//! The export job: streams an organization's matching events, page by page in
+//! (occurred_at, id) order, through the CSV encoder into a multipart upload. Memory is one
+//! page plus the upload's buffered parts, whatever the export's size.
+
+use super::JobError;
+use crate::clock::now_micros;
+use crate::state::AppState;
+use auditlog_domain::csv_export::{header, row, CsvEncoder};
+use auditlog_store::{ExportOutcome, ExportQuery, ExportState, JobRecord};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+/// The job payload that names an export.
+pub fn payload(environment: &str, export_id: &str) -> Value {
+    json!({"environment": environment, "export_id": export_id})
+}
+
+/// Where an export's file lives in the blob store.
+pub fn blob_key(export_id: &str) -> String {
+    format!("exports/{export_id}.csv")
+}
+
+fn names(job: &JobRecord) -> Result<(&str, &str), JobError> {
+    match (
+        job.payload["environment"].as_str(),
+        job.payload["export_id"].as_str(),
+    ) {
+        (Some(environment), Some(id)) => Ok((environment, id)),
+        _ => Err(JobError::Permanent("malformed export job payload".into())),
+    }
+}
+
+fn retryable(error: impl std::fmt::Display) -> JobError {
+    JobError::Retryable(error.to_string())
+}
+
+/// Encodes one page off the async runtime and hands the encoder back for the next page.
+async fn encode_page(
+    mut encoder: CsvEncoder,
+    payloads: Vec<String>,
+    max_targets: usize,
+) -> Result<(CsvEncoder, Vec<u8>), JobError> {
+    tokio::task::spawn_blocking(move || {
+        for text in payloads {
+            let payload: Value = serde_json::from_str(&text).map_err(|e| {
+                JobError::Permanent(format!("a stored event payload is not JSON: {e}"))
+            })?;
+            encoder.write(&row(&payload, max_targets));
+        }
+        let bytes = encoder.take();
+        Ok((encoder, bytes))
+    })
+    .await
+    .map_err(|e| JobError::Retryable(format!("encoder task failed: {e}")))?
+}
+
+pub async fn run(
+    state: &AppState,
+    job: &JobRecord,
+    cancel: &CancellationToken,
+) -> Result<(), JobError> {
+    let (environment, export_id) = names(job)?;
+    let export = state
+        .store
+        .get_export(environment, export_id)
+        .await
+        .map_err(retryable)?
+        .ok_or_else(|| JobError::Permanent(format!("export {export_id} does not exist")))?;
+    if export.state != ExportState::Pending {
+        return Ok(()); // Finished by an earlier run whose completion was not recorded.
+    }
+    let query = ExportQuery {
+        environment: export.environment.clone(),
+        organization_id: export.organization_id.clone(),
+        filters: export.filters.clone(),
+    };
+    let max_targets = state
+        .store
+        .export_max_targets(&query)
+        .await
+        .map_err(retryable)?
+        .max(0) as usize;
+    let key = blob_key(export_id);
+    let mut writer = state.blob.writer(&key).await.map_err(retryable)?;
+    let mut encoder = CsvEncoder::new(state.config.csv_formula_protection);
+    encoder.write(&header(max_targets));
+    let mut pending = encoder.take();
+    let mut after: Option<(i64, String)> = None;
+    let mut rows = 0i64;
+    loop {
+        if cancel.is_cancelled() {
+            writer.abort().await;
+            return Err(JobError::Cancelled);
+        }
+        let page = match state
+            .store
+            .export_page(&query, after.as_ref(), state.config.export_page_rows)
+            .await
+        {
+            Ok(page) => page,
+            Err(error) => {
+                writer.abort().await;
+                return Err(retryable(error));
+            }
+        };
+        let Some(last) = page.last() else { break };
+        after = Some((last.occurred_at, last.id.clone()));
+        rows += page.len() as i64;
+        let payloads = page.into_iter().map(|r| r.payload).collect();
+        let (next, bytes) = encode_page(encoder, payloads, max_targets).await?;
+        encoder = next;
+        pending.extend_from_slice(&bytes);
+        if let Err(error) = writer.write(&pending).await {
+            writer.abort().await;
+            return Err(retryable(error));
+        }
+        pending.clear();
+    }
+    if !pending.is_empty() {
+        writer.write(&pending).await.map_err(retryable)?;
+    }
+    let byte_count = writer.finish().await.map_err(retryable)? as i64;
+    let now = now_micros();
+    let outcome = ExportOutcome::Ready {
+        blob_key: key,
+        row_count: rows,
+        byte_count,
+        file_expires_at: now + state.config.export_file_ttl_secs * 1_000_000,
+    };
+    state
+        .store
+        .finish_export(export_id, &outcome, now)
+        .await
+        .map_err(retryable)?;
+    tracing::info!(export_id, rows, byte_count, "export ready");
+    Ok(())
+}
+
+/// The job failed for good: the export ends in `error` (the reason is in the log).
+pub async fn give_up(state: &AppState, job: &JobRecord, reason: &str) {
+    let Ok((_, export_id)) = names(job) else {
+        return;
+    };
+    let outcome = ExportOutcome::Failed {
+        reason: reason.to_string(),
+    };
+    if let Err(error) = state
+        .store
+        .finish_export(export_id, &outcome, now_micros())
+        .await
+    {
+        crate::error::ApiError::internal("marking an export as failed", &error);
+    }
+}
