@@ -73,11 +73,21 @@ impl BlobWriter {
 
     /// Uploads the last part, waits for all parts, and publishes the object; returns the total
     /// bytes written.
-    pub async fn finish(self) -> BlobResult<u64> {
+    pub async fn finish(mut self) -> BlobResult<u64> {
         if self.failed {
             let error = self.failed_error();
             self.abort().await;
             return Err(error);
+        }
+        // `WriteMultipart::finish` uploads the partial last part without checking capacity:
+        // make room first so the bound holds to the end.
+        if let Err(source) = self.upload.wait_for_capacity(MAX_IN_FLIGHT).await {
+            let key = std::mem::take(&mut self.key);
+            self.abort().await;
+            return Err(BlobError::Store {
+                location: key,
+                source,
+            });
         }
         // On failure `WriteMultipart::finish` aborts the upload itself.
         match self.upload.finish().await {

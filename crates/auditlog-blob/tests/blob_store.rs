@@ -9,7 +9,7 @@ use auditlog_blob::{BlobError, BlobRead, BlobStore};
 use futures::TryStreamExt;
 use object_store::memory::InMemory;
 use object_store::ObjectStoreExt;
-use support::{CountingStore, Counters};
+use support::{Counters, CountingStore};
 
 const MIB: usize = 1024 * 1024;
 const WRITE_SIZE: usize = 64 * 1024;
@@ -110,7 +110,7 @@ async fn local_abort_and_missing() {
     let dir = tempfile::tempdir().unwrap();
     let store = BlobStore::local(dir.path()).unwrap();
     abort_leaves_nothing(&store).await;
-    // Give the staging file's removal (spawn_blocking) no chance to be skipped.
+    // abort() awaited the removal of the staging file.
     assert_eq!(files_under(dir.path()), Vec::<std::path::PathBuf>::new());
     missing_objects(&store).await;
 
@@ -147,7 +147,11 @@ async fn empty_object() {
 async fn prefix_is_prepended() {
     let inner = Arc::new(InMemory::new());
     let store = BlobStore::from_object_store(inner.clone(), "/tenant/a/");
-    upload(&store, "x/y.csv", b"hello").await.finish().await.unwrap();
+    upload(&store, "x/y.csv", b"hello")
+        .await
+        .finish()
+        .await
+        .unwrap();
     let raw = inner.get(&"tenant/a/x/y.csv".into()).await.unwrap();
     assert_eq!(raw.bytes().await.unwrap().as_ref(), b"hello");
     assert!(store.exists("x/y.csv").await.unwrap());
@@ -157,7 +161,15 @@ async fn prefix_is_prepended() {
 async fn invalid_keys_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let store = BlobStore::local(dir.path()).unwrap();
-    for key in ["", "/", "../escape", "a/../../b", "a//b", "a/./b", "bad\nkey"] {
+    for key in [
+        "",
+        "/",
+        "../escape",
+        "a/../../b",
+        "a//b",
+        "a/./b",
+        "bad\nkey",
+    ] {
         assert!(
             matches!(store.get(key).await, Err(BlobError::InvalidKey { .. })),
             "{key:?} accepted by get"
@@ -173,7 +185,8 @@ async fn invalid_keys_are_rejected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_flight_parts_are_bounded() {
     let counters = Counters::default();
-    let store = BlobStore::from_object_store(Arc::new(CountingStore::new(counters.clone(), None)), "");
+    let store =
+        BlobStore::from_object_store(Arc::new(CountingStore::new(counters.clone(), None)), "");
     let data = pattern(26 * MIB); // six parts
     let writer = upload(&store, KEY, &data).await;
     assert_eq!(writer.finish().await.unwrap(), data.len() as u64);
@@ -197,8 +210,17 @@ async fn failed_part_cannot_be_finished() {
         }
     }
     // The third part has to wait for a slot, which surfaces the first part's failure.
-    assert!(matches!(first_error, Some(BlobError::Store { .. })), "{first_error:?}");
-    assert!(matches!(writer.write(b"more").await, Err(BlobError::UploadFailed { .. })));
-    assert!(matches!(writer.finish().await, Err(BlobError::UploadFailed { .. })));
+    assert!(
+        matches!(first_error, Some(BlobError::Store { .. })),
+        "{first_error:?}"
+    );
+    assert!(matches!(
+        writer.write(b"more").await,
+        Err(BlobError::UploadFailed { .. })
+    ));
+    assert!(matches!(
+        writer.finish().await,
+        Err(BlobError::UploadFailed { .. })
+    ));
     assert!(!store.exists(KEY).await.unwrap());
 }

@@ -110,7 +110,10 @@ pub struct CsvEncoder {
 
 impl CsvEncoder {
     pub fn new(protect_formulas: bool) -> CsvEncoder {
-        CsvEncoder { writer: Self::buffer(), protect_formulas }
+        CsvEncoder {
+            writer: Self::buffer(),
+            protect_formulas,
+        }
     }
 
     fn buffer() -> csv::Writer<Vec<u8>> {

@@ -168,7 +168,12 @@ impl EventInput {
             });
         let version = match event.get("version") {
             None | Some(Value::Null) => Some(1),
-            Some(Value::Number(n)) => match n.as_i64() {
+            // `2.0` is the integer 2 to JSON Schema (and to JavaScript callers).
+            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(f))
+                    .map(|f| f as i64)
+            }) {
                 Some(v) if v >= 1 => Some(v),
                 _ => {
                     reader.errors.push(

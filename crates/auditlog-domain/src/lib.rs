@@ -8,6 +8,7 @@ pub mod field_error;
 pub mod ids;
 pub mod metadata;
 pub mod pagination;
+pub mod retention;
 pub mod schema;
 pub mod timestamp;
 

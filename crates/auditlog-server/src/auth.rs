@@ -15,11 +15,19 @@ use subtle::ConstantTimeEq;
 
 /// The environment of the authenticated key, inserted as a request extension.
 #[derive(Debug, Clone)]
-pub struct Environment(pub Arc<str>);
+pub struct Environment {
+    name: Arc<str>,
+    /// The key's record id (`key_…`, never the key): who did something, for recorded actions.
+    key_id: Arc<str>,
+}
 
 impl Environment {
     pub fn name(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 }
 
@@ -30,7 +38,7 @@ const CACHE_MAX_ENTRIES: usize = 10_000;
 /// Verified key hashes → environment. Only successful lookups are cached, so a key created by
 /// `auditlog keys create` while the server runs works at once.
 /// A verified key's environment and when it was verified.
-type CachedKey = (Arc<str>, Instant);
+type CachedKey = (Environment, Instant);
 
 #[derive(Default)]
 pub struct KeyCache {
@@ -38,7 +46,7 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    fn get(&self, hash: &[u8; 32]) -> Option<Arc<str>> {
+    fn get(&self, hash: &[u8; 32]) -> Option<Environment> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries
             .get(hash)
@@ -46,7 +54,7 @@ impl KeyCache {
             .map(|(environment, _)| environment.clone())
     }
 
-    fn put(&self, hash: [u8; 32], environment: Arc<str>) {
+    fn put(&self, hash: [u8; 32], environment: Environment) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= CACHE_MAX_ENTRIES {
             entries.clear();
@@ -68,7 +76,7 @@ fn bearer_token(request: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn resolve(state: &AppState, token: &str) -> Result<Option<Arc<str>>, ApiError> {
+async fn resolve(state: &AppState, token: &str) -> Result<Option<Environment>, ApiError> {
     let hash = hash_key(token);
     if let Some(environment) = state.key_cache.get(&hash) {
         return Ok(Some(environment));
@@ -81,7 +89,10 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<Arc<str>>, ApiE
     if !bool::from(record.key_hash.ct_eq(&hash)) {
         return Ok(None);
     }
-    let environment: Arc<str> = Arc::from(record.environment.as_str());
+    let environment = Environment {
+        name: Arc::from(record.environment.as_str()),
+        key_id: Arc::from(record.id.as_str()),
+    };
     state.key_cache.put(hash, environment.clone());
     Ok(Some(environment))
 }
@@ -97,7 +108,7 @@ pub async fn require_api_key(
     };
     match resolve(&state, token).await {
         Ok(Some(environment)) => {
-            request.extensions_mut().insert(Environment(environment));
+            request.extensions_mut().insert(environment);
             next.run(request).await
         }
         Ok(None) => ApiError::Unauthorized.into_response(),

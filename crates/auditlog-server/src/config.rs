@@ -66,7 +66,17 @@ pub struct Config {
     /// How long a node holds a job before it must renew its lease, in seconds.
     #[arg(long, env = "AUDITLOG_JOB_LEASE_SECS", default_value_t = 30)]
     pub job_lease_secs: i64,
-    /// Retention reported for organizations that have none set, in days.
+    /// How often the retention sweeper runs, in seconds (its first run is one interval after start).
+    #[arg(
+        long,
+        env = "AUDITLOG_RETENTION_SWEEP_INTERVAL_SECS",
+        default_value_t = 3600
+    )]
+    pub retention_sweep_interval_secs: u64,
+    /// Events redacted per sweeper transaction (small batches keep ingest flowing).
+    #[arg(long, env = "AUDITLOG_RETENTION_BATCH", default_value_t = 1000)]
+    pub retention_batch: i64,
+    /// Retention of organizations that have none set, in days.
     #[arg(long, env = "AUDITLOG_DEFAULT_RETENTION_DAYS", default_value_t = 365)]
     pub default_retention_days: i64,
 }
@@ -94,6 +104,8 @@ impl Config {
             csv_formula_protection: true,
             maintenance_interval_secs: 60,
             job_lease_secs: 30,
+            retention_sweep_interval_secs: 3600,
+            retention_batch: 1000,
         }
     }
 }

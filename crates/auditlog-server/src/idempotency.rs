@@ -11,6 +11,7 @@ use crate::body::read_limited;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::state::AppState;
+use auditlog_domain::canonical::canonical_bytes;
 use auditlog_store::IdempotencyRecord;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -78,7 +79,14 @@ impl KeyLocks {
     }
 }
 
+/// Fingerprint of a request: method, path and body. A JSON body is compared by meaning (its
+/// RFC 8785 canonical form), because SDKs that rebuild a request on retry may serialize the
+/// same object with another key order or spacing.
 fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> [u8; 32] {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .map(|value| canonical_bytes(&value));
+    let body = canonical.as_deref().unwrap_or(body);
     let mut hasher = Sha256::new();
     hasher.update(method.as_str().as_bytes());
     hasher.update([0]);

@@ -170,6 +170,7 @@ pub async fn run(
     let stopping = CancellationToken::new();
     let runner = jobs::start(state.clone(), stopping.clone());
     let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
+    let sweeper = jobs::retention::start(state.clone(), stopping.clone());
     tracing::info!(address = %address, node = %state.node_id, "auditlog listening");
     let signal = {
         let stopping = stopping.clone();
@@ -186,6 +187,9 @@ pub async fn run(
     maintenance
         .await
         .context("maintenance stopped abnormally")?;
+    sweeper
+        .await
+        .context("retention sweeper stopped abnormally")?;
     drop(state);
     // Every other queue handle lived in the router and the jobs, gone now: the writer
     // commits what is queued and stops.

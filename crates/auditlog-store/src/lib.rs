@@ -165,9 +165,63 @@ pub trait JobStore: Send + Sync {
     async fn release_job(&self, id: &str, owner: &str, now: i64) -> StoreResult<bool>;
 }
 
+/// Retention settings, legal holds, and what the retention sweeper needs.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    async fn organization_policy(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> StoreResult<Option<OrganizationPolicy>>;
+    /// `Ok(false)` when the organization does not exist.
+    async fn set_retention(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        days: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Places (`entry.action == "placed"`) or releases a hold and records it, atomically.
+    async fn change_legal_hold(&self, entry: &LegalHoldEntry) -> StoreResult<LegalHoldChange>;
+    /// Every placing and releasing, oldest first.
+    async fn legal_hold_history(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> StoreResult<Vec<LegalHoldEntry>>;
+    async fn sweep_candidates(&self) -> StoreResult<Vec<SweepCandidate>>;
+    /// Takes the sweep lease of one organization; `Ok(false)` if another node holds it.
+    async fn claim_sweep(
+        &self,
+        organization_id: &str,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
+    async fn finish_sweep(&self, organization_id: &str, owner: &str, now: i64) -> StoreResult<()>;
+    /// Removes the payload (and indexed personal data) of up to `limit` events that occurred
+    /// before `cutoff`, keeping sequence numbers and leaf hashes. Does nothing while the
+    /// organization is on legal hold (checked in the same transaction). Returns how many.
+    async fn redact_events_before(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        cutoff: i64,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<u64>;
+}
+
 /// Everything a node needs from its database.
 pub trait Store:
-    KeyStore + OrganizationStore + EventStore + IdempotencyStore + SchemaStore + ExportStore + JobStore
+    KeyStore
+    + OrganizationStore
+    + EventStore
+    + IdempotencyStore
+    + SchemaStore
+    + ExportStore
+    + JobStore
+    + RetentionStore
 {
 }
 impl<T> Store for T where
@@ -178,5 +232,6 @@ impl<T> Store for T where
         + SchemaStore
         + ExportStore
         + JobStore
+        + RetentionStore
 {
 }

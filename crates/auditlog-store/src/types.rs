@@ -210,3 +210,49 @@ pub struct JobRecord {
     pub attempts: i64,
     pub lease_owner: String,
 }
+
+/// Retention and legal-hold settings of a live organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationPolicy {
+    /// `None`: the server's default applies.
+    pub retention_period_in_days: Option<i64>,
+    pub legal_hold: Option<LegalHoldState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegalHoldState {
+    pub reason: String,
+    pub since: i64,
+}
+
+/// One placing or releasing of a legal hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegalHoldEntry {
+    pub id: String,
+    pub environment: String,
+    pub organization_id: String,
+    /// `placed` or `released`.
+    pub action: String,
+    pub reason: String,
+    pub actor: String,
+    pub at: i64,
+}
+
+/// What placing or releasing a hold did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegalHoldChange {
+    Changed,
+    /// Already on hold (placing) or not on hold (releasing): nothing recorded.
+    Unchanged,
+    OrganizationNotFound,
+}
+
+/// An organization the retention sweeper looks at (deleted ones included: their events
+/// are kept until retention removes them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepCandidate {
+    pub environment: String,
+    pub organization_id: String,
+    pub retention_period_in_days: Option<i64>,
+    pub on_hold: bool,
+}

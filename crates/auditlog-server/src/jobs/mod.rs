@@ -8,6 +8,7 @@
 
 pub mod export;
 pub mod maintenance;
+pub mod retention;
 
 use crate::clock::now_micros;
 use crate::error::ApiError;

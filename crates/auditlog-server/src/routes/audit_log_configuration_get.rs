@@ -1,5 +1,6 @@
 //! `GET /organizations/{id}/audit_log_configuration` (spec §7).
 
+use super::retention_get::retention_in_force;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
@@ -13,14 +14,10 @@ pub async fn handler(
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let organization = state
-        .store
-        .get_organization(environment.name(), &id)
-        .await?
-        .ok_or_else(|| ApiError::organization_not_found(&id))?;
+    let days = retention_in_force(&state, environment.name(), &id).await?;
     Ok(Json(json!({
-        "organization_id": organization.id,
-        "retention_period_in_days": state.config.default_retention_days,
+        "organization_id": id,
+        "retention_period_in_days": days,
         "state": "active",
         "log_stream": null,
     })))

@@ -9,8 +9,13 @@ mod exports_create;
 mod exports_get;
 mod fallback;
 mod health;
+mod legal_hold_change;
+mod legal_hold_get;
+mod legal_hold_view;
 pub(crate) mod list_envelope;
 mod organizations;
+mod retention_get;
+mod retention_update;
 mod schema_view;
 mod schemas_create;
 mod schemas_list;
@@ -42,6 +47,16 @@ fn api_routes(state: AppState) -> Router {
             get(organizations::get::handler)
                 .put(organizations::update::handler)
                 .delete(organizations::delete::handler),
+        )
+        .route(
+            "/organizations/{id}/audit_logs_retention",
+            get(retention_get::handler).put(retention_update::handler),
+        )
+        .route(
+            "/organizations/{id}/legal_hold",
+            get(legal_hold_get::handler)
+                .post(legal_hold_change::place)
+                .delete(legal_hold_change::release),
         )
         .route(
             "/organizations/{id}/audit_log_configuration",

@@ -166,3 +166,102 @@ fn ulid_like() -> String {
 pub fn path_exists(path: &Path) -> bool {
     path.exists()
 }
+
+// ---- Helpers shared by the API test files ----
+
+impl TestServer {
+    /// The stored events of `organization_id` in `environment`, in sequence order.
+    pub async fn stored_events(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> Vec<auditlog_store::StoredEvent> {
+        use auditlog_store::EventStore;
+        let store = self.open_store().await;
+        let events = store
+            .list_events_by_sequence(environment, organization_id)
+            .await
+            .expect("list events");
+        store.close().await;
+        events
+    }
+
+    /// How many events of `organization_id` the default environment holds.
+    pub async fn count_events(&self, organization_id: &str) -> usize {
+        self.stored_events("default", organization_id).await.len()
+    }
+}
+
+/// Asserts a response is JSON and carries an `x-request-id`.
+pub fn assert_json_with_request_id(response: &reqwest::Response) {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{} has content type {content_type:?}",
+        response.status()
+    );
+    let id = response.headers().get("x-request-id");
+    assert!(
+        id.is_some_and(|id| !id.is_empty()),
+        "no x-request-id on {}",
+        response.status()
+    );
+}
+
+/// The `(field, code)` pairs of a 422 body.
+pub fn field_errors(body: &Value) -> Vec<(String, String)> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors array in {body}"))
+        .iter()
+        .map(|e| {
+            let text = |key: &str| e[key].as_str().expect("string").to_string();
+            (text("field"), text("code"))
+        })
+        .collect()
+}
+
+/// The SDK's create-event parameters for a valid event (actor metadata of all three kinds).
+pub fn sdk_event(
+    organization_id: &str,
+    occurred_at: &str,
+) -> workos::audit_logs::CreateEventParams {
+    use workos::AuditLogEventActorMetadataOneOf as Meta;
+    let metadata = [
+        ("role", Meta::String("admin".into())),
+        ("level", Meta::F64(3.0)),
+        ("sso", Meta::Bool(true)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    workos::audit_logs::CreateEventParams::new(workos::AuditLogEventIngestion {
+        organization_id: organization_id.to_string(),
+        event: workos::AuditLogEvent {
+            action: "user.signed_in".into(),
+            occurred_at: occurred_at.into(),
+            actor: workos::AuditLogEventActor {
+                id: "user_1".into(),
+                type_: "user".into(),
+                name: Some("Jon Smith".into()),
+                metadata: Some(metadata),
+            },
+            targets: vec![workos::AuditLogEventTarget {
+                id: "team_1".into(),
+                type_: "team".into(),
+                name: None,
+                metadata: None,
+            }],
+            context: workos::AuditLogEventContext {
+                location: "123.123.123.123".into(),
+                user_agent: Some("Chrome/104.0.0.0".into()),
+            },
+            metadata: None,
+            version: None,
+        },
+    })
+}

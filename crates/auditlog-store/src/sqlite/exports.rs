@@ -149,7 +149,9 @@ impl ExportStore for SqliteStore {
 
     async fn exports_due_to_expire(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE state = 'ready' AND file_expires_at <= ?
+            "SELECT {COLUMNS} FROM exports x WHERE state = 'ready' AND file_expires_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = x.organization_id
+                               AND o.legal_hold_since IS NOT NULL)
              ORDER BY file_expires_at LIMIT ?"
         )))
         .bind(now)

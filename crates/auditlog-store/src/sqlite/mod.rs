@@ -7,6 +7,7 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod organizations;
+mod retention;
 mod schemas;
 
 use crate::error::StoreResult;

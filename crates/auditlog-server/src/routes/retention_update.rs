@@ -1,0 +1,30 @@
+//! `PUT /organizations/{id}/audit_logs_retention` with `retention_period` or
+//! `retention_period_in_days` (exactly one; see auditlog-domain::retention).
+
+use crate::auth::Environment;
+use crate::body::JsonBody;
+use crate::clock::now_micros;
+use crate::error::ApiError;
+use crate::extract::PathId;
+use crate::state::AppState;
+use auditlog_domain::retention::parse_retention_update;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::{json, Value};
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    PathId(id): PathId,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let days = parse_retention_update(&body).map_err(ApiError::Validation)?;
+    if !state
+        .store
+        .set_retention(environment.name(), &id, days, now_micros())
+        .await?
+    {
+        return Err(ApiError::organization_not_found(&id));
+    }
+    Ok(Json(json!({"retention_period_in_days": days})))
+}

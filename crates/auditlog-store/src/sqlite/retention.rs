@@ -1,0 +1,239 @@
+use super::SqliteStore;
+use crate::error::StoreResult;
+use crate::types::{
+    LegalHoldChange, LegalHoldEntry, LegalHoldState, OrganizationPolicy, SweepCandidate,
+};
+use crate::RetentionStore;
+use async_trait::async_trait;
+use sqlx::{Connection, Row};
+
+#[async_trait]
+impl RetentionStore for SqliteStore {
+    async fn organization_policy(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> StoreResult<Option<OrganizationPolicy>> {
+        let row = sqlx::query(
+            "SELECT retention_period_in_days, legal_hold_reason, legal_hold_since FROM organizations
+             WHERE environment = ? AND id = ? AND deleted_at IS NULL",
+        )
+        .bind(environment)
+        .bind(organization_id)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(row.map(|row| {
+            let reason: Option<String> = row.get("legal_hold_reason");
+            let since: Option<i64> = row.get("legal_hold_since");
+            OrganizationPolicy {
+                retention_period_in_days: row.get("retention_period_in_days"),
+                legal_hold: reason
+                    .zip(since)
+                    .map(|(reason, since)| LegalHoldState { reason, since }),
+            }
+        }))
+    }
+
+    async fn set_retention(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        days: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut writer = self.writer.lock().await;
+        let result = sqlx::query(
+            "UPDATE organizations SET retention_period_in_days = ?, updated_at = ?
+             WHERE environment = ? AND id = ? AND deleted_at IS NULL",
+        )
+        .bind(days)
+        .bind(now)
+        .bind(environment)
+        .bind(organization_id)
+        .execute(&mut *writer)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn change_legal_hold(&self, entry: &LegalHoldEntry) -> StoreResult<LegalHoldChange> {
+        let mut writer = self.writer.lock().await;
+        let mut tx = writer.begin().await?;
+        let held: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT legal_hold_since FROM organizations WHERE environment = ? AND id = ? AND deleted_at IS NULL",
+        )
+        .bind(&entry.environment)
+        .bind(&entry.organization_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(since) = held else {
+            return Ok(LegalHoldChange::OrganizationNotFound);
+        };
+        let placing = entry.action == "placed";
+        if since.is_some() == placing {
+            return Ok(LegalHoldChange::Unchanged);
+        }
+        let (reason, since) = if placing {
+            (Some(&entry.reason), Some(entry.at))
+        } else {
+            (None, None)
+        };
+        sqlx::query("UPDATE organizations SET legal_hold_reason = ?, legal_hold_since = ? WHERE environment = ? AND id = ?")
+            .bind(reason)
+            .bind(since)
+            .bind(&entry.environment)
+            .bind(&entry.organization_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO legal_hold_history (id, environment, organization_id, action, reason, actor, at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&entry.id)
+        .bind(&entry.environment)
+        .bind(&entry.organization_id)
+        .bind(&entry.action)
+        .bind(&entry.reason)
+        .bind(&entry.actor)
+        .bind(entry.at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(LegalHoldChange::Changed)
+    }
+
+    async fn legal_hold_history(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> StoreResult<Vec<LegalHoldEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, environment, organization_id, action, reason, actor, at FROM legal_hold_history
+             WHERE environment = ? AND organization_id = ? ORDER BY at, id",
+        )
+        .bind(environment)
+        .bind(organization_id)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| LegalHoldEntry {
+                id: row.get("id"),
+                environment: row.get("environment"),
+                organization_id: row.get("organization_id"),
+                action: row.get("action"),
+                reason: row.get("reason"),
+                actor: row.get("actor"),
+                at: row.get("at"),
+            })
+            .collect())
+    }
+
+    async fn sweep_candidates(&self) -> StoreResult<Vec<SweepCandidate>> {
+        let rows = sqlx::query(
+            "SELECT environment, id, retention_period_in_days, legal_hold_since IS NOT NULL AS on_hold
+             FROM organizations ORDER BY id",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| SweepCandidate {
+                environment: row.get("environment"),
+                organization_id: row.get("id"),
+                retention_period_in_days: row.get("retention_period_in_days"),
+                on_hold: row.get("on_hold"),
+            })
+            .collect())
+    }
+
+    async fn claim_sweep(
+        &self,
+        organization_id: &str,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool> {
+        let mut writer = self.writer.lock().await;
+        let result = sqlx::query(
+            "INSERT INTO retention_sweeps (organization_id, lease_owner, lease_expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (organization_id) DO UPDATE SET lease_owner = excluded.lease_owner,
+                 lease_expires_at = excluded.lease_expires_at
+             WHERE retention_sweeps.lease_expires_at IS NULL OR retention_sweeps.lease_expires_at <= ?
+                 OR retention_sweeps.lease_owner = excluded.lease_owner",
+        )
+        .bind(organization_id)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .execute(&mut *writer)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn finish_sweep(&self, organization_id: &str, owner: &str, now: i64) -> StoreResult<()> {
+        let mut writer = self.writer.lock().await;
+        sqlx::query(
+            "UPDATE retention_sweeps SET lease_owner = NULL, lease_expires_at = NULL, last_swept_at = ?
+             WHERE organization_id = ? AND lease_owner = ?",
+        )
+        .bind(now)
+        .bind(organization_id)
+        .bind(owner)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn redact_events_before(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        cutoff: i64,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<u64> {
+        // One small transaction per batch: the writer lock is held for a few milliseconds, so
+        // ingest batches interleave with a large sweep instead of waiting for all of it.
+        let mut writer = self.writer.lock().await;
+        let mut tx = writer.begin().await?;
+        let on_hold: Option<bool> = sqlx::query_scalar(
+            "SELECT legal_hold_since IS NOT NULL FROM organizations WHERE environment = ? AND id = ?",
+        )
+        .bind(environment)
+        .bind(organization_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if on_hold != Some(false) {
+            return Ok(0);
+        }
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT row_id, occurred_at FROM events
+             WHERE organization_id = ? AND environment = ? AND occurred_at < ? AND payload IS NOT NULL
+             ORDER BY occurred_at LIMIT ?",
+        )
+        .bind(organization_id)
+        .bind(environment)
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (row_id, occurred_at) in &rows {
+            sqlx::query(
+                "UPDATE events SET payload = NULL, actor_id = '', actor_name = NULL, action = '', redacted_at = ?
+                 WHERE row_id = ?",
+            )
+            .bind(now)
+            .bind(row_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM event_target_types WHERE organization_id = ? AND occurred_at = ? AND event_row_id = ?")
+                .bind(organization_id)
+                .bind(occurred_at)
+                .bind(row_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+}
