@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use auditlog_domain::schema::{ActionSchema, CompiledSchema};
 use auditlog_store::Store;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,9 @@ pub enum SchemaLookup {
 pub struct SchemaCache {
     compiled: RwLock<HashMap<VersionKey, Arc<CompiledSchema>>>,
     unconfigured: RwLock<HashMap<ActionKey, Instant>>,
+    /// Bumped by every schema creation on this node. A lookup that saw "no schema" only
+    /// caches that answer if no schema was created while it was reading the store.
+    generation: AtomicU64,
 }
 
 impl SchemaCache {
@@ -61,6 +65,7 @@ impl SchemaCache {
         if recently_unconfigured {
             return Ok(SchemaLookup::Unconfigured);
         }
+        let generation = self.generation.load(Ordering::SeqCst);
         if let Some(record) = store.get_schema(environment, action, version).await? {
             let compiled = ActionSchema::from_json(&record.document)
                 .and_then(|schema| CompiledSchema::compile(&schema).ok())
@@ -85,6 +90,9 @@ impl SchemaCache {
             return Ok(SchemaLookup::UnknownVersion);
         }
         let mut unconfigured = self.unconfigured.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return Ok(SchemaLookup::Unconfigured); // a schema appeared meanwhile: don't cache
+        }
         if unconfigured.len() >= MAX_ENTRIES {
             unconfigured.clear();
         }
@@ -94,6 +102,7 @@ impl SchemaCache {
 
     /// A schema was just created for `action`: forget that it had none.
     pub fn schema_created(&self, environment: &str, action: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.unconfigured
             .write()
             .unwrap_or_else(|p| p.into_inner())
