@@ -2,9 +2,12 @@
 //! scoped per environment, kept 24 hours; the first completed response (any status below 500
 //! except 429) is replayed byte for byte; the same key with a different request is a 409.
 //!
-//! Concurrent duplicates on one node wait on a per-key lock and then replay. The event
-//! endpoint stores its record in the same transaction as the event (see `IdempotencyClaim`);
-//! other endpoints store it here, after the handler has answered.
+//! Before a request runs it claims its key in the store (a row marked in flight until a
+//! deadline). Duplicates on the same node queue on a per-key lock; duplicates on other nodes
+//! find the claim and poll until the first request completes, then replay it. A node that dies
+//! mid-request leaves a claim that lapses after 30 s. The event endpoint stores its final
+//! record in the same transaction as the event (see `IdempotencyClaim`); other endpoints store
+//! it here, after the handler has answered; a 5xx or 429 drops the claim so a retry runs again.
 
 use crate::auth::Environment;
 use crate::body::read_limited;
@@ -12,7 +15,7 @@ use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::state::AppState;
 use auditlog_domain::canonical::canonical_bytes;
-use auditlog_store::IdempotencyRecord;
+use auditlog_store::{ClaimOutcome, IdempotencyRecord};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -21,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -99,13 +103,7 @@ fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> [u8; 32] {
 /// The stored response again, or a 409 when the key was used for another request.
 pub fn replay(record: &IdempotencyRecord, request_hash: &[u8; 32]) -> Response {
     if &record.request_hash != request_hash {
-        return ApiError::Conflict {
-            code: "idempotency_key_reused",
-            message: "This Idempotency-Key was already used with a different request in the last 24 hours; \
-                      send a new key for a new request."
-                .to_string(),
-        }
-        .into_response();
+        return key_reused();
     }
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
     let mut response = (status, record.body.clone()).into_response();
@@ -116,6 +114,61 @@ pub fn replay(record: &IdempotencyRecord, request_hash: &[u8; 32]) -> Response {
     );
     headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     response
+}
+
+/// How long a claim protects a request being processed; a crashed node's claim lapses then.
+const CLAIM_MICROS: i64 = 30_000_000;
+/// How long a duplicate waits for an in-flight request with its key before answering 409.
+const WAIT_FOR_IN_FLIGHT: Duration = Duration::from_secs(30);
+const POLL_IN_FLIGHT: Duration = Duration::from_millis(20);
+
+/// Claims the key for this request; `Some(response)` when the request must not run (a replay,
+/// a conflict, or an error).
+async fn claim_key(
+    state: &AppState,
+    environment: &str,
+    key: &str,
+    request_hash: &[u8; 32],
+) -> Option<Response> {
+    let started = Instant::now();
+    loop {
+        let now = now_micros();
+        match state
+            .store
+            .claim_idempotency(environment, key, request_hash, now, now + CLAIM_MICROS)
+            .await
+        {
+            Ok(ClaimOutcome::Claimed) => return None,
+            Ok(ClaimOutcome::Completed(record)) => return Some(replay(&record, request_hash)),
+            Ok(ClaimOutcome::InFlight {
+                request_hash: theirs,
+            }) if &theirs != request_hash => {
+                return Some(key_reused());
+            }
+            Ok(ClaimOutcome::InFlight { .. }) if started.elapsed() > WAIT_FOR_IN_FLIGHT => {
+                return Some(
+                    ApiError::Conflict {
+                        code: "idempotency_key_in_use",
+                        message: "A request with this Idempotency-Key is still being processed; retry later.".into(),
+                    }
+                    .into_response(),
+                );
+            }
+            Ok(ClaimOutcome::InFlight { .. }) => tokio::time::sleep(POLL_IN_FLIGHT).await,
+            Err(error) => return Some(ApiError::from(error).into_response()),
+        }
+    }
+}
+
+fn key_reused() -> Response {
+    ApiError::Conflict {
+        code: "idempotency_key_reused",
+        message:
+            "This Idempotency-Key was already used with a different request in the last 24 hours; \
+                  send a new key for a new request."
+                .to_string(),
+    }
+    .into_response()
 }
 
 fn worth_keeping(status: StatusCode) -> bool {
@@ -159,16 +212,11 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         .unwrap_or("/");
     let request_hash = fingerprint(&parts.method, path, &bytes);
 
+    // Duplicates on this node queue on a lock; duplicates on other nodes see the claim row.
     let lock = state.idempotency_locks.lock_for(environment.name(), &key);
     let _in_flight = lock.lock().await;
-    match state
-        .store
-        .find_idempotency(environment.name(), &key, now_micros())
-        .await
-    {
-        Ok(Some(record)) => return replay(&record, &request_hash),
-        Ok(None) => {}
-        Err(error) => return ApiError::from(error).into_response(),
+    if let Some(answer) = claim_key(&state, environment.name(), &key, &request_hash).await {
+        return answer;
     }
 
     let claim = IdempotencyClaim { key, request_hash };
@@ -176,8 +224,18 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    if response.extensions().get::<AlreadyRecorded>().is_some() || !worth_keeping(response.status())
-    {
+    if response.extensions().get::<AlreadyRecorded>().is_some() {
+        return response;
+    }
+    if !worth_keeping(response.status()) {
+        if let Err(error) = state
+            .store
+            .abandon_idempotency(environment.name(), &claim.key)
+            .await
+        {
+            // The claim lapses by itself after CLAIM_MICROS.
+            ApiError::internal("could not release an idempotency claim", &error);
+        }
         return response;
     }
     let (parts, body) = response.into_parts();

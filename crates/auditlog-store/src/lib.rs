@@ -75,6 +75,19 @@ pub trait IdempotencyStore: Send + Sync {
         now_micros: i64,
     ) -> StoreResult<Option<IdempotencyRecord>>;
     /// Saves a record unless an unexpired one exists; returns the record in force.
+    /// Claims (environment, key) for a request about to be processed, until `claimed_until`.
+    /// A lapsed claim or an expired record is taken over.
+    async fn claim_idempotency(
+        &self,
+        environment: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now_micros: i64,
+        claimed_until: i64,
+    ) -> StoreResult<ClaimOutcome>;
+    /// Drops an in-flight claim without a response (the request failed with a 5xx or 429), so a
+    /// retry runs again.
+    async fn abandon_idempotency(&self, environment: &str, key: &str) -> StoreResult<()>;
     async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord>;
     /// Deletes expired records; returns how many.
     async fn purge_idempotency(&self, now_micros: i64) -> StoreResult<u64>;

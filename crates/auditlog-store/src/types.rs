@@ -256,3 +256,14 @@ pub struct SweepCandidate {
     pub retention_period_in_days: Option<i64>,
     pub on_hold: bool,
 }
+
+/// Result of claiming an `Idempotency-Key` before processing a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimOutcome {
+    /// The key is ours: process the request, then save or abandon the claim.
+    Claimed,
+    /// A completed response exists: replay it (or 409 if the request differs).
+    Completed(IdempotencyRecord),
+    /// Another request with this key is being processed (on any node) right now.
+    InFlight { request_hash: [u8; 32] },
+}

@@ -4,8 +4,8 @@
 use auditlog_domain::pagination::ListParams;
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::{
-    ApiKeyRecord, AppendOutcome, EventStore, IdempotencyRecord, Organization, OrganizationStore,
-    PendingEvent, Store, StoreError,
+    ApiKeyRecord, AppendOutcome, ClaimOutcome, EventStore, IdempotencyRecord, Organization,
+    OrganizationStore, PendingEvent, Store, StoreError,
 };
 use std::collections::HashMap;
 
@@ -311,6 +311,75 @@ async fn idempotency_records_expire_and_are_scoped(store: &dyn Store) {
     assert_eq!(store.purge_idempotency(110).await.unwrap(), 0);
 }
 
+async fn idempotency_claims_serialize_duplicates(store: &dyn Store) {
+    let mine = [1u8; 32];
+    let other = [2u8; 32];
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "k", &mine, 100, 200)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    // While it is in flight, any other claimant learns whose request it is.
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "k", &other, 150, 250)
+            .await
+            .unwrap(),
+        ClaimOutcome::InFlight { request_hash: mine }
+    );
+    assert!(
+        store
+            .find_idempotency("claims", "k", 150)
+            .await
+            .unwrap()
+            .is_none(),
+        "a claim is not a response"
+    );
+    let mut record = idempotency("claims", "k", 160);
+    record.request_hash = mine;
+    store.save_idempotency(&record).await.unwrap();
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "k", &other, 170, 270)
+            .await
+            .unwrap(),
+        ClaimOutcome::Completed(record)
+    );
+    // A lapsed claim is taken over; an abandoned one frees the key at once.
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "lapsed", &mine, 100, 200)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "lapsed", &other, 200, 300)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    store.abandon_idempotency("claims", "lapsed").await.unwrap();
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "lapsed", &mine, 210, 310)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    // An expired completed record is taken over too.
+    assert_eq!(
+        store
+            .claim_idempotency("claims", "k", &other, 10_000, 10_100)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+}
+
 async fn api_keys_are_found_by_hash(store: &dyn Store) {
     assert_eq!(store.count_api_keys().await.unwrap(), 0);
     let key = ApiKeyRecord {
@@ -345,6 +414,7 @@ async fn sqlite_events() {
 async fn sqlite_idempotency_and_keys() {
     let (store, _dir) = sqlite().await;
     idempotency_records_expire_and_are_scoped(&store).await;
+    idempotency_claims_serialize_duplicates(&store).await;
     api_keys_are_found_by_hash(&store).await;
 }
 

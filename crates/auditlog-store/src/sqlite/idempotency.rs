@@ -1,6 +1,6 @@
 use super::{hash_from_blob, SqliteStore};
 use crate::error::StoreResult;
-use crate::types::IdempotencyRecord;
+use crate::types::{ClaimOutcome, IdempotencyRecord};
 use crate::IdempotencyStore;
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
@@ -26,7 +26,7 @@ pub(super) async fn find_unexpired(
 ) -> StoreResult<Option<IdempotencyRecord>> {
     let row = sqlx::query(
         "SELECT environment, key, request_hash, status, body, created_at, expires_at
-         FROM idempotency_keys WHERE environment = ? AND key = ? AND expires_at > ?",
+         FROM idempotency_keys WHERE environment = ? AND key = ? AND expires_at > ? AND status <> 0",
     )
     .bind(environment)
     .bind(key)
@@ -68,6 +68,65 @@ impl IdempotencyStore for SqliteStore {
     ) -> StoreResult<Option<IdempotencyRecord>> {
         let mut reader = self.readers.acquire().await?;
         find_unexpired(&mut reader, environment, key, now_micros).await
+    }
+
+    async fn claim_idempotency(
+        &self,
+        environment: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now_micros: i64,
+        claimed_until: i64,
+    ) -> StoreResult<ClaimOutcome> {
+        let mut writer = self.writer.lock().await;
+        let mut tx = sqlx::Connection::begin(&mut *writer).await?;
+        let existing = sqlx::query(
+            "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
+             FROM idempotency_keys WHERE environment = ? AND key = ?",
+        )
+        .bind(environment)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let record = record_from_row(&row);
+            let claimed_until_then: Option<i64> = row.get("claimed_until");
+            if record.status != 0 && record.expires_at > now_micros {
+                return Ok(ClaimOutcome::Completed(record));
+            }
+            if record.status == 0 && claimed_until_then.unwrap_or(0) > now_micros {
+                return Ok(ClaimOutcome::InFlight {
+                    request_hash: record.request_hash,
+                });
+            }
+        }
+        sqlx::query(
+            "INSERT OR REPLACE INTO idempotency_keys
+                 (environment, key, request_hash, status, body, created_at, expires_at, claimed_until)
+             VALUES (?, ?, ?, 0, x'', ?, ?, ?)",
+        )
+        .bind(environment)
+        .bind(key)
+        .bind(&request_hash[..])
+        .bind(now_micros)
+        .bind(claimed_until)
+        .bind(claimed_until)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn abandon_idempotency(&self, environment: &str, key: &str) -> StoreResult<()> {
+        let mut writer = self.writer.lock().await;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE environment = ? AND key = ? AND status = 0",
+        )
+        .bind(environment)
+        .bind(key)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
     }
 
     async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord> {
