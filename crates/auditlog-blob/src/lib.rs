@@ -41,6 +41,9 @@ pub enum BlobError {
         #[source]
         source: object_store::Error,
     },
+    /// A blob URL that cannot be used.
+    #[error("invalid blob URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
     /// An earlier write of this upload failed, so finishing it would publish a file with a hole.
     #[error("upload to {key:?} was abandoned after an earlier error")]
     UploadFailed { key: String },

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::writer::BlobWriter;
@@ -17,6 +19,8 @@ use crate::{BlobError, BlobResult};
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// Present for backends that can presign URLs (S3): downloads then go straight to them.
+    signer: Option<Arc<dyn Signer>>,
     /// Prepended to every key, so several deployments (or tests) can share one bucket.
     prefix: Path,
 }
@@ -65,6 +69,7 @@ impl BlobStore {
     pub fn from_object_store(store: Arc<dyn ObjectStore>, prefix: &str) -> BlobStore {
         Self {
             store,
+            signer: None,
             prefix: Path::from(prefix),
         }
     }
@@ -123,6 +128,67 @@ impl BlobStore {
 
     /// The full object path of `key`: validated (no `..`, no empty segments, not empty) and put
     /// under the prefix. Validation keeps a key from ever escaping the local root.
+    /// An S3 (or S3-compatible) bucket from `s3://bucket[/prefix]`. Credentials, region and an
+    /// endpoint override come from the usual `AWS_*` variables (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL`; `AWS_ALLOW_HTTP=true` for a
+    /// plain-HTTP endpoint).
+    pub fn s3(url: &str) -> BlobResult<BlobStore> {
+        let invalid = |reason: &str| BlobError::InvalidUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| invalid("must start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(invalid("names no bucket"));
+        }
+        let s3 = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build()
+            .map_err(|source| store_error_at(url, source))?;
+        let s3 = Arc::new(s3);
+        let mut store = Self::from_object_store(s3.clone(), prefix);
+        store.signer = Some(s3);
+        Ok(store)
+    }
+
+    /// A presigned GET of `key` valid for `expires_in`, naming `file_name` as the download's
+    /// file name; `Ok(None)` for backends that cannot presign (local files: the server signs
+    /// its own download route instead).
+    pub async fn presigned_get(
+        &self,
+        key: &str,
+        file_name: &str,
+        expires_in: std::time::Duration,
+    ) -> BlobResult<Option<String>> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let path = self.path(key)?;
+        let options = SignedUrlOptions::new().with_query([
+            (
+                "response-content-type",
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                "response-content-disposition",
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ]);
+        let url = signer
+            .signed_url_opts(
+                object_store::signer::Method::GET,
+                &path,
+                expires_in,
+                &options,
+            )
+            .await
+            .map_err(|source| store_error(&path, source))?;
+        Ok(Some(url.to_string()))
+    }
+
     fn path(&self, key: &str) -> BlobResult<Path> {
         let parsed = Path::parse(key).map_err(|source| BlobError::InvalidKey {
             key: key.to_owned(),
@@ -143,6 +209,13 @@ impl BlobStore {
 fn store_error(path: &Path, source: object_store::Error) -> BlobError {
     BlobError::Store {
         location: path.to_string(),
+        source,
+    }
+}
+
+fn store_error_at(location: &str, source: object_store::Error) -> BlobError {
+    BlobError::Store {
+        location: location.to_string(),
         source,
     }
 }

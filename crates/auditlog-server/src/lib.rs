@@ -124,10 +124,13 @@ pub fn app(state: AppState) -> Router {
 /// and lets the writer commit what it was given.
 /// The blob store and download-link signer of this configuration.
 fn open_blob(config: &Config) -> anyhow::Result<(BlobStore, LinkSigner)> {
-    if let Some(url) = &config.blob_url {
-        anyhow::bail!("unsupported blob URL (only local files are available in this build): {url}");
-    }
-    let blob = BlobStore::local(&config.data_dir.join("blobs"))?;
+    let blob = match config.blob_url.as_deref() {
+        None => BlobStore::local(&config.data_dir.join("blobs"))?,
+        Some(url) if url.starts_with("s3://") => BlobStore::s3(url)?,
+        Some(url) => anyhow::bail!(
+            "unsupported blob URL (use s3://bucket/prefix, or none for local files): {url}"
+        ),
+    };
     let links = match &config.download_secret {
         Some(secret) => LinkSigner::from_configured(secret)?,
         None => LinkSigner::load_or_create(&config.data_dir.join("download-link.key"))?,

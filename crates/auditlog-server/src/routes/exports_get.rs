@@ -19,6 +19,6 @@ pub async fn handler(
         .get_export(environment.name(), &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Audit Log Export not found: '{id}'.")))?;
-    let url = download_url(&state, &export);
+    let url = download_url(&state, &export).await?;
     Ok(Json(export_json(&export, url)))
 }
