@@ -3,11 +3,43 @@
 //! transaction and one fsync, and only then answers every waiter. Under load batches grow by
 //! themselves; at idle an event waits for exactly one commit.
 
-use auditlog_store::{AppendOutcome, PendingEvent, Store};
+use crate::clock::now_micros;
+use auditlog_domain::canonical::{canonical_bytes, canonical_value, leaf_hash};
+use auditlog_domain::ids::{new_id, EVENT_PREFIX};
+use auditlog_domain::timestamp::to_micros;
+use auditlog_domain::EventInput;
+use auditlog_store::{AppendOutcome, IdempotencyRecord, PendingEvent, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+/// Gives a validated event its id, canonical bytes and leaf hash: the one way events are
+/// prepared for storage (the API and the bulk seeding tool both use it).
+pub fn prepare_event(
+    environment: &str,
+    input: &EventInput,
+    idempotency: Option<IdempotencyRecord>,
+) -> PendingEvent {
+    let id = new_id(EVENT_PREFIX);
+    let payload = canonical_bytes(&canonical_value(&id, input));
+    PendingEvent {
+        leaf_hash: leaf_hash(&payload),
+        // JCS output is UTF-8 by construction.
+        payload: String::from_utf8_lossy(&payload).into_owned(),
+        id,
+        environment: environment.to_string(),
+        organization_id: input.organization_id.clone(),
+        occurred_at: to_micros(input.occurred_at),
+        received_at: now_micros(),
+        action: input.action.clone(),
+        actor_id: input.actor.id.clone(),
+        actor_name: input.actor.name.clone(),
+        target_types: input.target_types(),
+        target_count: input.targets.len() as i64,
+        idempotency,
+    }
+}
 
 struct Job {
     event: PendingEvent,

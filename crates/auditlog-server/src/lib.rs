@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 mod routes;
 pub mod schema_cache;
+pub mod seed;
 pub mod state;
 
 use crate::auth::KeyCache;

@@ -21,6 +21,20 @@ struct Cli {
 enum Command {
     /// Run the HTTP service.
     Serve(Config),
+    /// Bulk-load synthetic events into a new organization (for benchmarks); prints its id.
+    #[command(hide = true)]
+    Seed {
+        /// How many events.
+        #[arg(long)]
+        events: u64,
+        #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+        environment: String,
+        /// Events per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+        #[command(flatten)]
+        config: Config,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -75,6 +89,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen).await?;
             run(config, listener, shutdown_signal()).await
+        }
+        Command::Seed {
+            events,
+            environment,
+            batch,
+            config,
+        } => {
+            let store = open_store(&config).await?;
+            let organization =
+                auditlog_server::seed::seed(store.as_ref(), &environment, events, batch.max(1))
+                    .await?;
+            println!("{organization}");
+            Ok(())
         }
         Command::Keys {
             command:

@@ -3,18 +3,14 @@
 
 use crate::auth::Environment;
 use crate::body::JsonBody;
-use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
-use crate::ingest::SubmitError;
+use crate::ingest::{prepare_event, SubmitError};
 use crate::schema_cache::SchemaLookup;
 use crate::state::AppState;
-use auditlog_domain::canonical::{canonical_bytes, canonical_value, leaf_hash};
-use auditlog_domain::ids::{new_id, EVENT_PREFIX};
 use auditlog_domain::schema::SchemaViolation;
-use auditlog_domain::timestamp::to_micros;
 use auditlog_domain::EventInput;
-use auditlog_store::{AppendOutcome, PendingEvent};
+use auditlog_store::AppendOutcome;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,31 +25,6 @@ fn success() -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-fn pending_event(
-    environment: &str,
-    input: &EventInput,
-    claim: Option<&IdempotencyClaim>,
-) -> PendingEvent {
-    let id = new_id(EVENT_PREFIX);
-    let payload = canonical_bytes(&canonical_value(&id, input));
-    PendingEvent {
-        leaf_hash: leaf_hash(&payload),
-        // JCS output is UTF-8 by construction.
-        payload: String::from_utf8_lossy(&payload).into_owned(),
-        id,
-        environment: environment.to_string(),
-        organization_id: input.organization_id.clone(),
-        occurred_at: to_micros(input.occurred_at),
-        received_at: now_micros(),
-        action: input.action.clone(),
-        actor_id: input.actor.id.clone(),
-        actor_name: input.actor.name.clone(),
-        target_types: input.target_types(),
-        target_count: input.targets.len() as i64,
-        idempotency: claim.map(|claim| claim.record(environment, StatusCode::OK, SUCCESS_BODY)),
-    }
 }
 
 /// Validates the event against its action's schema at its version (spec §3.4).
@@ -112,7 +83,10 @@ pub async fn handler(
     let input = EventInput::parse(&body).map_err(ApiError::Validation)?;
     check_schema(&state, environment.name(), &input).await?;
     let claim = claim.map(|Extension(claim)| claim);
-    let event = pending_event(environment.name(), &input, claim.as_ref());
+    let idempotency = claim
+        .as_ref()
+        .map(|claim| claim.record(environment.name(), StatusCode::OK, SUCCESS_BODY));
+    let event = prepare_event(environment.name(), &input, idempotency);
     let outcome = state
         .ingest
         .submit(event)
