@@ -32,10 +32,10 @@ pub fn synthetic_event(organization_id: &str, n: u64, start_micros: i64) -> serd
         "event": {
             "action": ACTIONS[(n % ACTIONS.len() as u64) as usize],
             "occurred_at": auditlog_domain::timestamp::format_millis(at),
-            "actor": {"id": format!("user_{}", n % 1000), "type": "user", "name": format!("User {}", n % 1000), "metadata": {"role": if n % 7 == 0 { "admin" } else { "member" }}},
+            "actor": {"id": format!("user_{}", n % 1000), "type": "user", "name": format!("User {}", n % 1000), "metadata": {"role": if n.is_multiple_of(7) { "admin" } else { "member" }}},
             "targets": targets,
             "context": {"location": format!("10.0.{}.{}", (n / 256) % 256, n % 256), "user_agent": "Mozilla/5.0 (bench)"},
-            "metadata": {"request_id": format!("req_{n}"), "size": n % 10_000, "ok": n % 2 == 0}
+            "metadata": {"request_id": format!("req_{n}"), "size": n % 10_000, "ok": n.is_multiple_of(2)}
         }
     })
 }
