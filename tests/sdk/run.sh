@@ -175,6 +175,8 @@ run_suite python "$PY_VENV/bin/python" "$ROOT/tests/sdk/python/conformance.py"
 run_suite node env AUDITLOG_SDK_NODE_DIR="$NODE_PREFIX" node "$ROOT/tests/sdk/node/conformance.mjs"
 run_suite python-schemas "$PY_VENV/bin/python" "$ROOT/tests/sdk/python/schemas.py"
 run_suite node-schemas env AUDITLOG_SDK_NODE_DIR="$NODE_PREFIX" node "$ROOT/tests/sdk/node/schemas.mjs"
+run_suite python-exports "$PY_VENV/bin/python" "$ROOT/tests/sdk/python/exports.py"
+run_suite node-exports env AUDITLOG_SDK_NODE_DIR="$NODE_PREFIX" node "$ROOT/tests/sdk/node/exports.mjs"
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   echo "FAIL server: process died during the suites"
