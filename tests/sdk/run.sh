@@ -177,6 +177,8 @@ run_suite python-schemas "$PY_VENV/bin/python" "$ROOT/tests/sdk/python/schemas.p
 run_suite node-schemas env AUDITLOG_SDK_NODE_DIR="$NODE_PREFIX" node "$ROOT/tests/sdk/node/schemas.mjs"
 run_suite python-exports "$PY_VENV/bin/python" "$ROOT/tests/sdk/python/exports.py"
 run_suite node-exports env AUDITLOG_SDK_NODE_DIR="$NODE_PREFIX" node "$ROOT/tests/sdk/node/exports.mjs"
+run_suite python-retention "$PY_VENV/bin/python" "$ROOT/tests/sdk/python/retention.py"
+run_suite node-retention env AUDITLOG_SDK_NODE_DIR="$NODE_PREFIX" node "$ROOT/tests/sdk/node/retention.mjs"
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   echo "FAIL server: process died during the suites"

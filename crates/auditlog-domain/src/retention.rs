@@ -65,7 +65,11 @@ pub fn parse_retention_update(body: &Value) -> Result<i64, FieldErrors> {
                 "retention_period must be one of 1_MONTH…11_MONTHS or 1_YEAR…10_YEARS",
             ),
         },
-        (None, Some(days)) => match days.as_i64().filter(|d| is_allowed_days(*d)) {
+        (None, Some(days)) => match days
+            .as_i64()
+            .or_else(|| days.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e9).map(|f| f as i64))
+            .filter(|d| is_allowed_days(*d))
+        {
             Some(days) => return Ok(days),
             None => errors.push(
                 "retention_period_in_days",
@@ -125,6 +129,7 @@ mod tests {
             json!({"retention_period": "6_MONTHS", "retention_period_in_days": 180}),
             json!({"retention_period": "FOREVER"}),
             json!({"retention_period_in_days": 31}),
+            json!({"retention_period_in_days": 30.5}),
             json!({"retention_period_in_days": "30"}),
             json!([]),
         ] {

@@ -6,9 +6,9 @@
 use auditlog_domain::export::ExportFilters;
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::{
-    AppendOutcome, EventStore, ExportOutcome, ExportRecord, ExportState, ExportStore,
-    LegalHoldChange, LegalHoldEntry, LegalHoldState, NewJob, Organization, OrganizationPolicy,
-    OrganizationStore, PendingEvent, RetentionStore, Store, StoredEvent, SweepCandidate,
+    AppendOutcome, ExportOutcome, ExportRecord, ExportState, LegalHoldChange, LegalHoldEntry,
+    LegalHoldState, NewJob, Organization, OrganizationPolicy, PendingEvent, Store, StoredEvent,
+    SweepCandidate,
 };
 
 /// The cutoff used by the redaction checks: events that occurred strictly before it go.
@@ -173,7 +173,7 @@ async fn redaction_is_exact_batched_and_keeps_the_chain(store: &dyn Store) {
             assert_eq!(new.actor_name, None, "indexed personal data stays");
             assert_ne!(new.actor_id, old.actor_id, "indexed personal data stays");
         } else {
-            assert_eq!(new, *old, "{} occurred at/after the cutoff", old.id);
+            assert_eq!(new, old, "{} occurred at/after the cutoff", old.id);
         }
     }
     // Exactly at the boundary: cutoff − 1 µs went, cutoff itself stayed.
@@ -389,7 +389,11 @@ async fn legal_hold_changes_and_history(store: &dyn Store) {
     );
 
     // Unknown organizations, another environment's organization, a deleted one.
-    for (environment, id) in [("lh", "org_missing"), ("lh", "org_M"), ("lh-other", "org_L")] {
+    for (environment, id) in [
+        ("lh", "org_missing"),
+        ("lh", "org_M"),
+        ("lh-other", "org_L"),
+    ] {
         assert_eq!(
             store
                 .change_legal_hold(&hold(environment, id, "placed", 50))
@@ -400,7 +404,10 @@ async fn legal_hold_changes_and_history(store: &dyn Store) {
         );
     }
     create_organizations(store, &[("lh", "org_gone")]).await;
-    store.delete_organization("lh", "org_gone", 5).await.unwrap();
+    store
+        .delete_organization("lh", "org_gone", 5)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .change_legal_hold(&hold("lh", "org_gone", "placed", 60))
@@ -437,11 +444,17 @@ async fn retention_settings_per_organization(store: &dyn Store) {
         "no retention set: the server default applies"
     );
     assert_eq!(
-        store.organization_policy("pol", "org_missing").await.unwrap(),
+        store
+            .organization_policy("pol", "org_missing")
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        store.organization_policy("pol-other", "org_P").await.unwrap(),
+        store
+            .organization_policy("pol-other", "org_P")
+            .await
+            .unwrap(),
         None
     );
 
@@ -455,7 +468,10 @@ async fn retention_settings_per_organization(store: &dyn Store) {
             .retention_period_in_days,
         Some(90)
     );
-    assert!(store.set_retention("pol", "org_P", 3650, 101).await.unwrap());
+    assert!(store
+        .set_retention("pol", "org_P", 3650, 101)
+        .await
+        .unwrap());
     assert!(!store
         .set_retention("pol", "org_missing", 30, 102)
         .await
@@ -504,37 +520,76 @@ async fn retention_settings_per_organization(store: &dyn Store) {
     }));
 
     // A deleted organization has no policy and cannot be changed.
-    store.delete_organization("pol", "org_P", 300).await.unwrap();
-    assert_eq!(store.organization_policy("pol", "org_P").await.unwrap(), None);
+    store
+        .delete_organization("pol", "org_P", 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.organization_policy("pol", "org_P").await.unwrap(),
+        None
+    );
     assert!(!store.set_retention("pol", "org_P", 60, 301).await.unwrap());
 }
 
 async fn sweep_lease_excludes_other_owners(store: &dyn Store) {
     // node-a takes org_1 until 200.
-    assert!(store.claim_sweep("org_1", "node-a", 100, 200).await.unwrap());
-    assert!(!store.claim_sweep("org_1", "node-b", 150, 250).await.unwrap());
+    assert!(store
+        .claim_sweep("org_1", "node-a", 100, 200)
+        .await
+        .unwrap());
+    assert!(!store
+        .claim_sweep("org_1", "node-b", 150, 250)
+        .await
+        .unwrap());
     // The same owner renews (and extends) its lease.
-    assert!(store.claim_sweep("org_1", "node-a", 160, 300).await.unwrap());
+    assert!(store
+        .claim_sweep("org_1", "node-a", 160, 300)
+        .await
+        .unwrap());
     assert!(
-        !store.claim_sweep("org_1", "node-b", 250, 350).await.unwrap(),
+        !store
+            .claim_sweep("org_1", "node-b", 250, 350)
+            .await
+            .unwrap(),
         "the renewed lease runs until 300"
     );
     assert!(
-        !store.claim_sweep("org_1", "node-b", 299, 350).await.unwrap(),
+        !store
+            .claim_sweep("org_1", "node-b", 299, 350)
+            .await
+            .unwrap(),
         "1 µs before the lease expires"
     );
     // Leases are per organization.
-    assert!(store.claim_sweep("org_2", "node-b", 250, 350).await.unwrap());
+    assert!(store
+        .claim_sweep("org_2", "node-b", 250, 350)
+        .await
+        .unwrap());
     // Once the lease expired another node takes over, and the first one is out.
-    assert!(store.claim_sweep("org_1", "node-b", 300, 400).await.unwrap());
-    assert!(!store.claim_sweep("org_1", "node-a", 310, 410).await.unwrap());
+    assert!(store
+        .claim_sweep("org_1", "node-b", 300, 400)
+        .await
+        .unwrap());
+    assert!(!store
+        .claim_sweep("org_1", "node-a", 310, 410)
+        .await
+        .unwrap());
     // Finishing someone else's sweep releases nothing.
     store.finish_sweep("org_1", "node-a", 320).await.unwrap();
-    assert!(!store.claim_sweep("org_1", "node-c", 330, 430).await.unwrap());
+    assert!(!store
+        .claim_sweep("org_1", "node-c", 330, 430)
+        .await
+        .unwrap());
     // The owner's finish releases the lease at once.
     store.finish_sweep("org_1", "node-b", 340).await.unwrap();
-    assert!(store.claim_sweep("org_1", "node-c", 341, 441).await.unwrap());
-    assert!(!store.claim_sweep("org_1", "node-b", 342, 442).await.unwrap());
+    assert!(store
+        .claim_sweep("org_1", "node-c", 341, 441)
+        .await
+        .unwrap());
+    assert!(!store
+        .claim_sweep("org_1", "node-b", 342, 442)
+        .await
+        .unwrap());
 }
 
 fn export_record(environment: &str, organization_id: &str, id: &str) -> ExportRecord {
@@ -603,7 +658,10 @@ async fn exports_on_hold_do_not_expire(store: &dyn Store) {
         ids.sort();
         ids
     };
-    assert!(due(99).await.is_empty(), "not expired before file_expires_at");
+    assert!(
+        due(99).await.is_empty(),
+        "not expired before file_expires_at"
+    );
     assert_eq!(
         due(100).await,
         ["audit_log_export_free", "audit_log_export_held"],
