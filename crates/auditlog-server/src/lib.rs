@@ -25,6 +25,7 @@ use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
 use anyhow::Context;
 use auditlog_blob::{BlobStore, LinkSigner};
+use auditlog_store::postgres::PostgresStore;
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::Store;
 use axum::http::{HeaderName, Request};
@@ -53,17 +54,31 @@ pub fn sqlite_path(config: &Config) -> anyhow::Result<PathBuf> {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             Some(path) => Ok(PathBuf::from(path)),
-            None => anyhow::bail!(
-                "unsupported database URL (only sqlite:// is available in this build): {url}"
-            ),
+            None => anyhow::bail!("not a SQLite database URL: {url}"),
         },
     }
 }
 
-/// Opens the configured store, creating the data directory if needed.
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the configured store: PostgreSQL for `postgres://…`, otherwise SQLite (in the data
+/// dir by default), creating the data directory if needed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    if let Some(url) = config
+        .database_url
+        .as_deref()
+        .filter(|url| is_postgres_url(url))
+    {
+        // The URL may carry a password: never echo it.
+        let store = PostgresStore::connect(url)
+            .await
+            .context("connecting to PostgreSQL (--database-url)")?;
+        return Ok(Arc::new(store));
+    }
     let path = sqlite_path(config)?;
     let store = SqliteStore::open(&path)
         .await

@@ -4,6 +4,7 @@
 //! classified once into [`StoreError`].
 
 pub mod error;
+pub mod postgres;
 pub mod sqlite;
 pub mod types;
 

@@ -13,6 +13,7 @@ mod legal_hold_change;
 mod legal_hold_get;
 mod legal_hold_view;
 pub(crate) mod list_envelope;
+mod openapi_get;
 mod organizations;
 mod retention_get;
 mod retention_update;
@@ -73,6 +74,7 @@ fn api_routes(state: AppState) -> Router {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::handler))
+        .route("/openapi.json", get(openapi_get::handler))
         // Authenticated by its signed link, not by an API key.
         .route("/downloads/exports/{id}", get(downloads_get::handler))
         .method_not_allowed_fallback(fallback::method_not_allowed)

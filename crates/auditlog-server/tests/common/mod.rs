@@ -1,10 +1,21 @@
 //! Test harness: starts the real app (`auditlog_server::run`) on port 0 with its own data dir.
+//!
+//! Backends: SQLite and local files by default. With `AUDITLOG_TEST_BACKEND=postgres` every
+//! server gets a fresh PostgreSQL database on `AUDITLOG_TEST_DATABASE_URL`, and, when
+//! `AUDITLOG_TEST_S3_BUCKET` is set (with the usual `AWS_*` variables), an S3 prefix of its own.
 #![allow(dead_code)]
 
+#[path = "../../../auditlog-store/tests/support/postgres.rs"]
+mod postgres_support;
+
 use auditlog_server::config::Config;
+use auditlog_store::postgres::PostgresStore;
 use auditlog_store::sqlite::SqliteStore;
+use auditlog_store::Store;
+use postgres_support::TestDatabase;
 use serde_json::{json, Value};
 use std::path::Path;
+use std::sync::Arc;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -18,6 +29,27 @@ pub struct TestServer {
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
+    /// The PostgreSQL database of this server (dropped with it), when testing PostgreSQL.
+    database: Option<Arc<TestDatabase>>,
+}
+
+/// True when the suite runs against PostgreSQL (and S3) instead of SQLite and local files.
+pub fn postgres_backend() -> bool {
+    std::env::var("AUDITLOG_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// For tests that inspect SQLite files or local blob files directly: true (and a note on
+/// stderr) when they must be skipped because the suite runs against PostgreSQL.
+pub fn skip_on_postgres(test: &str) -> bool {
+    if postgres_backend() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: SQLite/local-files specific, skipped on PostgreSQL"
+        );
+        return true;
+    }
+    false
 }
 
 impl TestServer {
@@ -31,6 +63,17 @@ impl TestServer {
         let key = format!("sk_test_{}", ulid_like());
         let mut config = Config::with_data_dir(data_dir.path().to_path_buf());
         config.api_keys = vec![key.clone()];
+        let mut database = None;
+        if postgres_backend() {
+            let created = TestDatabase::create()
+                .await
+                .expect("AUDITLOG_TEST_BACKEND=postgres needs AUDITLOG_TEST_DATABASE_URL");
+            config.database_url = Some(created.url.clone());
+            database = Some(Arc::new(created));
+            if let Ok(bucket) = std::env::var("AUDITLOG_TEST_S3_BUCKET") {
+                config.blob_url = Some(format!("s3://{bucket}/{}", ulid_like()));
+            }
+        }
         configure(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
@@ -46,6 +89,7 @@ impl TestServer {
             http,
             shutdown: Some(shutdown),
             handle: Some(handle),
+            database,
         };
         server.wait_healthy().await;
         server
@@ -84,17 +128,26 @@ impl TestServer {
     pub async fn key_for_environment(&self, environment: &str) -> String {
         let store = self.open_store().await;
         let key = auditlog_server::keys::generate_key();
-        auditlog_server::keys::register_key(&store, environment, &key, 0)
+        auditlog_server::keys::register_key(store.as_ref(), environment, &key, 0)
             .await
             .expect("register key");
         key
     }
 
     /// A second connection to the server's database, for checking what is stored.
-    pub async fn open_store(&self) -> SqliteStore {
-        SqliteStore::open(&self.data_dir.path().join("auditlog.db"))
-            .await
-            .expect("open store")
+    pub async fn open_store(&self) -> Arc<dyn Store> {
+        match &self.database {
+            Some(database) => Arc::new(
+                PostgresStore::connect(&database.url)
+                    .await
+                    .expect("connect to PostgreSQL"),
+            ),
+            None => Arc::new(
+                SqliteStore::open(&self.data_dir.path().join("auditlog.db"))
+                    .await
+                    .expect("open store"),
+            ),
+        }
     }
 
     pub fn database_path(&self) -> std::path::PathBuf {
@@ -176,13 +229,11 @@ impl TestServer {
         environment: &str,
         organization_id: &str,
     ) -> Vec<auditlog_store::StoredEvent> {
-        use auditlog_store::EventStore;
         let store = self.open_store().await;
         let events = store
             .list_events_by_sequence(environment, organization_id)
             .await
             .expect("list events");
-        store.close().await;
         events
     }
 

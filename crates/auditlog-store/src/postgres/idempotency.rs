@@ -1,0 +1,258 @@
+use super::{hash_from_bytes, PostgresStore};
+use crate::error::StoreResult;
+use crate::types::{ClaimOutcome, IdempotencyRecord};
+use crate::IdempotencyStore;
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use std::collections::{HashMap, HashSet};
+
+/// (environment, key)
+pub(super) type Scope = (String, String);
+
+/// An idempotency row as [`lock_scopes`] found it.
+pub(super) struct Locked {
+    pub record: IdempotencyRecord,
+    /// Until when a claim (status 0) holds.
+    pub claimed_until: Option<i64>,
+}
+
+pub(super) fn record_from_row(row: &PgRow) -> IdempotencyRecord {
+    IdempotencyRecord {
+        environment: row.get("environment"),
+        key: row.get("key"),
+        request_hash: hash_from_bytes(row.get("request_hash")),
+        status: row.get::<i32, _>("status") as u16,
+        body: row.get("body"),
+        created_at: row.get("created_at"),
+        expires_at: row.get("expires_at"),
+    }
+}
+
+/// A stored response (not a claim) that is still in force at `now`.
+pub(super) fn completed_at(record: &IdempotencyRecord, now: i64) -> bool {
+    record.status != 0 && record.expires_at > now
+}
+
+/// Locks the idempotency rows of `scopes` for the rest of the transaction and returns what they
+/// held before. A key without a row gets a placeholder row (a lapsed claim: status 0,
+/// claimed until 0) so that there is something to lock: a concurrent transaction inserting the
+/// same key waits for ours. Placeholders are reported in `.1` and must be overwritten or deleted
+/// ([`delete_placeholders`]) before commit.
+///
+/// One statement, keys in sorted order: two transactions locking overlapping key sets take the
+/// locks in the same order, so they queue instead of deadlocking. `ON CONFLICT DO UPDATE … WHERE
+/// FALSE` locks an existing row without writing a new version of it.
+pub(super) async fn lock_scopes(
+    tx: &mut PgConnection,
+    scopes: &[Scope],
+) -> StoreResult<(HashMap<Scope, Locked>, HashSet<Scope>)> {
+    let mut sorted: Vec<&Scope> = scopes.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let environments: Vec<&str> = sorted.iter().map(|(e, _)| e.as_str()).collect();
+    let keys: Vec<&str> = sorted.iter().map(|(_, k)| k.as_str()).collect();
+    let inserted: Vec<(String, String)> = sqlx::query_as(
+        "INSERT INTO idempotency_keys
+             (environment, key, request_hash, status, body, created_at, expires_at, claimed_until)
+         SELECT k.environment, k.key, ''::bytea, 0, ''::bytea, 0, 0, 0
+         FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS k(environment, key, position)
+         ORDER BY k.position
+         ON CONFLICT (environment, key) DO UPDATE SET claimed_until = idempotency_keys.claimed_until
+             WHERE FALSE
+         RETURNING environment, key",
+    )
+    .bind(&environments)
+    .bind(&keys)
+    .fetch_all(&mut *tx)
+    .await?;
+    let inserted: HashSet<Scope> = inserted.into_iter().collect();
+    let rows = sqlx::query(
+        "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
+         FROM idempotency_keys
+         WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+    )
+    .bind(&environments)
+    .bind(&keys)
+    .fetch_all(&mut *tx)
+    .await?;
+    let existing = rows
+        .iter()
+        .map(|row| Locked {
+            record: record_from_row(row),
+            claimed_until: row.get("claimed_until"),
+        })
+        .map(|locked| {
+            let scope = (locked.record.environment.clone(), locked.record.key.clone());
+            (scope, locked)
+        })
+        .filter(|(scope, _)| !inserted.contains(scope))
+        .collect();
+    Ok((existing, inserted))
+}
+
+/// Overwrites locked rows (claims, placeholders, expired records) with final records.
+pub(super) async fn overwrite(
+    tx: &mut PgConnection,
+    records: &[&IdempotencyRecord],
+) -> StoreResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let environments: Vec<&str> = records.iter().map(|r| r.environment.as_str()).collect();
+    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+    let hashes: Vec<&[u8]> = records.iter().map(|r| &r.request_hash[..]).collect();
+    let statuses: Vec<i32> = records.iter().map(|r| r.status as i32).collect();
+    let bodies: Vec<&[u8]> = records.iter().map(|r| r.body.as_slice()).collect();
+    let created: Vec<i64> = records.iter().map(|r| r.created_at).collect();
+    let expires: Vec<i64> = records.iter().map(|r| r.expires_at).collect();
+    sqlx::query(
+        "UPDATE idempotency_keys i SET request_hash = u.request_hash, status = u.status,
+             body = u.body, created_at = u.created_at, expires_at = u.expires_at,
+             claimed_until = NULL
+         FROM UNNEST($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::bytea[], $6::int8[],
+                     $7::int8[])
+             AS u(environment, key, request_hash, status, body, created_at, expires_at)
+         WHERE i.environment = u.environment AND i.key = u.key",
+    )
+    .bind(&environments)
+    .bind(&keys)
+    .bind(&hashes)
+    .bind(&statuses)
+    .bind(&bodies)
+    .bind(&created)
+    .bind(&expires)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes placeholder rows that [`lock_scopes`] inserted and nothing overwrote.
+pub(super) async fn delete_placeholders(
+    tx: &mut PgConnection,
+    scopes: &[&Scope],
+) -> StoreResult<()> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let environments: Vec<&str> = scopes.iter().map(|(e, _)| e.as_str()).collect();
+    let keys: Vec<&str> = scopes.iter().map(|(_, k)| k.as_str()).collect();
+    sqlx::query(
+        "DELETE FROM idempotency_keys
+         WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+    )
+    .bind(&environments)
+    .bind(&keys)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl IdempotencyStore for PostgresStore {
+    async fn find_idempotency(
+        &self,
+        environment: &str,
+        key: &str,
+        now_micros: i64,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let row = sqlx::query(
+            "SELECT environment, key, request_hash, status, body, created_at, expires_at
+             FROM idempotency_keys
+             WHERE environment = $1 AND key = $2 AND expires_at > $3 AND status <> 0",
+        )
+        .bind(environment)
+        .bind(key)
+        .bind(now_micros)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(record_from_row))
+    }
+
+    async fn claim_idempotency(
+        &self,
+        environment: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now_micros: i64,
+        claimed_until: i64,
+    ) -> StoreResult<ClaimOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // Either this INSERT creates the row (and concurrent claimants of the key wait on it
+        // until we commit), or the row exists and we lock it below to decide on its state.
+        let scopes = [(environment.to_string(), key.to_string())];
+        let (existing, _) = lock_scopes(&mut tx, &scopes).await?;
+        if let Some(Locked {
+            record,
+            claimed_until: claimed_until_then,
+        }) = existing.get(&scopes[0])
+        {
+            if completed_at(record, now_micros) {
+                return Ok(ClaimOutcome::Completed(record.clone()));
+            }
+            if record.status == 0 && claimed_until_then.unwrap_or(0) > now_micros {
+                return Ok(ClaimOutcome::InFlight {
+                    request_hash: record.request_hash,
+                });
+            }
+        }
+        // Ours: a fresh key (our placeholder), a lapsed claim or an expired record.
+        sqlx::query(
+            "UPDATE idempotency_keys SET request_hash = $3, status = 0, body = ''::bytea,
+                 created_at = $4, expires_at = $5, claimed_until = $5
+             WHERE environment = $1 AND key = $2",
+        )
+        .bind(environment)
+        .bind(key)
+        .bind(&request_hash[..])
+        .bind(now_micros)
+        .bind(claimed_until)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn abandon_idempotency(&self, environment: &str, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE environment = $1 AND key = $2 AND status = 0",
+        )
+        .bind(environment)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord> {
+        let mut tx = self.pool.begin().await?;
+        let scope = (record.environment.clone(), record.key.clone());
+        let (existing, _) = lock_scopes(&mut tx, std::slice::from_ref(&scope)).await?;
+        if let Some(Locked {
+            record: existing, ..
+        }) = existing.get(&scope)
+        {
+            if completed_at(existing, record.created_at) {
+                return Ok(existing.clone());
+            }
+        }
+        overwrite(&mut tx, &[record]).await?;
+        tx.commit().await?;
+        Ok(record.clone())
+    }
+
+    async fn purge_idempotency(&self, now_micros: i64) -> StoreResult<u64> {
+        // SKIP LOCKED: a row locked right now belongs to a request or an ingest batch that is
+        // about to overwrite it. Waiting for it could deadlock with that batch (which locks its
+        // keys in key order, while a DELETE locks in scan order), and it is not garbage anyway.
+        let result = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (environment, key) IN (
+                 SELECT environment, key FROM idempotency_keys WHERE expires_at <= $1
+                 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now_micros)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
