@@ -1,16 +1,53 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, Rust unit/integration/process tests, and the SDK
-# conformance suite (installs pinned Python and Node WorkOS SDKs into .sdk/ and drives a real
-# `auditlog serve`). Run from anywhere: `bash scripts/test.sh`.
+# The whole test suite, exactly what CI runs (.ci/run). Run from anywhere: `bash scripts/test.sh`.
+#
+# 1. cargo fmt --check and cargo clippy (warnings are errors)
+# 2. cargo test --workspace: unit, store contract (SQLite and PostgreSQL), HTTP integration on
+#    SQLite + local files, process tests (SIGKILL durability)
+# 3. the HTTP integration suite again on PostgreSQL + S3 (moto)
+# 4. SDK conformance (pinned Python and Node WorkOS SDKs) against a real `auditlog serve`, on
+#    SQLite + local files and on PostgreSQL + S3
+#
+# Needs: Rust, Python 3, Node 20+, curl, psql, PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
+# (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
+# (moto) is installed into .sdk/ and started here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+export AUDITLOG_TEST_DATABASE_URL="${AUDITLOG_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+PG_SERVER="${AUDITLOG_TEST_DATABASE_URL%/*}"
+
+if ! psql "$AUDITLOG_TEST_DATABASE_URL" -qAtc 'select 1' >/dev/null 2>&1; then
+  echo "PostgreSQL is not reachable at $AUDITLOG_TEST_DATABASE_URL; trying to start the local cluster"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+  sleep 2
+  psql "$AUDITLOG_TEST_DATABASE_URL" -qAtc 'select 1' >/dev/null
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
-echo "== cargo test"
+
+# shellcheck source=../tests/s3/moto.sh
+source tests/s3/moto.sh
+SDK_DB="auditlog_sdk_$$"
+cleanup() {
+  kill "$MOTO_PID" 2>/dev/null || true
+  psql "$AUDITLOG_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $SDK_DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "== cargo test (SQLite + local files; store contract on SQLite and PostgreSQL)"
 cargo test --workspace
-echo "== SDK conformance (Python workos, Node @workos-inc/node)"
+echo "== cargo test -p auditlog-server on PostgreSQL + S3"
+AUDITLOG_TEST_BACKEND=postgres cargo test -p auditlog-server
+
 cargo build --bin auditlog
+echo "== SDK conformance on SQLite + local files (Python workos, Node @workos-inc/node)"
 AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/sdk/run.sh
+echo "== SDK conformance on PostgreSQL + S3"
+psql "$AUDITLOG_TEST_DATABASE_URL" -qc "CREATE DATABASE $SDK_DB" >/dev/null
+AUDITLOG_BIN="$PWD/target/debug/auditlog" \
+  AUDITLOG_SDK_SERVER_ARGS="--database-url $PG_SERVER/$SDK_DB --blob-url s3://$AUDITLOG_TEST_S3_BUCKET/sdk-$$" \
+  bash tests/sdk/run.sh

@@ -1,8 +1,8 @@
 //! Test harness: starts the real app (`auditlog_server::run`) on port 0 with its own data dir.
 //!
 //! Backends: SQLite and local files by default. With `AUDITLOG_TEST_BACKEND=postgres` every
-//! server gets a fresh PostgreSQL database on `AUDITLOG_TEST_DATABASE_URL`, and, when
-//! `AUDITLOG_TEST_S3_BUCKET` is set (with the usual `AWS_*` variables), an S3 prefix of its own.
+//! server gets a fresh PostgreSQL database on `AUDITLOG_TEST_DATABASE_URL`. Export files stay
+//! local unless a test asks for S3 with [`s3_blob_url`].
 #![allow(dead_code)]
 
 #[path = "../../../auditlog-store/tests/support/postgres.rs"]
@@ -31,6 +31,14 @@ pub struct TestServer {
     handle: Option<JoinHandle<anyhow::Result<()>>>,
     /// The PostgreSQL database of this server (dropped with it), when testing PostgreSQL.
     database: Option<Arc<TestDatabase>>,
+}
+
+/// A fresh prefix in the S3 test bucket (`AUDITLOG_TEST_S3_BUCKET` with the usual `AWS_*`
+/// variables, as `tests/s3/moto.sh` exports them), or `None` when no S3 server is configured.
+pub fn s3_blob_url() -> Option<String> {
+    let bucket = std::env::var("AUDITLOG_TEST_S3_BUCKET").ok()?;
+    std::env::var("AWS_ENDPOINT_URL").ok()?;
+    Some(format!("s3://{bucket}/{}", ulid_like()))
 }
 
 /// True when the suite runs against PostgreSQL (and S3) instead of SQLite and local files.
@@ -70,9 +78,6 @@ impl TestServer {
                 .expect("AUDITLOG_TEST_BACKEND=postgres needs AUDITLOG_TEST_DATABASE_URL");
             config.database_url = Some(created.url.clone());
             database = Some(Arc::new(created));
-            if let Ok(bucket) = std::env::var("AUDITLOG_TEST_S3_BUCKET") {
-                config.blob_url = Some(format!("s3://{bucket}/{}", ulid_like()));
-            }
         }
         configure(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
