@@ -94,6 +94,9 @@ async fn exports_go_to_the_bucket_and_download_through_presigned_links() {
     assert_eq!(expired["url"], Value::Null);
     let gone = reqwest::get(&url).await.unwrap().status();
     // S3 answers 403 rather than 404 for a missing object to a presigned GET.
-    assert!(gone == 403 || gone == 404, "the object is gone from the bucket: {gone}");
+    assert!(
+        gone == 403 || gone == 404,
+        "the object is gone from the bucket: {gone}"
+    );
     server.stop().await;
 }
