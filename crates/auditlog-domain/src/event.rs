@@ -3,12 +3,14 @@
 use crate::field_error::FieldErrors;
 use crate::metadata::parse_metadata;
 use crate::timestamp::{from_micros, parse_timestamp, to_micros};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
 /// Upper bound on identifier-like strings (ids, types, names, action). WorkOS documents none;
 /// we cap them so one event cannot carry megabytes in its indexed columns.
 pub const MAX_STRING_CHARS: usize = 1000;
+/// Largest schema version: canonical JSON numbers are doubles, exact up to 2^53.
+pub const MAX_VERSION: i64 = 9_007_199_254_740_992;
 /// Upper bound on targets per event (WorkOS documents none).
 pub const MAX_TARGETS: usize = 100;
 
@@ -156,8 +158,9 @@ impl EventInput {
         let occurred_at = reader
             .string(event, "occurred_at", "event.occurred_at", true)
             .and_then(|text| match parse_timestamp(&text) {
-                Some(at) => Some(from_micros(to_micros(at))),
-                None => {
+                // Years outside 0001–9999 cannot be written back as RFC 3339.
+                Some(at) if (1..=9999).contains(&at.year()) => Some(from_micros(to_micros(at))),
+                _ => {
                     reader.errors.push(
                         "event.occurred_at",
                         "invalid_date",
@@ -174,7 +177,7 @@ impl EventInput {
                     .filter(|f| f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(f))
                     .map(|f| f as i64)
             }) {
-                Some(v) if v >= 1 => Some(v),
+                Some(v) if (1..=MAX_VERSION).contains(&v) => Some(v),
                 _ => {
                     reader.errors.push(
                         "event.version",
@@ -366,6 +369,12 @@ mod tests {
         body["event"]["actor"]["metadata"] = json!({"k": {"nested": true}});
         body["event"]["occurred_at"] = json!("last tuesday");
         body["event"]["version"] = json!(0);
+        let mut far = valid();
+        far["event"]["occurred_at"] = json!("9999-12-31T23:59:59-23:59");
+        assert_eq!(codes(far)[0].1, "invalid_date");
+        let mut huge = valid();
+        huge["event"]["version"] = json!(9_223_372_036_854_775_807i64);
+        assert_eq!(codes(huge)[0].1, "invalid_value");
         body["event"]["context"]["location"] = json!("");
         let found = codes(body);
         assert!(found.contains(&("event.targets.1.id".into(), "invalid_type".into())));

@@ -15,7 +15,7 @@ use serde_json::Value;
 pub const MAX_FILTER_VALUES: usize = 100;
 
 /// What an export selects within one organization; stored with the export as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportFilters {
     /// Inclusive, microseconds since the epoch.
     pub range_start: i64,
@@ -30,6 +30,12 @@ pub struct ExportFilters {
     /// Target types.
     #[serde(default)]
     pub targets: Vec<String>,
+    /// The export's cut: only events with a sequence number up to this one (the organization's
+    /// last sequence when the export was created), so an event committed while the export runs
+    /// never changes it, and a retried job writes the identical file. `None` (exports stored
+    /// before the cut existed, and other readers): no cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_sequence: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +184,7 @@ impl ExportRequest {
                 actor_names,
                 actor_ids,
                 targets,
+                max_sequence: None,
             },
         })
     }

@@ -76,6 +76,20 @@ pub struct Config {
     /// Events redacted per sweeper transaction (small batches keep ingest flowing).
     #[arg(long, env = "AUDITLOG_RETENTION_BATCH", default_value_t = 1000)]
     pub retention_batch: i64,
+    /// Record reads of events, export creations and downloads in a meta-audit trail.
+    #[arg(long, env = "AUDITLOG_META_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub meta_audit: bool,
+    /// Name of this deployment: the signed-note key name of its verifier key, and the first part
+    /// of every organization log's origin (`NAME/org_…`). No spaces or `+`.
+    #[arg(long, env = "AUDITLOG_DEPLOYMENT_NAME", default_value = "auditlog")]
+    pub deployment_name: String,
+    /// Ed25519 seed (64 hex digits) that signs checkpoints and export manifests (default: one
+    /// generated once and kept in the database, shared by every node).
+    #[arg(long, env = "AUDITLOG_LOG_SIGNING_KEY", hide_env_values = true)]
+    pub log_signing_key: Option<String>,
+    /// How often the tamper-evidence log builder appends new events and signs a checkpoint.
+    #[arg(long, env = "AUDITLOG_LOG_INTERVAL_SECS", default_value_t = 5)]
+    pub log_interval_secs: u64,
     /// Retention of organizations that have none set, in days.
     #[arg(long, env = "AUDITLOG_DEFAULT_RETENTION_DAYS", default_value_t = 365)]
     pub default_retention_days: i64,
@@ -106,6 +120,10 @@ impl Config {
             job_lease_secs: 30,
             retention_sweep_interval_secs: 3600,
             retention_batch: 1000,
+            deployment_name: "auditlog".into(),
+            log_signing_key: None,
+            log_interval_secs: 5,
+            meta_audit: true,
         }
     }
 }

@@ -38,3 +38,20 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
         }
     }
 }
+
+/// The query string as ordered pairs, keeping repeated parameters (`?actions=a&actions=b`).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<Vec<(String, String)>>::from_request_parts(parts, state).await {
+            Ok(Query(pairs)) => Ok(QueryPairs(pairs)),
+            Err(rejection) => Err(ApiError::BadRequest {
+                code: "invalid_query",
+                message: rejection.body_text(),
+            }),
+        }
+    }
+}

@@ -11,10 +11,13 @@ pub mod idempotency;
 pub mod ingest;
 pub mod jobs;
 pub mod keys;
+pub mod meta_audit;
 mod routes;
 pub mod schema_cache;
 pub mod seed;
 pub mod state;
+pub mod tlog;
+pub mod verify;
 
 use crate::auth::KeyCache;
 use crate::config::Config;
@@ -163,6 +166,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     bootstrap_keys(store.as_ref(), &config).await?;
+    let tlog = Arc::new(tlog::Tlog::open(&config, store.as_ref()).await?);
     let (blob, links) = open_blob(&config)?;
     let address = listener.local_addr()?;
     let public_url = config
@@ -185,11 +189,14 @@ pub async fn run(
         public_url: Arc::from(public_url),
         node_id: Arc::from(auditlog_domain::ids::new_id("node")),
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
+        tlog,
+        meta_audit: Arc::new(meta_audit::MetaAudit::default()),
     };
     let stopping = CancellationToken::new();
     let runner = jobs::start(state.clone(), stopping.clone());
     let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
     let sweeper = jobs::retention::start(state.clone(), stopping.clone());
+    let log_builder = tlog::builder::start(state.clone(), stopping.clone());
     tracing::info!(address = %address, node = %state.node_id, "auditlog listening");
     let signal = {
         let stopping = stopping.clone();
@@ -209,6 +216,9 @@ pub async fn run(
     sweeper
         .await
         .context("retention sweeper stopped abnormally")?;
+    log_builder
+        .await
+        .context("log builder stopped abnormally")?;
     drop(state);
     // Every other queue handle lived in the router and the jobs, gone now: the writer
     // commits what is queued and stops.

@@ -35,6 +35,9 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Verify an export bundle and its CSV, or that a newer checkpoint extends an older one,
+    /// offline (exit status 0 only when every check passes).
+    Verify(auditlog_server::verify::VerifyArgs),
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -85,7 +88,13 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    if let Command::Verify(args) = &command {
+        // Offline, no runtime needed; the exit status carries the verdict.
+        std::process::exit(auditlog_server::verify::run(args));
+    }
+    match command {
+        Command::Verify(_) => Ok(()),
         Command::Serve(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen).await?;
             run(config, listener, shutdown_signal()).await

@@ -4,6 +4,7 @@ use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
+use crate::meta_audit::MetaAudit;
 use crate::schema_cache::SchemaCache;
 use auditlog_blob::{BlobStore, LinkSigner};
 use auditlog_store::Store;
@@ -25,6 +26,10 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Identifies this process as a job lease owner.
     pub node_id: Arc<str>,
+    /// The per-environment trail of reads, exports and downloads.
+    pub meta_audit: Arc<MetaAudit>,
     /// Wakes the job runner when a job is queued.
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
+    /// Tamper evidence: the deployment's log signer and the log builder's wake-up.
+    pub tlog: Arc<crate::tlog::Tlog>,
 }

@@ -21,8 +21,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/audit_logs/events"),
     ("GET", "/audit_logs/events"),
     ("GET", "/audit_logs/events/{event_id}"),
+    ("GET", "/audit_logs/meta_audit"),
     ("POST", "/audit_logs/exports"),
     ("GET", "/audit_logs/exports/{export_id}"),
+    ("GET", "/audit_logs/exports/{export_id}/bundle"),
+    ("GET", "/audit_logs/events/{event_id}/inclusion_proof"),
+    ("GET", "/audit_logs/log/{organization_id}/checkpoint"),
+    ("POST", "/audit_logs/log/{organization_id}/checkpoint"),
+    ("GET", "/audit_logs/log/{organization_id}/consistency_proof"),
+    ("GET", "/.well-known/auditlog/log-key"),
     ("GET", "/audit_logs/actions"),
     ("POST", "/audit_logs/actions/{action}/schemas"),
     ("GET", "/audit_logs/actions/{action}/schemas"),
@@ -49,17 +56,16 @@ const ROUTES: &[(&str, &str)] = &[
 ];
 
 /// Documented routes whose handlers are still being written: they may be missing from the
-/// router until they land (once registered, they are checked like every other route).
-const PENDING: &[(&str, &str)] = &[
-    ("GET", "/audit_logs/events"),
-    ("GET", "/audit_logs/events/{event_id}"),
-];
+/// router until they land (once registered, they are checked like every other route). Add a
+/// route here when its contract is documented before its handler exists.
+const PENDING: &[(&str, &str)] = &[];
 
 /// Routes that need no API key.
 const PUBLIC: &[&str] = &[
     "/health",
     "/openapi.json",
     "/downloads/exports/{export_id}.csv",
+    "/.well-known/auditlog/log-key",
 ];
 
 /// Routes that exist only here (no WorkOS equivalent).
@@ -69,6 +75,13 @@ const EXTENSIONS: &[(&str, &str)] = &[
     ("GET", "/downloads/exports/{export_id}.csv"),
     ("GET", "/audit_logs/events"),
     ("GET", "/audit_logs/events/{event_id}"),
+    ("GET", "/audit_logs/meta_audit"),
+    ("GET", "/audit_logs/exports/{export_id}/bundle"),
+    ("GET", "/audit_logs/events/{event_id}/inclusion_proof"),
+    ("GET", "/audit_logs/log/{organization_id}/checkpoint"),
+    ("POST", "/audit_logs/log/{organization_id}/checkpoint"),
+    ("GET", "/audit_logs/log/{organization_id}/consistency_proof"),
+    ("GET", "/.well-known/auditlog/log-key"),
     ("GET", "/organizations/{organization_id}/legal_hold"),
     ("POST", "/organizations/{organization_id}/legal_hold"),
     ("DELETE", "/organizations/{organization_id}/legal_hold"),
@@ -966,5 +979,252 @@ async fn event_schema_and_export_responses_match_the_document() {
         .unwrap();
     assert_eq!(response.status(), 404);
     conforms(&doc, "GET", export_path, response).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn read_api_responses_match_the_document() {
+    let doc = document();
+    let server = TestServer::start().await;
+    let org = server.create_org("Acme").await;
+    for occurred_at in ["2026-02-02T16:35:39.317Z", "2026-02-03T10:00:00.123456Z"] {
+        let mut event = event_body(&org);
+        event["event"]["occurred_at"] = json!(occurred_at);
+        let response = server
+            .post("/audit_logs/events")
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    // Pages: newest first, one per page, following `after`.
+    let list_path = "/audit_logs/events";
+    let response = server
+        .get(&format!("/audit_logs/events?organization_id={org}&limit=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let first = conforms(&doc, "GET", list_path, response).await;
+    for name in doc["components"]["schemas"]["AuditLogEvent"]["required"]
+        .as_array()
+        .unwrap()
+    {
+        let name = name.as_str().unwrap();
+        assert!(first["data"][0].get(name).is_some(), "{name}: {first}");
+    }
+    assert_eq!(
+        first["data"][0]["occurred_at"],
+        "2026-02-03T10:00:00.123456Z"
+    );
+    let after = first["list_metadata"]["after"].as_str().expect("after");
+    let response = server
+        .get(&format!(
+            "/audit_logs/events?organization_id={org}&limit=1&after={after}&actions=user.signed_in&actions=other"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let second = conforms(&doc, "GET", list_path, response).await;
+    assert_eq!(second["data"][0]["occurred_at"], "2026-02-02T16:35:39.317Z");
+
+    // Tail: sequence order and `last_sequence`.
+    let response = server
+        .get(&format!(
+            "/audit_logs/events?organization_id={org}&after_sequence=-1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let tail = conforms(&doc, "GET", list_path, response).await;
+    assert_eq!(tail["data"][0]["sequence"], 0);
+    assert_eq!(tail["list_metadata"]["last_sequence"], 1);
+
+    // Errors: tail with a cursor parameter, bad limit, unknown organization.
+    for query in [
+        format!("organization_id={org}&after_sequence=0&order=asc"),
+        format!("organization_id={org}&limit=0"),
+        "limit=5".to_string(),
+    ] {
+        let response = server
+            .get(&format!("/audit_logs/events?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{query}");
+        conforms(&doc, "GET", list_path, response).await;
+    }
+    let response = server
+        .get("/audit_logs/events?organization_id=org_01AAAAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    conforms(&doc, "GET", list_path, response).await;
+
+    // One event, and an unknown one.
+    let get_path = "/audit_logs/events/{event_id}";
+    let id = tail["data"][0]["id"].as_str().unwrap();
+    let response = server
+        .get(&format!("/audit_logs/events/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let event = conforms(&doc, "GET", get_path, response).await;
+    assert_eq!(event, tail["data"][0]);
+    let response = server
+        .get("/audit_logs/events/audit_log_event_01AAAAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    conforms(&doc, "GET", get_path, response).await;
+
+    // The meta-audit trail.
+    let response = server.get("/audit_logs/meta_audit").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    conforms(&doc, "GET", "/audit_logs/meta_audit", response).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tamper_evidence_responses_match_the_document() {
+    let doc = document();
+    let server = TestServer::start().await;
+    let org = server.create_org("Acme").await;
+    for _ in 0..3 {
+        let response = server
+            .post("/audit_logs/events")
+            .json(&event_body(&org))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let checkpoint_path = "/audit_logs/log/{organization_id}/checkpoint";
+    let response = server
+        .post(&format!("/audit_logs/log/{org}/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let checkpoint = conforms(&doc, "POST", checkpoint_path, response).await;
+    assert_eq!(checkpoint["tree_size"], 3);
+    let response = server
+        .get(&format!("/audit_logs/log/{org}/checkpoint?tree_size=3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        conforms(&doc, "GET", checkpoint_path, response).await,
+        checkpoint
+    );
+    for (query, status) in [("tree_size=-1", 422), ("tree_size=2", 404)] {
+        let response = server
+            .get(&format!("/audit_logs/log/{org}/checkpoint?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{query}");
+        conforms(&doc, "GET", checkpoint_path, response).await;
+    }
+
+    let response = server
+        .get(&format!(
+            "/audit_logs/events?organization_id={org}&after_sequence=-1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let events = conforms(&doc, "GET", "/audit_logs/events", response).await;
+    let event_id = events["data"][1]["id"].as_str().unwrap().to_string();
+    let proof_path = "/audit_logs/events/{event_id}/inclusion_proof";
+    let response = server
+        .get(&format!("/audit_logs/events/{event_id}/inclusion_proof"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let proof = conforms(&doc, "GET", proof_path, response).await;
+    assert_eq!(proof["event_matches_leaf"], true);
+    let response = server
+        .get("/audit_logs/events/audit_log_event_01AAAAAAAAAAAAAAAAAAAAAAAA/inclusion_proof")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    conforms(&doc, "GET", proof_path, response).await;
+
+    let consistency_path = "/audit_logs/log/{organization_id}/consistency_proof";
+    for (query, status) in [
+        ("first=1", 200),
+        ("first=2&second=3", 200),
+        ("second=1", 422),
+        ("first=1&second=9", 409),
+    ] {
+        let response = server
+            .get(&format!("/audit_logs/log/{org}/consistency_proof?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{query}");
+        conforms(&doc, "GET", consistency_path, response).await;
+    }
+
+    // A bundle: 409 `export_not_ready` while the export is pending, 200 once it is ready.
+    let response = server
+        .post("/audit_logs/exports")
+        .json(&json!({
+            "organization_id": org,
+            "range_start": "2026-01-01T00:00:00Z",
+            "range_end": "2027-01-01T00:00:00Z"
+        }))
+        .send()
+        .await
+        .unwrap();
+    let export = conforms(&doc, "POST", "/audit_logs/exports", response).await;
+    let export_id = export["id"].as_str().unwrap().to_string();
+    let bundle_path = "/audit_logs/exports/{export_id}/bundle";
+    let mut status = 0;
+    for _ in 0..200 {
+        let response = server
+            .get(&format!("/audit_logs/exports/{export_id}/bundle"))
+            .send()
+            .await
+            .unwrap();
+        status = response.status().as_u16();
+        let body = conforms(&doc, "GET", bundle_path, response).await;
+        if status == 200 {
+            assert_eq!(body["manifest"]["row_count"], 3);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200, "the bundle never became available");
+
+    let response = server
+        .http
+        .get(server.url("/.well-known/auditlog/log-key"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(response.headers().contains_key("x-request-id"));
+    let key = response.text().await.unwrap();
+    // `<name>+<key id: 8 hex digits>+<base64 key>` (the base64 part may contain `+`).
+    let parts: Vec<&str> = key.trim_end().splitn(3, '+').collect();
+    assert_eq!(parts.len(), 3, "{key}");
+    assert!(
+        parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key}"
+    );
     server.stop().await;
 }

@@ -982,11 +982,5 @@ async fn ingest_keeps_flowing_during_a_sweep() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ingest_keeps_flowing_during_a_large_sweep() {
-    // Known gap: on PostgreSQL a 500-event redaction batch takes seconds at this size.
-    if common::skip_on_postgres(
-        "ingest_keeps_flowing_during_a_large_sweep (PostgreSQL sweep too slow)",
-    ) {
-        return;
-    }
     ingest_during_sweep::<50_000>().await;
 }

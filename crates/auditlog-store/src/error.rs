@@ -36,3 +36,9 @@ impl From<serde_json::Error> for StoreError {
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// A stored hash of the tamper-evidence log that should exist does not: the log tables were
+/// altered, or a caller asked beyond the built tree.
+#[derive(Debug, Error)]
+#[error("the log has no stored hash at index {0}")]
+pub struct MissingLogHash(pub i64);

@@ -226,6 +226,109 @@ pub trait RetentionStore: Send + Sync {
     ) -> StoreResult<u64>;
 }
 
+/// Reading events back: the read API's pages and its tail by sequence number.
+#[async_trait]
+pub trait EventReadStore: Send + Sync {
+    /// Up to `limit` events selected by `query`, ordered by (occurred_at, id) ascending or
+    /// descending, strictly beyond `after` in that order. Redacted events are skipped.
+    async fn list_events(
+        &self,
+        query: &ExportQuery,
+        after: Option<&(i64, String)>,
+        ascending: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Up to `limit` events with a sequence number above `after_sequence`, in sequence order.
+    async fn tail_events(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        after_sequence: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    async fn find_organization_by_external_id(
+        &self,
+        environment: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<Organization>>;
+}
+
+/// Tamper evidence: each organization's Merkle log over its events in sequence order (leaf
+/// index = sequence number), its signed checkpoints, and the deployment's signing key.
+///
+/// Invariants every implementation keeps, across nodes: the built tree only grows, by
+/// compare-and-set on its size, with the hashes of exactly the new leaves in the same
+/// transaction (so two builders can never store diverging trees); a checkpoint is stored at most
+/// once per (organization, size), and only for a size the stored tree has.
+#[async_trait]
+pub trait TlogStore: Send + Sync {
+    /// Events stored for the organization (its last sequence + 1), deleted organizations
+    /// included; `None` for an unknown organization.
+    async fn log_leaf_count(&self, organization_id: &str) -> StoreResult<Option<i64>>;
+    /// Organizations whose tree lags their events or whose newest checkpoint lags their tree,
+    /// at most `limit`.
+    async fn log_backlog(&self, limit: i64) -> StoreResult<Vec<LogBacklog>>;
+    /// Leaves in the organization's built tree (0 before the first build).
+    async fn log_tree_size(&self, organization_id: &str) -> StoreResult<i64>;
+    /// (sequence, leaf hash) of the organization's events with `start <= sequence < end`, in
+    /// sequence order, redacted events included.
+    async fn log_leaves(
+        &self,
+        organization_id: &str,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<Vec<(i64, [u8; 32])>>;
+    /// The stored hashes at `indexes` (tlog stored-hash indexes), in the same order; an error
+    /// if one is missing.
+    async fn log_hashes(
+        &self,
+        organization_id: &str,
+        indexes: &[i64],
+    ) -> StoreResult<Vec<[u8; 32]>>;
+    /// Compare-and-set: if the tree holds exactly `old_size` leaves, stores `hashes` ((stored
+    /// index, hash) of leaves `old_size..new_size`) and sets the size to `new_size`, in one
+    /// transaction. `Ok(false)` (nothing written) when the size was not `old_size`.
+    async fn append_log_hashes(
+        &self,
+        organization_id: &str,
+        old_size: i64,
+        new_size: i64,
+        hashes: &[(i64, [u8; 32])],
+    ) -> StoreResult<bool>;
+    /// Takes (or renews) the builder lease of one organization; `Ok(false)` if another node
+    /// holds it.
+    async fn claim_log_builder(
+        &self,
+        organization_id: &str,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
+    async fn release_log_builder(&self, organization_id: &str, owner: &str) -> StoreResult<()>;
+    /// Stores `checkpoint` unless one exists for its (organization, size), and returns the one
+    /// in force. [`StoreError::Conflict`] when the stored tree is smaller than its size.
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint)
+        -> StoreResult<StoredCheckpoint>;
+    async fn latest_checkpoint(
+        &self,
+        organization_id: &str,
+    ) -> StoreResult<Option<StoredCheckpoint>>;
+    async fn checkpoint_at(
+        &self,
+        organization_id: &str,
+        tree_size: i64,
+    ) -> StoreResult<Option<StoredCheckpoint>>;
+    /// The smallest stored checkpoint of at least `min_size` leaves.
+    async fn checkpoint_covering(
+        &self,
+        organization_id: &str,
+        min_size: i64,
+    ) -> StoreResult<Option<StoredCheckpoint>>;
+    /// The deployment's Ed25519 signing seed: `candidate` is stored if none is yet (first start
+    /// of the first node), and the stored one is returned, so every node and restart agrees.
+    async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]>;
+}
+
 /// Everything a node needs from its database.
 pub trait Store:
     KeyStore
@@ -236,6 +339,8 @@ pub trait Store:
     + ExportStore
     + JobStore
     + RetentionStore
+    + TlogStore
+    + EventReadStore
 {
 }
 impl<T> Store for T where
@@ -247,5 +352,7 @@ impl<T> Store for T where
         + ExportStore
         + JobStore
         + RetentionStore
+        + TlogStore
+        + EventReadStore
 {
 }

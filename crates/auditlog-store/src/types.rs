@@ -185,12 +185,15 @@ pub struct ExportQuery {
     pub filters: auditlog_domain::export::ExportFilters,
 }
 
-/// One exported event: its sort key and canonical payload.
+/// One exported event: its sort key, canonical payload, and its leaf in the organization's log
+/// (for the export's verifiable bundle).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportRow {
     pub occurred_at: i64,
     pub id: String,
     pub payload: String,
+    pub sequence: i64,
+    pub leaf_hash: [u8; 32],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -266,4 +269,28 @@ pub enum ClaimOutcome {
     Completed(IdempotencyRecord),
     /// Another request with this key is being processed (on any node) right now.
     InFlight { request_hash: [u8; 32] },
+}
+
+/// One signed tree head of an organization's log, as stored: a C2SP checkpoint note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCheckpoint {
+    pub organization_id: String,
+    pub tree_size: i64,
+    /// The signed note text (tlog-checkpoint body and signature lines).
+    pub note: String,
+    pub created_at: i64,
+}
+
+/// An organization whose log needs the builder: its tree is shorter than its events, or its
+/// newest checkpoint is older than its tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogBacklog {
+    pub environment: String,
+    pub organization_id: String,
+    /// Events stored so far (last sequence + 1): the size the tree must reach.
+    pub leaf_count: i64,
+    /// Leaves in the built tree.
+    pub tree_size: i64,
+    /// Size of the newest checkpoint, if any.
+    pub checkpoint_size: Option<i64>,
 }

@@ -4,6 +4,8 @@
 
 #[path = "support/postgres.rs"]
 mod postgres_support;
+#[path = "support/tlog_contract.rs"]
+mod tlog_contract;
 
 use auditlog_domain::export::ExportFilters;
 use auditlog_domain::pagination::ListParams;
@@ -601,6 +603,7 @@ fn range(start: i64, end: i64) -> ExportFilters {
         actor_names: vec![],
         actor_ids: vec![],
         targets: vec![],
+        max_sequence: None,
     }
 }
 
@@ -1122,5 +1125,28 @@ async fn postgres_reconnects_with_its_data() {
             .unwrap(),
         vec![AppendOutcome::Stored { sequence: 1 }]
     );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_tamper_evidence_log() {
+    let (store, _dir) = sqlite().await;
+    tlog_contract::log_trees_grow_only_by_compare_and_set(&store).await;
+    tlog_contract::checkpoints_are_stored_once_and_only_for_built_sizes(&store).await;
+    tlog_contract::log_builder_leases_are_exclusive(&store).await;
+    tlog_contract::the_signing_seed_is_created_once(&store).await;
+    tlog_contract::exports_are_cut_at_a_sequence(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_tamper_evidence_log() {
+    let Some((store, _db)) = postgres().await else {
+        return;
+    };
+    tlog_contract::log_trees_grow_only_by_compare_and_set(&store).await;
+    tlog_contract::checkpoints_are_stored_once_and_only_for_built_sizes(&store).await;
+    tlog_contract::log_builder_leases_are_exclusive(&store).await;
+    tlog_contract::the_signing_seed_is_created_once(&store).await;
+    tlog_contract::exports_are_cut_at_a_sequence(&store).await;
     store.close().await;
 }

@@ -317,6 +317,7 @@ async fn each_job_is_claimed_by_one_node() {
                 actor_names: vec![],
                 actor_ids: vec![],
                 targets: vec![],
+                max_sequence: None,
             },
             blob_key: None,
             row_count: None,

@@ -605,6 +605,7 @@ fn export_record(environment: &str, organization_id: &str, id: &str) -> ExportRe
             actor_names: vec![],
             actor_ids: vec![],
             targets: vec![],
+            max_sequence: None,
         },
         blob_key: None,
         row_count: None,

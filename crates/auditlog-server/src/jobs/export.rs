@@ -1,13 +1,23 @@
 //! The export job: streams an organization's matching events, page by page in
 //! (occurred_at, id) order, through the CSV encoder into a multipart upload. Memory is one
 //! page plus the upload's buffered parts, whatever the export's size.
+//!
+//! Every export is cut at the organization's last sequence number when it was created
+//! (`ExportFilters::max_sequence`): the number of target columns, read before the first page,
+//! then covers every row, an event committed while the export runs is simply not part of it,
+//! and a retried job writes the identical file. Beside the CSV the job stores its leaves
+//! sidecar (`crate::tlog::sidecar`: each row's sequence and leaf hash, and the CSV's SHA-256,
+//! computed while streaming), from which the export's verifiable bundle is built.
 
 use super::JobError;
 use crate::clock::now_micros;
 use crate::state::AppState;
+use crate::tlog::sidecar::{encode_rows, encode_trailer, leaves_key};
+use auditlog_blob::BlobWriter;
 use auditlog_domain::csv_export::{header, row, CsvEncoder};
 use auditlog_store::{ExportOutcome, ExportQuery, ExportState, JobRecord};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 /// The job payload that names an export.
@@ -54,6 +64,51 @@ async fn encode_page(
     .map_err(|e| JobError::Retryable(format!("encoder task failed: {e}")))?
 }
 
+/// The CSV upload, its running SHA-256, and the leaves sidecar upload.
+struct Writers {
+    csv: BlobWriter,
+    leaves: BlobWriter,
+    sha256: Sha256,
+}
+
+impl Writers {
+    async fn write(&mut self, csv: &[u8], leaves: &[u8]) -> Result<(), JobError> {
+        self.sha256.update(csv);
+        self.csv.write(csv).await.map_err(retryable)?;
+        self.leaves.write(leaves).await.map_err(retryable)
+    }
+
+    /// Writes the last CSV bytes, publishes the CSV, then its sidecar (whose trailer holds
+    /// the CSV's hash); returns the CSV's size. A crash in between leaves a pending export that
+    /// the retry rewrites identically.
+    async fn finish(mut self, csv: &[u8], rows: u64, protect: bool) -> Result<u64, JobError> {
+        if let Err(error) = self.write(csv, &[]).await {
+            self.abort().await;
+            return Err(error);
+        }
+        let sha256: [u8; 32] = self.sha256.finalize().into();
+        let size = match self.csv.finish().await {
+            Ok(size) => size,
+            Err(error) => {
+                self.leaves.abort().await;
+                return Err(retryable(error));
+            }
+        };
+        let mut leaves = self.leaves;
+        if let Err(error) = leaves.write(&encode_trailer(sha256, rows, protect)).await {
+            leaves.abort().await;
+            return Err(retryable(error));
+        }
+        leaves.finish().await.map_err(retryable)?;
+        Ok(size)
+    }
+
+    async fn abort(self) {
+        self.csv.abort().await;
+        self.leaves.abort().await;
+    }
+}
+
 pub async fn run(
     state: &AppState,
     job: &JobRecord,
@@ -81,15 +136,28 @@ pub async fn run(
         .map_err(retryable)?
         .max(0) as usize;
     let key = blob_key(export_id);
-    let mut writer = state.blob.writer(&key).await.map_err(retryable)?;
-    let mut encoder = CsvEncoder::new(state.config.csv_formula_protection);
+    let protect = state.config.csv_formula_protection;
+    let csv = state.blob.writer(&key).await.map_err(retryable)?;
+    let leaves = match state.blob.writer(&leaves_key(export_id)).await {
+        Ok(leaves) => leaves,
+        Err(error) => {
+            csv.abort().await;
+            return Err(retryable(error));
+        }
+    };
+    let mut writers = Writers {
+        csv,
+        leaves,
+        sha256: Sha256::new(),
+    };
+    let mut encoder = CsvEncoder::new(protect);
     encoder.write(&header(max_targets));
     let mut pending = encoder.take();
     let mut after: Option<(i64, String)> = None;
     let mut rows = 0i64;
     loop {
         if cancel.is_cancelled() {
-            writer.abort().await;
+            writers.abort().await;
             return Err(JobError::Cancelled);
         }
         let page = match state
@@ -99,27 +167,35 @@ pub async fn run(
         {
             Ok(page) => page,
             Err(error) => {
-                writer.abort().await;
+                writers.abort().await;
                 return Err(retryable(error));
             }
         };
         let Some(last) = page.last() else { break };
         after = Some((last.occurred_at, last.id.clone()));
         rows += page.len() as i64;
+        let mut page_leaves = Vec::with_capacity(page.len() * 40);
+        encode_rows(
+            page.iter().map(|r| (r.sequence, r.leaf_hash)),
+            &mut page_leaves,
+        );
         let payloads = page.into_iter().map(|r| r.payload).collect();
-        let (next, bytes) = encode_page(encoder, payloads, max_targets).await?;
+        let (next, bytes) = match encode_page(encoder, payloads, max_targets).await {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                writers.abort().await;
+                return Err(error);
+            }
+        };
         encoder = next;
         pending.extend_from_slice(&bytes);
-        if let Err(error) = writer.write(&pending).await {
-            writer.abort().await;
-            return Err(retryable(error));
+        if let Err(error) = writers.write(&pending, &page_leaves).await {
+            writers.abort().await;
+            return Err(error);
         }
         pending.clear();
     }
-    if !pending.is_empty() {
-        writer.write(&pending).await.map_err(retryable)?;
-    }
-    let byte_count = writer.finish().await.map_err(retryable)? as i64;
+    let byte_count = writers.finish(&pending, rows as u64, protect).await? as i64;
     let now = now_micros();
     let outcome = ExportOutcome::Ready {
         blob_key: key,

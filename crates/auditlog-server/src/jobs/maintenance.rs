@@ -45,6 +45,12 @@ pub async fn expire_export_files(state: &AppState) {
                 continue;
             }
         }
+        // Its leaves sidecar (for the bundle) goes with it.
+        let leaves = crate::tlog::sidecar::leaves_key(&export.id);
+        if let Err(error) = state.blob.delete(&leaves).await {
+            ApiError::internal("deleting an expired export's leaves failed", &error);
+            continue;
+        }
         match state.store.mark_export_expired(&export.id, now).await {
             Ok(_) => tracing::info!(export_id = %export.id, "export file expired"),
             Err(error) => {

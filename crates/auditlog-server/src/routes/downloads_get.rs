@@ -5,6 +5,7 @@
 
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
+use crate::meta_audit::MetaActor;
 use crate::state::AppState;
 use auditlog_store::ExportState;
 use axum::body::Body;
@@ -45,6 +46,25 @@ pub async fn handler(
         Ok(None) => return Err(not_found()),
         Err(error) => return Err(ApiError::internal("reading an export file failed", &error)),
     };
+    let actor = MetaActor {
+        id: "download_link",
+        kind: "signed_link",
+    };
+    let targets = [
+        (export.organization_id.as_str(), "organization"),
+        (export.id.as_str(), "audit_log_export"),
+    ];
+    state
+        .meta_audit
+        .record(
+            &state,
+            &export.environment,
+            "auditlog.export.downloaded",
+            actor,
+            &targets,
+            &[],
+        )
+        .await?;
     let mut response = Body::from_stream(file.stream).into_response();
     let headers = response.headers_mut();
     headers.insert(

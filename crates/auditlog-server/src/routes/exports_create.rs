@@ -6,6 +6,7 @@ use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::jobs::{export, EXPORT_JOB};
+use crate::meta_audit::MetaActor;
 use crate::state::AppState;
 use auditlog_domain::export::{ExportRequest, ExportRequestError};
 use auditlog_domain::ids::new_id;
@@ -35,13 +36,17 @@ pub async fn handler(
     {
         return Err(ApiError::organization_not_found(&request.organization_id));
     }
+    // The export's cut: the events stored so far, whatever commits while it runs.
+    let mut filters = request.filters;
+    let stored = state.store.log_leaf_count(&request.organization_id).await?;
+    filters.max_sequence = Some(stored.unwrap_or(0) - 1);
     let now = now_micros();
     let record = ExportRecord {
         id: new_id("audit_log_export"),
         environment: environment.name().to_string(),
         organization_id: request.organization_id,
         state: ExportState::Pending,
-        filters: request.filters,
+        filters,
         blob_key: None,
         row_count: None,
         byte_count: None,
@@ -58,5 +63,25 @@ pub async fn handler(
     };
     state.store.create_export(&record, &job).await?;
     state.jobs_wakeup.notify_one();
+    let actor = MetaActor {
+        id: environment.key_id(),
+        kind: "api_key",
+    };
+    let targets = [
+        (record.organization_id.as_str(), "organization"),
+        (record.id.as_str(), "audit_log_export"),
+    ];
+    let filters = serde_json::to_string(&record.filters).unwrap_or_default();
+    state
+        .meta_audit
+        .record(
+            &state,
+            environment.name(),
+            "auditlog.export.created",
+            actor,
+            &targets,
+            &[("filters", filters)],
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(export_json(&record, None))))
 }

@@ -3,7 +3,12 @@
 mod actions_list;
 mod audit_log_configuration_get;
 mod downloads_get;
+mod event_inclusion_proof;
+mod event_view;
 mod events_create;
+mod events_get;
+mod events_list;
+mod export_bundle_get;
 mod export_view;
 mod exports_create;
 mod exports_get;
@@ -13,6 +18,12 @@ mod legal_hold_change;
 mod legal_hold_get;
 mod legal_hold_view;
 pub(crate) mod list_envelope;
+mod log_checkpoint_create;
+mod log_checkpoint_get;
+mod log_consistency_proof;
+mod log_key_get;
+mod log_view;
+mod meta_audit_get;
 mod openapi_get;
 mod organizations;
 mod retention_get;
@@ -31,9 +42,31 @@ use axum::Router;
 /// Every API route; all of them require an API key.
 fn api_routes(state: AppState) -> Router {
     Router::new()
-        .route("/audit_logs/events", post(events_create::handler))
+        .route(
+            "/audit_logs/events",
+            post(events_create::handler).get(events_list::handler),
+        )
+        .route("/audit_logs/events/{id}", get(events_get::handler))
+        .route("/audit_logs/meta_audit", get(meta_audit_get::handler))
         .route("/audit_logs/exports", post(exports_create::handler))
         .route("/audit_logs/exports/{id}", get(exports_get::handler))
+        // Tamper evidence (extensions).
+        .route(
+            "/audit_logs/exports/{id}/bundle",
+            get(export_bundle_get::handler),
+        )
+        .route(
+            "/audit_logs/events/{id}/inclusion_proof",
+            get(event_inclusion_proof::handler),
+        )
+        .route(
+            "/audit_logs/log/{id}/checkpoint",
+            get(log_checkpoint_get::handler).post(log_checkpoint_create::handler),
+        )
+        .route(
+            "/audit_logs/log/{id}/consistency_proof",
+            get(log_consistency_proof::handler),
+        )
         .route("/audit_logs/actions", get(actions_list::handler))
         .route(
             "/audit_logs/actions/{id}/schemas",
@@ -75,6 +108,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::handler))
         .route("/openapi.json", get(openapi_get::handler))
+        // The log's public verifier key.
+        .route("/.well-known/auditlog/log-key", get(log_key_get::handler))
         // Authenticated by its signed link, not by an API key.
         .route("/downloads/exports/{id}", get(downloads_get::handler))
         .method_not_allowed_fallback(fallback::method_not_allowed)

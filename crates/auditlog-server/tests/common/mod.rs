@@ -159,6 +159,39 @@ impl TestServer {
         self.data_dir.path().join("auditlog.db")
     }
 
+    /// The PostgreSQL URL of this server's database (`None` on SQLite: see `database_path`).
+    pub fn database_url(&self) -> Option<String> {
+        self.database.as_ref().map(|database| database.url.clone())
+    }
+
+    /// Stops the server gracefully and starts it again on the same data dir, database and key,
+    /// as a restart of the process would; `configure` adjusts the new configuration.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Config)) -> TestServer {
+        let database = self.database.take();
+        let key = self.key.clone();
+        let data_dir = self.stop().await;
+        let (path, url) = (
+            data_dir.path().to_path_buf(),
+            database.as_ref().map(|d| d.url.clone()),
+        );
+        let restarted_key = key.clone();
+        let mut server = TestServer::start_with(move |config| {
+            config.data_dir = path;
+            config.api_keys = vec![restarted_key];
+            if url.is_some() {
+                config.database_url = url;
+            }
+            configure(config);
+        })
+        .await;
+        server.key = key;
+        server.data_dir = data_dir;
+        if database.is_some() {
+            server.database = database;
+        }
+        server
+    }
+
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(self.url(path)).bearer_auth(&self.key)
     }

@@ -8,11 +8,11 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 use std::collections::HashMap;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, environment, organization_id, sequence, occurred_at, received_at, action,
     actor_id, actor_name, payload, leaf_hash";
 
-fn from_row(row: &PgRow) -> StoredEvent {
+pub(super) fn from_row(row: &PgRow) -> StoredEvent {
     StoredEvent {
         id: row.get("id"),
         environment: row.get("environment"),

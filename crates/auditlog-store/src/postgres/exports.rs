@@ -48,7 +48,7 @@ fn push_any(builder: &mut QueryBuilder<Postgres>, column: &str, values: &[String
 /// The environment is checked once on the organization row (an event is only ever stored under
 /// its organization's environment, and organization ids are unique across environments), not
 /// per event: that keeps the widest-event query an index-only scan.
-fn push_filters(builder: &mut QueryBuilder<Postgres>, query: &ExportQuery) {
+pub(super) fn push_filters(builder: &mut QueryBuilder<Postgres>, query: &ExportQuery) {
     let filters = &query.filters;
     builder.push(" WHERE e.organization_id = ");
     builder.push_bind(query.organization_id.clone());
@@ -62,6 +62,10 @@ fn push_filters(builder: &mut QueryBuilder<Postgres>, query: &ExportQuery) {
     builder.push(" AND e.occurred_at < ");
     builder.push_bind(filters.range_end);
     builder.push(" AND e.payload IS NOT NULL");
+    if let Some(max_sequence) = filters.max_sequence {
+        builder.push(" AND e.sequence <= ");
+        builder.push_bind(max_sequence);
+    }
     push_any(builder, "e.action", &filters.actions);
     push_any(builder, "e.actor_id", &filters.actor_ids);
     push_any(builder, "e.actor_name", &filters.actor_names);
@@ -203,7 +207,9 @@ impl ExportStore for PostgresStore {
         after: Option<&(i64, String)>,
         limit: i64,
     ) -> StoreResult<Vec<ExportRow>> {
-        let mut builder = QueryBuilder::new("SELECT e.occurred_at, e.id, e.payload FROM events e");
+        let mut builder = QueryBuilder::new(
+            "SELECT e.occurred_at, e.id, e.payload, e.sequence, e.leaf_hash FROM events e",
+        );
         push_filters(&mut builder, query);
         if let Some((occurred_at, id)) = after {
             // A row comparison: PostgreSQL turns it into one index range bound on
@@ -223,6 +229,8 @@ impl ExportStore for PostgresStore {
                 occurred_at: row.get(0),
                 id: row.get(1),
                 payload: row.get(2),
+                sequence: row.get(3),
+                leaf_hash: super::hash_from_bytes(row.get(4)),
             })
             .collect())
     }

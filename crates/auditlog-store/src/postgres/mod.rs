@@ -18,6 +18,7 @@
 //! Isolation: READ COMMITTED (forced per connection if the server default differs), which is
 //! what the row-lock protocols above rely on.
 
+mod event_reads;
 mod events;
 mod exports;
 mod idempotency;
@@ -26,6 +27,7 @@ mod keys;
 mod organizations;
 mod retention;
 mod schemas;
+mod tlog;
 
 use crate::error::StoreResult;
 use auditlog_domain::pagination::PagePlan;

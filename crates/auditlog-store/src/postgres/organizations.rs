@@ -8,12 +8,13 @@ use sqlx::postgres::PgRow;
 use sqlx::AssertSqlSafe;
 use sqlx::Row;
 
-const COLUMNS: &str = "id, environment, name, external_id, metadata, domains, stripe_customer_id,
+pub(super) const COLUMNS: &str =
+    "id, environment, name, external_id, metadata, domains, stripe_customer_id,
     allow_profiles_outside_organization, created_at, updated_at";
 
 const EXTERNAL_ID_TAKEN: &str = "an organization with this external_id already exists";
 
-fn from_row(row: &PgRow) -> StoreResult<Organization> {
+pub(super) fn from_row(row: &PgRow) -> StoreResult<Organization> {
     Ok(Organization {
         id: row.get("id"),
         environment: row.get("environment"),

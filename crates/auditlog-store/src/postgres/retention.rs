@@ -221,9 +221,31 @@ impl RetentionStore for PostgresStore {
         if on_hold != Some(false) {
             return Ok(0);
         }
+        // Pin the plan of the statement below for this transaction only. It must walk the
+        // partial `events_by_time` index in order and stop after `limit` entries, then probe
+        // `events_pkey` and `event_target_types_by_event` once per event: a few thousand
+        // buffers a batch, whatever the size of the tables. The planner picks that only with
+        // fresh statistics. Right after a bulk load (autovacuum off, or its ANALYZE not run
+        // yet) it guesses a handful of matching rows (default selectivities), and chooses a
+        // bitmap scan of every unredacted event of the organization plus a sort, and a
+        // sequential scan or hash join over the whole of event_target_types: every batch then
+        // costs time proportional to the organization, and the sweep becomes quadratic.
+        // `set_config(.., true)` is SET LOCAL: reset at commit or rollback.
+        sqlx::query(
+            "SELECT set_config('enable_seqscan', 'off', true),
+                 set_config('enable_bitmapscan', 'off', true),
+                 set_config('enable_sort', 'off', true),
+                 set_config('enable_hashjoin', 'off', true),
+                 set_config('enable_mergejoin', 'off', true)",
+        )
+        .execute(&mut *tx)
+        .await?;
         // The oldest unredacted events first, found in the partial `events_by_time` index, so a
         // batch never scans what earlier batches already redacted. Their target-type rows go in
-        // the same statement (through `event_target_types_by_event`).
+        // the same statement, found by `event_target_types_by_event`. No `organization_id`
+        // condition there (`event_row_id` alone identifies the event): with one, the planner
+        // may use the primary key instead, bounded by organization_id only, which reads all of
+        // the organization's target-type rows for every redacted event.
         let redacted: i64 = sqlx::query_scalar(
             "WITH redacted AS (
                  UPDATE events SET payload = NULL, actor_id = '', actor_name = NULL, action = '',
@@ -234,10 +256,10 @@ impl RetentionStore for PostgresStore {
                        AND payload IS NOT NULL
                      ORDER BY occurred_at, id
                      LIMIT $4)
-                 RETURNING row_id, occurred_at
+                 RETURNING row_id
              ), targets AS (
                  DELETE FROM event_target_types t USING redacted r
-                 WHERE t.event_row_id = r.row_id AND t.organization_id = $1
+                 WHERE t.event_row_id = r.row_id
              )
              SELECT COUNT(*) FROM redacted",
         )

@@ -6,14 +6,14 @@ use crate::EventStore;
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::AssertSqlSafe;
-use sqlx::{Connection, Row, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, environment, organization_id, sequence, occurred_at, received_at, action,
     actor_id, actor_name, payload, leaf_hash";
 
-fn from_row(row: &SqliteRow) -> StoredEvent {
+pub(super) fn from_row(row: &SqliteRow) -> StoredEvent {
     StoredEvent {
         id: row.get("id"),
         environment: row.get("environment"),
@@ -87,7 +87,7 @@ async fn insert_event(
 impl EventStore for SqliteStore {
     async fn append_events(&self, batch: &[PendingEvent]) -> StoreResult<Vec<AppendOutcome>> {
         let mut writer = self.writer.lock().await;
-        let mut tx = writer.begin().await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         // Sequence counters of the organizations in this batch: read once, bumped in memory,
         // written back once. The single writer connection serializes batches, so numbers are
         // handed out without gaps and become visible in commit order.

@@ -4,7 +4,7 @@ use crate::types::{ExportOutcome, ExportQuery, ExportRecord, ExportRow, ExportSt
 use crate::ExportStore;
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, Sqlite};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
 
 const COLUMNS: &str =
     "id, environment, organization_id, state, filters, blob_key, row_count, byte_count, error,
@@ -43,7 +43,7 @@ fn push_in_list(builder: &mut QueryBuilder<Sqlite>, column: &str, values: &[Stri
 
 /// `WHERE` clause shared by the page and the widest-event queries. The range, the
 /// organization and the keyset use the `events_by_time` index; the other filters narrow it.
-fn push_filters(builder: &mut QueryBuilder<Sqlite>, query: &ExportQuery) {
+pub(super) fn push_filters(builder: &mut QueryBuilder<Sqlite>, query: &ExportQuery) {
     let filters = &query.filters;
     builder.push(" WHERE e.organization_id = ");
     builder.push_bind(query.organization_id.clone());
@@ -54,6 +54,10 @@ fn push_filters(builder: &mut QueryBuilder<Sqlite>, query: &ExportQuery) {
     builder.push(" AND e.occurred_at < ");
     builder.push_bind(filters.range_end);
     builder.push(" AND e.payload IS NOT NULL");
+    if let Some(max_sequence) = filters.max_sequence {
+        builder.push(" AND e.sequence <= ");
+        builder.push_bind(max_sequence);
+    }
     push_in_list(builder, "e.action", &filters.actions);
     push_in_list(builder, "e.actor_id", &filters.actor_ids);
     push_in_list(builder, "e.actor_name", &filters.actor_names);
@@ -71,7 +75,7 @@ fn push_filters(builder: &mut QueryBuilder<Sqlite>, query: &ExportQuery) {
 impl ExportStore for SqliteStore {
     async fn create_export(&self, export: &ExportRecord, job: &NewJob) -> StoreResult<()> {
         let mut writer = self.writer.lock().await;
-        let mut tx = writer.begin().await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO exports ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )))
@@ -189,7 +193,9 @@ impl ExportStore for SqliteStore {
         after: Option<&(i64, String)>,
         limit: i64,
     ) -> StoreResult<Vec<ExportRow>> {
-        let mut builder = QueryBuilder::new("SELECT e.occurred_at, e.id, e.payload FROM events e");
+        let mut builder = QueryBuilder::new(
+            "SELECT e.occurred_at, e.id, e.payload, e.sequence, e.leaf_hash FROM events e",
+        );
         push_filters(&mut builder, query);
         if let Some((occurred_at, id)) = after {
             builder.push(" AND (e.occurred_at, e.id) > (");
@@ -207,6 +213,8 @@ impl ExportStore for SqliteStore {
                 occurred_at: row.get(0),
                 id: row.get(1),
                 payload: row.get(2),
+                sequence: row.get(3),
+                leaf_hash: super::hash_from_blob(row.get(4)),
             })
             .collect())
     }

@@ -79,7 +79,7 @@ impl IdempotencyStore for SqliteStore {
         claimed_until: i64,
     ) -> StoreResult<ClaimOutcome> {
         let mut writer = self.writer.lock().await;
-        let mut tx = sqlx::Connection::begin(&mut *writer).await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         let existing = sqlx::query(
             "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
              FROM idempotency_keys WHERE environment = ? AND key = ?",
@@ -131,7 +131,7 @@ impl IdempotencyStore for SqliteStore {
 
     async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord> {
         let mut writer = self.writer.lock().await;
-        let mut tx = sqlx::Connection::begin(&mut *writer).await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         if let Some(existing) =
             find_unexpired(&mut tx, &record.environment, &record.key, record.created_at).await?
         {

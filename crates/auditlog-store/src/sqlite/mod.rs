@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one writer connection (WAL, `synchronous=FULL`, so a commit is
 //! on disk when it returns) and a pool of read-only connections for everything else.
 
+mod event_reads;
 mod events;
 mod exports;
 mod idempotency;
@@ -9,6 +10,7 @@ mod keys;
 mod organizations;
 mod retention;
 mod schemas;
+mod tlog;
 
 use crate::error::StoreResult;
 use auditlog_domain::pagination::PagePlan;
@@ -79,6 +81,15 @@ pub(super) fn keyset(plan: &PagePlan, column: &str) -> (String, &'static str) {
         None => String::new(),
     };
     (bound, direction)
+}
+
+/// Starts a write transaction with `BEGIN IMMEDIATE`: it takes SQLite's write lock up front
+/// (waiting up to the busy timeout), instead of failing with SQLITE_BUSY when a read turns
+/// into a write while another process (a CLI, a second server) holds the lock.
+pub(super) async fn begin_write(
+    connection: &mut SqliteConnection,
+) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
+    connection.begin_with("BEGIN IMMEDIATE").await
 }
 
 fn hash_from_blob(blob: Vec<u8>) -> [u8; 32] {

@@ -5,7 +5,7 @@ use crate::types::{
 };
 use crate::RetentionStore;
 use async_trait::async_trait;
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 #[async_trait]
 impl RetentionStore for SqliteStore {
@@ -57,7 +57,7 @@ impl RetentionStore for SqliteStore {
 
     async fn change_legal_hold(&self, entry: &LegalHoldEntry) -> StoreResult<LegalHoldChange> {
         let mut writer = self.writer.lock().await;
-        let mut tx = writer.begin().await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         let held: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT legal_hold_since FROM organizations WHERE environment = ? AND id = ? AND deleted_at IS NULL",
         )
@@ -195,7 +195,7 @@ impl RetentionStore for SqliteStore {
         // One small transaction per batch: the writer lock is held for a few milliseconds, so
         // ingest batches interleave with a large sweep instead of waiting for all of it.
         let mut writer = self.writer.lock().await;
-        let mut tx = writer.begin().await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         let on_hold: Option<bool> = sqlx::query_scalar(
             "SELECT legal_hold_since IS NOT NULL FROM organizations WHERE environment = ? AND id = ?",
         )

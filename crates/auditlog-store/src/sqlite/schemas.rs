@@ -5,7 +5,7 @@ use crate::SchemaStore;
 use async_trait::async_trait;
 use auditlog_domain::pagination::PagePlan;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 const SCHEMA_COLUMNS: &str = "s.id, s.environment, s.action, s.version, s.document, s.created_at";
 const ACTION_COLUMNS: &str = "a.id AS action_id, a.name, a.created_at AS action_created_at,
@@ -61,7 +61,7 @@ async fn latest_of(
 impl SchemaStore for SqliteStore {
     async fn add_schema_version(&self, new: &NewSchema) -> StoreResult<(SchemaRecord, bool)> {
         let mut writer = self.writer.lock().await;
-        let mut tx = writer.begin().await?;
+        let mut tx = super::begin_write(&mut writer).await?;
         let version = match latest_of(&mut tx, &new.environment, &new.action).await? {
             Some((_, latest, fingerprint)) if fingerprint == new.fingerprint => {
                 return Ok((latest, false))

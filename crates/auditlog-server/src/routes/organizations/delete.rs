@@ -17,6 +17,16 @@ pub async fn handler(
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
     if state
+        .meta_audit
+        .is_trail(&state, environment.name(), &id)
+        .await?
+    {
+        return Err(ApiError::Conflict {
+            code: "meta_audit_trail",
+            message: "The meta-audit trail organization cannot be deleted.".into(),
+        });
+    }
+    if state
         .store
         .delete_organization(environment.name(), &id, now_micros())
         .await?

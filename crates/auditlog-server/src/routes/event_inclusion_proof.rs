@@ -1,0 +1,92 @@
+//! `GET /audit_logs/events/{event_id}/inclusion_proof[?tree_size=N]` (extension): the RFC 9162
+//! inclusion proof of an event in its organization's log, against the stored checkpoint of
+//! that size (default: the newest). 409 `not_yet_in_log` while the event is beyond it.
+//!
+//! `event_matches_leaf` re-hashes the event as stored now and compares it with its logged leaf
+//! hash: `false` means the stored event was rewritten after it was logged (`null`: retention
+//! removed its payload; the leaf stays provable).
+
+use super::log_view::{b64, not_yet_in_log, tree_size_param, LogRouteError};
+use crate::auth::Environment;
+use crate::error::ApiError;
+use crate::extract::{PathId, QueryMap};
+use crate::state::AppState;
+use crate::tlog::hashes::prefetch;
+use crate::tlog::{parse_note, LogError};
+use auditlog_domain::canonical::leaf_hash;
+use auditlog_domain::FieldErrors;
+use auditlog_tlog::inclusion_proof;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::{json, Value};
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    PathId(event_id): PathId,
+    QueryMap(query): QueryMap,
+) -> Result<Json<Value>, LogRouteError> {
+    let event = state
+        .store
+        .get_event(environment.name(), &event_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Audit Log Event not found: '{event_id}'.")))?;
+    let mut errors = FieldErrors::default();
+    let size = tree_size_param(&query, "tree_size", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors).into());
+    }
+    let organization_id = event.organization_id.as_str();
+    let checkpoint = match size {
+        Some(size) => state
+            .store
+            .checkpoint_at(organization_id, size)
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "No checkpoint of the log of '{organization_id}' at tree size {size}."
+                ))
+            })?,
+        None => state
+            .store
+            .latest_checkpoint(organization_id)
+            .await?
+            .ok_or_else(|| {
+                not_yet_in_log(format!(
+                    "The log of '{organization_id}' has no checkpoint yet; try again shortly."
+                ))
+            })?,
+    };
+    let tree_size = checkpoint.tree_size;
+    if event.sequence >= tree_size {
+        return Err(not_yet_in_log(format!(
+            "The event (sequence {}) is not in the tree of size {tree_size} yet; ask again \
+             after the next checkpoint.",
+            event.sequence
+        ))
+        .into());
+    }
+    let (size, index) = (tree_size as u64, event.sequence as u64);
+    let hashes = prefetch(state.store.as_ref(), organization_id, |dry| {
+        let _ = inclusion_proof(size, index, dry);
+    })
+    .await?;
+    let proof = inclusion_proof(size, index, &hashes).map_err(LogError::from)?;
+    let root = parse_note(&checkpoint.note).map(|(_, _, root)| b64(&root));
+    let matches = event
+        .payload
+        .as_ref()
+        .map(|payload| leaf_hash(payload.as_bytes()) == event.leaf_hash);
+    Ok(Json(json!({
+        "object": "inclusion_proof",
+        "event_id": event.id,
+        "organization_id": organization_id,
+        "leaf_index": event.sequence,
+        "leaf_hash": b64(&event.leaf_hash),
+        "event_matches_leaf": matches,
+        "tree_size": tree_size,
+        "root_hash": root,
+        "proof": proof.iter().map(b64).collect::<Vec<_>>(),
+        "checkpoint": checkpoint.note,
+    })))
+}

@@ -1,0 +1,38 @@
+//! `GET /audit_logs/exports/{export_id}/bundle` (extension): the verifiable bundle of a ready
+//! export (`auditlog_tlog::ExportBundle` JSON), to check offline with `auditlog verify`.
+
+use super::log_view::LogRouteError;
+use crate::auth::Environment;
+use crate::error::ApiError;
+use crate::extract::PathId;
+use crate::state::AppState;
+use crate::tlog::bundle::export_bundle;
+use auditlog_store::ExportState;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::Value;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, LogRouteError> {
+    let export = state
+        .store
+        .get_export(environment.name(), &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Audit Log Export not found: '{id}'.")))?;
+    let not_ready = |state: &str| ApiError::Conflict {
+        code: "export_not_ready",
+        message: format!("The export is {state}; a bundle exists only for a ready export."),
+    };
+    if export.state != ExportState::Ready {
+        return Err(not_ready(export.state.as_str()).into());
+    }
+    let bundle = export_bundle(&state, &export)
+        .await?
+        .ok_or_else(|| not_ready("without a bundle (its file is gone or predates bundles)"))?;
+    let body = serde_json::to_value(&bundle)
+        .map_err(|error| ApiError::internal("serializing an export bundle", &error))?;
+    Ok(Json(body))
+}

@@ -1,0 +1,87 @@
+//! `GET /audit_logs/log/{organization_id}/consistency_proof?first=M[&second=N]` (extension):
+//! the RFC 9162 consistency proof that the organization's tree of M leaves is a prefix of its
+//! tree of N leaves (default: the newest checkpoint's size), with the stored checkpoints of
+//! both sizes when there are (`null` otherwise). A client checks it against the checkpoints it
+//! saved, with `auditlog verify --old-checkpoint … --new-checkpoint … --consistency-proof …`.
+
+use super::log_view::{b64, not_yet_in_log, require_organization, tree_size_param, LogRouteError};
+use crate::auth::Environment;
+use crate::error::ApiError;
+use crate::extract::{PathId, QueryMap};
+use crate::state::AppState;
+use crate::tlog::hashes::prefetch;
+use crate::tlog::LogError;
+use auditlog_domain::FieldErrors;
+use auditlog_tlog::consistency_proof;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::{json, Value};
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+    PathId(organization_id): PathId,
+    QueryMap(query): QueryMap,
+) -> Result<Json<Value>, LogRouteError> {
+    require_organization(&state, environment.name(), &organization_id).await?;
+    let store = state.store.as_ref();
+    let mut errors = FieldErrors::default();
+    let first = tree_size_param(&query, "first", &mut errors);
+    let second = tree_size_param(&query, "second", &mut errors);
+    if first.is_none() && !query.contains_key("first") {
+        errors.push(
+            "first",
+            "required",
+            "first (the older tree size) is required",
+        );
+    }
+    if let (Some(first), Some(second)) = (first, second) {
+        if first > second {
+            errors.push("first", "invalid", "first must not be larger than second");
+        }
+    }
+    let Some(first) = first.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors).into());
+    };
+    let second = match second {
+        Some(second) => second,
+        None => match store.latest_checkpoint(&organization_id).await? {
+            Some(latest) => latest.tree_size,
+            None => {
+                return Err(not_yet_in_log(format!(
+                    "The log of '{organization_id}' has no checkpoint yet; try again shortly."
+                ))
+                .into())
+            }
+        },
+    };
+    if first > second {
+        let mut errors = FieldErrors::default();
+        errors.push("first", "invalid", "first must not be larger than second");
+        return Err(ApiError::Validation(errors).into());
+    }
+    let built = store.log_tree_size(&organization_id).await?;
+    if second > built {
+        return Err(not_yet_in_log(format!(
+            "The log of '{organization_id}' holds {built} leaves, fewer than {second}."
+        ))
+        .into());
+    }
+    let (old, new) = (first as u64, second as u64);
+    let hashes = prefetch(store, &organization_id, |dry| {
+        let _ = consistency_proof(old, new, dry);
+    })
+    .await?;
+    let proof = consistency_proof(old, new, &hashes).map_err(LogError::from)?;
+    let first_checkpoint = store.checkpoint_at(&organization_id, first).await?;
+    let second_checkpoint = store.checkpoint_at(&organization_id, second).await?;
+    Ok(Json(json!({
+        "object": "consistency_proof",
+        "organization_id": organization_id,
+        "first_tree_size": first,
+        "second_tree_size": second,
+        "proof": proof.iter().map(b64).collect::<Vec<_>>(),
+        "first_checkpoint": first_checkpoint.map(|c| c.note),
+        "second_checkpoint": second_checkpoint.map(|c| c.note),
+    })))
+}

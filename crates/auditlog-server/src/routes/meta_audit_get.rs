@@ -1,0 +1,29 @@
+//! `GET /audit_logs/meta_audit` (extension): where this environment's meta-audit trail is.
+
+use crate::auth::Environment;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::{json, Value};
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(environment): Extension<Environment>,
+) -> Result<Json<Value>, ApiError> {
+    let organization_id = if state.config.meta_audit {
+        Some(
+            state
+                .meta_audit
+                .organization(&state, environment.name())
+                .await?,
+        )
+    } else {
+        None
+    };
+    Ok(Json(json!({
+        "object": "meta_audit_trail",
+        "enabled": state.config.meta_audit,
+        "organization_id": organization_id,
+    })))
+}

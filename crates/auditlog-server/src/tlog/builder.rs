@@ -1,0 +1,265 @@
+//! The log builder: appends each organization's new events to its tree in sequence order and
+//! signs a checkpoint when the tree grew — every `--log-interval-secs`, and on demand.
+//!
+//! In the background one node builds an organization at a time, under a lease in the
+//! database. The lease only saves duplicate work: correctness comes from the store's
+//! compare-and-set on the tree size, which on-demand builds (a `POST …/checkpoint`, a bundle
+//! that needs a newer tree) rely on without taking the lease.
+
+use super::hashes::prefetch;
+use super::{parse_note, LogError, Tlog};
+use crate::clock::now_micros;
+use crate::error::ApiError;
+use crate::state::AppState;
+use auditlog_store::{Store, StoredCheckpoint};
+use auditlog_tlog::{
+    consistency_proof, hashes_to_store_batch, tree_root, verify_consistency, Hash,
+};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Leaves appended per transaction (about twice as many hashes are written).
+const APPEND_BATCH: i64 = 4096;
+/// Organizations looked at per round.
+const BACKLOG_LIMIT: i64 = 1000;
+/// How long a node may build one organization before renewing its lease.
+const BUILDER_LEASE_MICROS: i64 = 60_000_000;
+
+/// The background builder's lease and shutdown, for [`build_to`].
+pub struct Background<'a> {
+    pub lease_owner: &'a str,
+    pub shutdown: &'a CancellationToken,
+}
+
+/// Appends the organization's events to its tree until it holds `target` leaves (or every
+/// visible event); returns the tree's size. In the background it renews its lease as it goes
+/// and stops early on shutdown.
+pub async fn build_to(
+    store: &dyn Store,
+    organization_id: &str,
+    target: i64,
+    background: Option<&Background<'_>>,
+) -> Result<i64, LogError> {
+    loop {
+        let size = store.log_tree_size(organization_id).await?;
+        if size >= target || background.is_some_and(|b| b.shutdown.is_cancelled()) {
+            return Ok(size);
+        }
+        let end = (size + APPEND_BATCH).min(target);
+        let leaves = store.log_leaves(organization_id, size, end).await?;
+        // Sequence numbers are gap-free and visible in commit order; stop at anything else
+        // rather than append a leaf at the wrong index.
+        let contiguous: Vec<Hash> = leaves
+            .iter()
+            .zip(size..)
+            .take_while(|((sequence, _), expected)| sequence == expected)
+            .map(|((_, hash), _)| *hash)
+            .collect();
+        if contiguous.is_empty() {
+            return Ok(size);
+        }
+        let new_size = size + contiguous.len() as i64;
+        let first = size as u64;
+        let hashes = prefetch(store, organization_id, |dry| {
+            let _ = hashes_to_store_batch(first, &contiguous, dry);
+        })
+        .await?;
+        let new: Vec<(i64, Hash)> = hashes_to_store_batch(first, &contiguous, &hashes)?
+            .into_iter()
+            .map(|(index, hash)| (index as i64, hash))
+            .collect();
+        let moved = store
+            .append_log_hashes(organization_id, size, new_size, &new)
+            .await?;
+        if !moved {
+            // Another builder appended first; its leaves are the same events, so go on from
+            // the size it reached.
+            tracing::debug!(organization_id, size, "log size moved under this builder");
+        }
+        if let Some(background) = background {
+            let (owner, now) = (background.lease_owner, now_micros());
+            let _ = store
+                .claim_log_builder(organization_id, owner, now, now + BUILDER_LEASE_MICROS)
+                .await;
+        }
+        if contiguous.len() < leaves.len() {
+            tracing::warn!(organization_id, size = new_size, "gap in sequence numbers");
+            return Ok(store.log_tree_size(organization_id).await?);
+        }
+    }
+}
+
+/// Signs and stores a checkpoint at the tree's built size, unless the newest checkpoint
+/// already has that size; returns the newest checkpoint either way (`None`: empty tree and
+/// `allow_empty` false).
+///
+/// Before signing, the new root is proven consistent with the newest stored checkpoint: if
+/// the stored hashes were altered under an issued checkpoint, this refuses rather than sign a
+/// fork.
+pub async fn sign_checkpoint(
+    store: &dyn Store,
+    tlog: &Tlog,
+    organization_id: &str,
+    allow_empty: bool,
+) -> Result<Option<StoredCheckpoint>, LogError> {
+    let size = store.log_tree_size(organization_id).await?;
+    let latest = store.latest_checkpoint(organization_id).await?;
+    if let Some(latest) = latest.as_ref().filter(|c| c.tree_size >= size) {
+        return Ok(Some(latest.clone()));
+    }
+    if size == 0 && !allow_empty {
+        return Ok(None);
+    }
+    let previous = match &latest {
+        Some(checkpoint) => Some(parse_note(&checkpoint.note).ok_or_else(|| {
+            LogError::Integrity(format!(
+                "the stored checkpoint at size {} does not parse",
+                checkpoint.tree_size
+            ))
+        })?),
+        None => None,
+    };
+    let new_size = size as u64;
+    let hashes = prefetch(store, organization_id, |dry| {
+        let _ = tree_root(new_size, dry);
+        if let Some((_, old_size, _)) = &previous {
+            let _ = consistency_proof(*old_size, new_size, dry);
+        }
+    })
+    .await?;
+    let root = tree_root(new_size, &hashes)?;
+    if let Some((_, old_size, old_root)) = previous {
+        let proof = consistency_proof(old_size, new_size, &hashes)?;
+        if !verify_consistency(old_size, new_size, old_root, root, &proof) {
+            return Err(LogError::Integrity(format!(
+                "the stored log of {organization_id} at size {new_size} is not consistent with \
+                 its checkpoint at size {old_size}: its stored hashes were altered"
+            )));
+        }
+    }
+    let note = tlog
+        .signer()
+        .sign_checkpoint(&tlog.origin(organization_id), new_size, root)?;
+    let saved = store
+        .save_checkpoint(&StoredCheckpoint {
+            organization_id: organization_id.to_string(),
+            tree_size: size,
+            note,
+            created_at: now_micros(),
+        })
+        .await?;
+    Ok(Some(saved))
+}
+
+/// On demand: appends every stored event of the organization and signs a checkpoint of the
+/// result (the newest one when the tree did not grow).
+pub async fn checkpoint_now(
+    store: &dyn Store,
+    tlog: &Tlog,
+    organization_id: &str,
+) -> Result<StoredCheckpoint, LogError> {
+    let target = store.log_leaf_count(organization_id).await?.unwrap_or(0);
+    let size = build_to(store, organization_id, target, None).await?;
+    if size < target {
+        return Err(LogError::NotReached {
+            organization_id: organization_id.to_string(),
+            wanted: target,
+            size,
+        });
+    }
+    sign_checkpoint(store, tlog, organization_id, true)
+        .await?
+        .ok_or_else(|| LogError::Integrity("no checkpoint after signing".into()))
+}
+
+/// A stored checkpoint of at least `min_size` leaves: the smallest existing one, or else one
+/// signed now after building the tree that far.
+pub async fn ensure_checkpoint(
+    store: &dyn Store,
+    tlog: &Tlog,
+    organization_id: &str,
+    min_size: i64,
+) -> Result<StoredCheckpoint, LogError> {
+    if let Some(found) = store.checkpoint_covering(organization_id, min_size).await? {
+        return Ok(found);
+    }
+    let size = build_to(store, organization_id, min_size, None).await?;
+    if size < min_size {
+        return Err(LogError::NotReached {
+            organization_id: organization_id.to_string(),
+            wanted: min_size,
+            size,
+        });
+    }
+    sign_checkpoint(store, tlog, organization_id, true)
+        .await?
+        .ok_or_else(|| LogError::Integrity("no checkpoint after signing".into()))
+}
+
+/// One round of the background builder over every organization whose log lags.
+pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
+    let store = state.store.as_ref();
+    let backlog = match store.log_backlog(BACKLOG_LIMIT).await {
+        Ok(backlog) => backlog,
+        Err(error) => {
+            ApiError::internal("listing logs to build failed", &error);
+            return;
+        }
+    };
+    for item in backlog {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let organization_id = item.organization_id.as_str();
+        let owner = state.node_id.as_ref();
+        let now = now_micros();
+        match store
+            .claim_log_builder(organization_id, owner, now, now + BUILDER_LEASE_MICROS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue, // another node builds it
+            Err(error) => {
+                ApiError::internal("claiming a log builder lease failed", &error);
+                continue;
+            }
+        }
+        let background = Background {
+            lease_owner: owner,
+            shutdown,
+        };
+        let built = build_to(store, organization_id, item.leaf_count, Some(&background)).await;
+        let signed = match built {
+            Ok(_) => sign_checkpoint(store, &state.tlog, organization_id, false).await,
+            Err(error) => Err(error),
+        };
+        match signed {
+            Ok(Some(checkpoint)) if Some(checkpoint.tree_size) != item.checkpoint_size => {
+                tracing::debug!(organization_id, size = checkpoint.tree_size, "checkpoint");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                ApiError::internal("building an organization's log failed", &error);
+            }
+        }
+        if let Err(error) = store.release_log_builder(organization_id, owner).await {
+            ApiError::internal("releasing a log builder lease failed", &error);
+        }
+    }
+}
+
+/// Starts the background builder: a round at once, then every interval or when woken.
+pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = Duration::from_secs(state.config.log_interval_secs.max(1));
+        loop {
+            build_once(&state, &shutdown).await;
+            tokio::select! {
+                _ = tokio::time::sleep(period) => {}
+                _ = state.tlog.wakeup.notified() => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    })
+}

@@ -1,0 +1,313 @@
+//! The tamper-evidence log on SQLite. The single writer connection serializes every write, so
+//! the compare-and-set on a tree's size is a read and a write in one transaction under it.
+
+use super::{hash_from_blob, SqliteStore};
+use crate::error::{MissingLogHash, StoreError, StoreResult};
+use crate::types::{LogBacklog, StoredCheckpoint};
+use crate::TlogStore;
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+
+/// Bound parameters per statement, well under SQLite's limit.
+const CHUNK: usize = 400;
+
+fn checkpoint_from_row(row: &SqliteRow) -> StoredCheckpoint {
+    StoredCheckpoint {
+        organization_id: row.get("organization_id"),
+        tree_size: row.get("tree_size"),
+        note: row.get("note"),
+        created_at: row.get("created_at"),
+    }
+}
+
+impl SqliteStore {
+    async fn one_checkpoint(
+        &self,
+        sql: &'static str,
+        organization_id: &str,
+        size: i64,
+    ) -> StoreResult<Option<StoredCheckpoint>> {
+        let row = sqlx::query(sql)
+            .bind(organization_id)
+            .bind(size)
+            .fetch_optional(&self.readers)
+            .await?;
+        Ok(row.as_ref().map(checkpoint_from_row))
+    }
+}
+
+#[async_trait]
+impl TlogStore for SqliteStore {
+    async fn log_leaf_count(&self, organization_id: &str) -> StoreResult<Option<i64>> {
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT last_sequence FROM organizations WHERE id = ?")
+                .bind(organization_id)
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(last.map(|last| last + 1))
+    }
+
+    async fn log_backlog(&self, limit: i64) -> StoreResult<Vec<LogBacklog>> {
+        let rows = sqlx::query(
+            "SELECT o.environment, o.id, o.last_sequence + 1 AS leaf_count,
+                    COALESCE(t.tree_size, 0) AS tree_size,
+                    (SELECT MAX(c.tree_size) FROM tlog_checkpoints c WHERE c.organization_id = o.id)
+                        AS checkpoint_size
+             FROM organizations o LEFT JOIN tlog_trees t ON t.organization_id = o.id
+             WHERE o.last_sequence + 1 > COALESCE(t.tree_size, 0)
+                OR COALESCE(t.tree_size, 0) > COALESCE(
+                    (SELECT MAX(c.tree_size) FROM tlog_checkpoints c WHERE c.organization_id = o.id), 0)
+             ORDER BY o.id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| LogBacklog {
+                environment: row.get("environment"),
+                organization_id: row.get("id"),
+                leaf_count: row.get("leaf_count"),
+                tree_size: row.get("tree_size"),
+                checkpoint_size: row.get("checkpoint_size"),
+            })
+            .collect())
+    }
+
+    async fn log_tree_size(&self, organization_id: &str) -> StoreResult<i64> {
+        let size: Option<i64> =
+            sqlx::query_scalar("SELECT tree_size FROM tlog_trees WHERE organization_id = ?")
+                .bind(organization_id)
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(size.unwrap_or(0))
+    }
+
+    async fn log_leaves(
+        &self,
+        organization_id: &str,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<Vec<(i64, [u8; 32])>> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT sequence, leaf_hash FROM events
+             WHERE organization_id = ? AND sequence >= ? AND sequence < ? ORDER BY sequence",
+        )
+        .bind(organization_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(sequence, hash)| (sequence, hash_from_blob(hash)))
+            .collect())
+    }
+
+    async fn log_hashes(
+        &self,
+        organization_id: &str,
+        indexes: &[i64],
+    ) -> StoreResult<Vec<[u8; 32]>> {
+        let mut found = HashMap::with_capacity(indexes.len());
+        for chunk in indexes.chunks(CHUNK) {
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT stored_index, hash FROM tlog_hashes WHERE organization_id = ",
+            );
+            builder.push_bind(organization_id);
+            builder.push(" AND stored_index IN (");
+            let mut list = builder.separated(", ");
+            for index in chunk {
+                list.push_bind(*index);
+            }
+            list.push_unseparated(")");
+            let rows: Vec<(i64, Vec<u8>)> =
+                builder.build_query_as().fetch_all(&self.readers).await?;
+            found.extend(rows.into_iter().map(|(i, h)| (i, hash_from_blob(h))));
+        }
+        indexes
+            .iter()
+            .map(|index| {
+                found
+                    .get(index)
+                    .copied()
+                    .ok_or_else(|| StoreError::Other(Box::new(MissingLogHash(*index))))
+            })
+            .collect()
+    }
+
+    async fn append_log_hashes(
+        &self,
+        organization_id: &str,
+        old_size: i64,
+        new_size: i64,
+        hashes: &[(i64, [u8; 32])],
+    ) -> StoreResult<bool> {
+        let mut writer = self.writer.lock().await;
+        let mut tx = super::begin_write(&mut writer).await?;
+        sqlx::query("INSERT OR IGNORE INTO tlog_trees (organization_id) VALUES (?)")
+            .bind(organization_id)
+            .execute(&mut *tx)
+            .await?;
+        // The compare-and-set: only a builder that saw the current size moves it.
+        let moved = sqlx::query(
+            "UPDATE tlog_trees SET tree_size = ? WHERE organization_id = ? AND tree_size = ?",
+        )
+        .bind(new_size)
+        .bind(organization_id)
+        .bind(old_size)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Ok(false); // dropping `tx` rolls back
+        }
+        for chunk in hashes.chunks(CHUNK / 3) {
+            let mut builder: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO tlog_hashes (organization_id, stored_index, hash) ");
+            builder.push_values(chunk, |mut row, (index, hash)| {
+                row.push_bind(organization_id)
+                    .push_bind(*index)
+                    .push_bind(hash.to_vec());
+            });
+            builder.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn claim_log_builder(
+        &self,
+        organization_id: &str,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool> {
+        let mut writer = self.writer.lock().await;
+        let result = sqlx::query(
+            "INSERT INTO tlog_trees (organization_id, lease_owner, lease_expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (organization_id) DO UPDATE SET lease_owner = excluded.lease_owner,
+                 lease_expires_at = excluded.lease_expires_at
+             WHERE tlog_trees.lease_expires_at IS NULL OR tlog_trees.lease_expires_at <= ?
+                 OR tlog_trees.lease_owner = excluded.lease_owner",
+        )
+        .bind(organization_id)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .execute(&mut *writer)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn release_log_builder(&self, organization_id: &str, owner: &str) -> StoreResult<()> {
+        let mut writer = self.writer.lock().await;
+        sqlx::query(
+            "UPDATE tlog_trees SET lease_owner = NULL, lease_expires_at = NULL
+             WHERE organization_id = ? AND lease_owner = ?",
+        )
+        .bind(organization_id)
+        .bind(owner)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_checkpoint(
+        &self,
+        checkpoint: &StoredCheckpoint,
+    ) -> StoreResult<StoredCheckpoint> {
+        let mut writer = self.writer.lock().await;
+        let mut tx = super::begin_write(&mut writer).await?;
+        let built: Option<i64> =
+            sqlx::query_scalar("SELECT tree_size FROM tlog_trees WHERE organization_id = ?")
+                .bind(&checkpoint.organization_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if checkpoint.tree_size > built.unwrap_or(0) || checkpoint.tree_size < 0 {
+            return Err(StoreError::Conflict(
+                "no checkpoint for a tree size the stored log does not have",
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO tlog_checkpoints (organization_id, tree_size, note, created_at)
+             VALUES (?, ?, ?, ?) ON CONFLICT (organization_id, tree_size) DO NOTHING",
+        )
+        .bind(&checkpoint.organization_id)
+        .bind(checkpoint.tree_size)
+        .bind(&checkpoint.note)
+        .bind(checkpoint.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(
+            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
+             WHERE organization_id = ? AND tree_size = ?",
+        )
+        .bind(&checkpoint.organization_id)
+        .bind(checkpoint.tree_size)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(checkpoint_from_row(&row))
+    }
+
+    async fn latest_checkpoint(
+        &self,
+        organization_id: &str,
+    ) -> StoreResult<Option<StoredCheckpoint>> {
+        let row = sqlx::query(
+            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
+             WHERE organization_id = ? ORDER BY tree_size DESC LIMIT 1",
+        )
+        .bind(organization_id)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(row.as_ref().map(checkpoint_from_row))
+    }
+
+    async fn checkpoint_at(
+        &self,
+        organization_id: &str,
+        tree_size: i64,
+    ) -> StoreResult<Option<StoredCheckpoint>> {
+        self.one_checkpoint(
+            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
+             WHERE organization_id = ? AND tree_size = ?",
+            organization_id,
+            tree_size,
+        )
+        .await
+    }
+
+    async fn checkpoint_covering(
+        &self,
+        organization_id: &str,
+        min_size: i64,
+    ) -> StoreResult<Option<StoredCheckpoint>> {
+        self.one_checkpoint(
+            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
+             WHERE organization_id = ? AND tree_size >= ? ORDER BY tree_size LIMIT 1",
+            organization_id,
+            min_size,
+        )
+        .await
+    }
+
+    async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]> {
+        let mut writer = self.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO tlog_signing_key (id, seed, created_at) VALUES (1, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(candidate.to_vec())
+        .bind(now)
+        .execute(&mut *writer)
+        .await?;
+        let seed: Vec<u8> = sqlx::query_scalar("SELECT seed FROM tlog_signing_key WHERE id = 1")
+            .fetch_one(&mut *writer)
+            .await?;
+        seed.try_into()
+            .map_err(|_| StoreError::Conflict("the stored log signing seed is not 32 bytes"))
+    }
+}
