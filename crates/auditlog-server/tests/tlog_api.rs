@@ -363,3 +363,35 @@ async fn an_event_rewritten_in_the_database_no_longer_matches_its_proof() {
     assert!(!verify_inclusion(recomputed, 2, 5, &proof_of(&proof), root));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn altered_log_hashes_stop_the_signer() {
+    let server = TestServer::start().await;
+    let org = server.create_org("Acme").await;
+    ingest(&server, &org, 0..5).await;
+    let before = checkpoint_now(&server, &org).await;
+    // Someone with database access rewrites the stored tree under the issued checkpoint.
+    execute_sql(
+        &server,
+        "UPDATE tlog_hashes SET hash = zeroblob(32)",
+        "UPDATE tlog_hashes SET hash = decode(repeat('00', 32), 'hex')",
+    )
+    .await;
+    ingest(&server, &org, 5..8).await;
+    let response = server
+        .post(&format!("/audit_logs/log/{org}/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "log_integrity_failure", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("not consistent"),
+        "{body}"
+    );
+    // Nothing was signed: the newest checkpoint is still the one before.
+    let (_, latest) = get_json(&server, &format!("/audit_logs/log/{org}/checkpoint")).await;
+    assert_eq!(latest, before);
+    server.stop().await;
+}

@@ -279,3 +279,19 @@ pub fn opened(checkpoint: &serde_json::Value, vkey: &str, org: &str) -> (u64, Ha
     assert_eq!(hash_of(&checkpoint["root_hash"]), ours.root);
     (ours.size, ours.root)
 }
+
+/// Runs one literal statement on the server's database (`sqlite` or `postgres` dialect).
+pub async fn execute_sql(server: &TestServer, sqlite: &'static str, postgres: &'static str) {
+    use sqlx::{Connection, Executor};
+    match server.database_url() {
+        Some(url) => {
+            let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+            connection.execute(postgres).await.unwrap();
+        }
+        None => {
+            let url = format!("sqlite://{}", server.database_path().display());
+            let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            connection.execute(sqlite).await.unwrap();
+        }
+    }
+}
