@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Ingest benchmark: durable single-event POST /audit_logs/events against GET /health (the HTTP
+# floor), with wrk at several connection counts, on SQLite and PostgreSQL; medians of --runs.
+#
+#   bash bench/ingest.sh [--duration 10] [--runs 3] [--connections 1,16,64]
+#                        [--backends sqlite,postgres] [--threads 2]
+#
+# Environment: AUDITLOG_BIN=path skips the release build and uses that binary;
+# BENCH_PG (default postgres://postgres@127.0.0.1:5432) is the PostgreSQL server, where a fresh
+# database is created for every server start and dropped at exit; BENCH_SERVER_ARGS adds flags
+# to `auditlog serve`; BENCH_KEEP=1 keeps the temp dir (server logs, raw wrk output).
+# Prints a markdown table on stdout and saves it under bench/results/.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+trap bench_cleanup EXIT
+
+DURATION=10 RUNS=3 CONNECTIONS=1,16,64 BACKENDS=sqlite,postgres THREADS=2
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) DURATION="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --backends) BACKENDS="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+build_binary
+
+RESULTS="$BENCH_TMP/ingest.tsv"
+: >"$RESULTS"
+START_LOAD="$(load_avg)"
+log "load average at start: $START_LOAD; fsync probe: $(fsync_probe "$BENCH_TMP")"
+
+# run_wrk NAME CONNS URL SCRIPT [ARGS...]: one wrk run; appends a result row.
+run_wrk() {
+  local run="$1" backend="$2" endpoint="$3" conns="$4" url="$5" script="$6"; shift 6
+  local threads=$((conns < THREADS ? conns : THREADS)) out load
+  load="$(load_avg | cut -d' ' -f1)"
+  out="$BENCH_TMP/wrk-$run-$backend-$endpoint-$conns.txt"
+  wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 10s -s "$script" "$url" -- "$@" >"$out" 2>&1
+  local line
+  line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; exit 1; }
+  # RESULT requests=N duration_us=D p50_us=P p99_us=Q non2xx=X socket_errors=Y
+  eval "local ${line#RESULT }"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$backend" "$endpoint" "$conns" \
+    "$requests" "$duration_us" "$p50_us" "$p99_us" "$non2xx" "$socket_errors" "$load" >>"$RESULTS"
+  log "run $run $backend $endpoint c=$conns: $(awk -v r="$requests" -v d="$duration_us" 'BEGIN{printf "%.0f", r/(d/1e6)}') req/s, p50 $((p50_us))us p99 $((p99_us))us, non-2xx $non2xx, socket errors $socket_errors (load $load)"
+}
+
+stored_events() { # backend data_dir db_url org
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 "$2/auditlog.db" "SELECT count(*) FROM events WHERE organization_id = '$4'"
+  else
+    psql "$3" -qAtc "SELECT count(*) FROM events WHERE organization_id = '$4'"
+  fi
+}
+
+IFS=, read -ra conns_list <<<"$CONNECTIONS"
+IFS=, read -ra backend_list <<<"$BACKENDS"
+for run in $(seq 1 "$RUNS"); do
+  for backend in "${backend_list[@]}"; do
+    data_dir="$BENCH_TMP/data-$run-$backend"
+    mkdir -p "$data_dir"
+    db_url=""
+    [[ "$backend" == postgres ]] && db_url="$(fresh_pg_db)"
+    start_server "$data_dir" "$db_url"
+    org="$(api POST /organizations '{"name":"Ingest bench"}' | json_field id)"
+    for conns in "${conns_list[@]}"; do
+      run_wrk "$run" "$backend" health "$conns" "$BASE/health" "$BENCH_ROOT/bench/wrk/health.lua"
+      run_wrk "$run" "$backend" ingest "$conns" "$BASE" "$BENCH_ROOT/bench/wrk/ingest.lua" "$org" "$BENCH_KEY"
+    done
+    stop_server
+    # Every acknowledged event must be stored (the server was stopped cleanly; the SIGKILL
+    # durability test lives in the test suite). wrk may count a request cut off at the end of
+    # its duration as neither, so stored >= acknowledged is the check.
+    acked="$(awk -F'\t' -v r="$run" -v b="$backend" '$1==r && $2==b && $3=="ingest" {s += $5 - $9} END {print s+0}' "$RESULTS")"
+    stored="$(stored_events "$backend" "$data_dir" "$db_url" "$org")"
+    log "run $run $backend: $acked acknowledged, $stored stored"
+    if ((stored < acked)); then echo "LOST EVENTS: $acked acknowledged, $stored stored" >&2; exit 1; fi
+    rm -rf "$data_dir/auditlog.db"*
+  done
+done
+END_LOAD="$(load_avg)"
+
+TABLE="$(python3 - "$RESULTS" "$RUNS" "$DURATION" <<'PY'
+import sys, statistics, collections
+path, runs, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = collections.defaultdict(dict)   # (backend, conns) -> run -> endpoint -> (rps, p50, p99, bad, load)
+for line in open(path):
+    run, backend, endpoint, conns, req, dur, p50, p99, non2xx, sockerr, load = line.rstrip("\n").split("\t")
+    ok = int(req) - int(non2xx)
+    rows[(backend, int(conns))].setdefault(run, {})[endpoint] = (
+        ok / (int(dur) / 1e6), int(p50) / 1000, int(p99) / 1000, int(non2xx) + int(sockerr), float(load))
+med = statistics.median
+print(f"| backend | conns | ingest events/s | ingest p50 ms | ingest p99 ms | /health req/s | /health p50 ms | /health p99 ms | ingest/floor | errors | load (1 min) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+for (backend, conns) in sorted(rows, key=lambda k: (k[0] != "sqlite", k[1])):
+    per_run = [r for r in rows[(backend, conns)].values() if "ingest" in r and "health" in r]
+    ing = lambda i: med(r["ingest"][i] for r in per_run)
+    hl = lambda i: med(r["health"][i] for r in per_run)
+    ratio = med(r["ingest"][0] / r["health"][0] for r in per_run)
+    errors = sum(r["ingest"][3] + r["health"][3] for r in per_run)
+    loads = sorted(r["ingest"][4] for r in per_run)
+    print(f"| {backend} | {conns} | {ing(0):,.0f} | {ing(1):.2f} | {ing(2):.2f} | {hl(0):,.0f} | {hl(1):.2f} | {hl(2):.2f} | {ratio:.2f} | {errors} | {loads[0]:.1f}–{loads[-1]:.1f} |")
+print()
+print(f"Medians of {len(per_run)} runs × {duration} s per cell (ratio: median of per-run ratios; errors: non-2xx + socket errors summed over runs).")
+PY
+)"
+REPORT="## Ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(cd "$BENCH_ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$BENCH_ROOT" && git diff --quiet HEAD -- crates 2>/dev/null || echo '+dirty'))
+
+$TABLE
+Machine: $(machine_line). Load average at start $START_LOAD, at end $END_LOAD.
+wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), -t min($THREADS, conns), --timeout 10s; durable ingest (SQLite WAL synchronous=FULL; PostgreSQL fsync=$(psql "$BENCH_PG/postgres" -qAtc 'show fsync' 2>/dev/null), synchronous_commit=$(psql "$BENCH_PG/postgres" -qAtc 'show synchronous_commit' 2>/dev/null)). fdatasync probe on the data disk: $(fsync_probe "$BENCH_TMP").
+"
+echo "$REPORT"
+mkdir -p "$BENCH_ROOT/bench/results"
+echo "$REPORT" >"$BENCH_ROOT/bench/results/ingest-$(date -u +%Y%m%dT%H%M%SZ).md"

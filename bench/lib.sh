@@ -1,0 +1,107 @@
+# Shared helpers for bench/ingest.sh and bench/export.sh (sourced, not run).
+# Needs: cargo, curl, python3, sqlite3, psql; PostgreSQL at $BENCH_PG (trust auth).
+
+BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+BENCH_KEY="sk_bench_$(date +%s)_$$"
+BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/auditlog-bench.XXXXXX")"
+BENCH_SERVER_PID=""
+BENCH_DBS=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+bench_cleanup() {
+  stop_server
+  for db in "${BENCH_DBS[@]}"; do
+    psql "$BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  [[ -n "${BENCH_KEEP:-}" ]] || rm -rf "$BENCH_TMP"
+}
+
+# The binary under test: $AUDITLOG_BIN if set (no build), else a fresh release build of this tree.
+build_binary() {
+  if [[ -n "${AUDITLOG_BIN:-}" ]]; then
+    BIN="$AUDITLOG_BIN"
+    log "using prebuilt binary $BIN"
+  else
+    log "cargo build --release --bin auditlog"
+    (cd "$BENCH_ROOT" && cargo build --release --bin auditlog >&2)
+    BIN="$BENCH_ROOT/target/release/auditlog"
+  fi
+  [[ -x "$BIN" ]] || { echo "no binary at $BIN" >&2; exit 1; }
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A fresh, empty PostgreSQL database; prints its URL. Dropped at exit.
+fresh_pg_db() {
+  local name="auditlog_bench_$$_${#BENCH_DBS[@]}"
+  psql "$BENCH_PG/postgres" -qc "CREATE DATABASE $name" >/dev/null
+  BENCH_DBS+=("$name")
+  echo "$BENCH_PG/$name"
+}
+
+# start_server DATA_DIR [DATABASE_URL]: starts `auditlog serve` on a free port, waits for
+# /health; sets BENCH_SERVER_PID and BASE.
+start_server() {
+  local data_dir="$1" db_url="${2:-}" port
+  port="$(free_port)"
+  BASE="http://127.0.0.1:$port"
+  local args=(serve --listen "127.0.0.1:$port" --data-dir "$data_dir")
+  [[ -n "$db_url" ]] && args+=(--database-url "$db_url")
+  AUDITLOG_API_KEYS="$BENCH_KEY" "$BIN" "${args[@]}" ${BENCH_SERVER_ARGS:-} \
+    >>"$data_dir/server.log" 2>&1 &
+  BENCH_SERVER_PID=$!
+  for _ in $(seq 1 300); do
+    curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
+    kill -0 "$BENCH_SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server did not start; log:" >&2
+  tail -20 "$data_dir/server.log" >&2
+  exit 1
+}
+
+stop_server() {
+  if [[ -n "$BENCH_SERVER_PID" ]]; then
+    kill -TERM "$BENCH_SERVER_PID" 2>/dev/null || true
+    wait "$BENCH_SERVER_PID" 2>/dev/null || true
+    BENCH_SERVER_PID=""
+  fi
+}
+
+api() { # api METHOD PATH [JSON]
+  curl -fsS -X "$1" "$BASE$2" -H "Authorization: Bearer $BENCH_KEY" \
+    -H 'Content-Type: application/json' ${3:+-d "$3"}
+}
+
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# One line describing the machine, for the tables' footers.
+machine_line() {
+  local mem disk
+  mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+  disk="$(df -h "$BENCH_TMP" | awk 'NR==2 {print $1}')"
+  echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $mem RAM, disk $disk, kernel $(uname -r)"
+}
+
+# Median write+fsync latency (ms) of 4 KiB appends in DIR: the floor under any durable commit.
+fsync_probe() {
+  python3 - "$1" <<'PY'
+import os, sys, time, statistics
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+samples = []
+for _ in range(200):
+    t = time.perf_counter()
+    os.write(fd, b"x" * 4096)
+    os.fdatasync(fd)
+    samples.append((time.perf_counter() - t) * 1000)
+os.close(fd); os.unlink(path)
+samples.sort()
+print(f"{statistics.median(samples):.2f} ms median, {samples[int(len(samples)*0.99)-1]:.2f} ms p99")
+PY
+}

@@ -1,0 +1,37 @@
+-- wrk script: single-event POST /audit_logs/events, each body unique (a per-thread counter in
+-- the metadata and actor), no Idempotency-Key. Args after `--`: ORGANIZATION_ID API_KEY.
+local org, occurred_at
+local counter = 0
+local thread_count = 0
+
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("tid", thread_count)
+end
+
+function init(args)
+  org = args[1]
+  wrk.headers["Authorization"] = "Bearer " .. args[2]
+  wrk.headers["Content-Type"] = "application/json"
+  occurred_at = os.date("!%Y-%m-%dT%H:%M:%S.000Z")
+end
+
+local template = '{"organization_id":"%s","event":{"action":"document.updated","occurred_at":"%s",'
+  .. '"actor":{"id":"user_%d","type":"user","name":"User %d","metadata":{"role":"member"}},'
+  .. '"targets":[{"id":"doc_%d","type":"document","name":"Target 0"},{"id":"team_%d","type":"team"}],'
+  .. '"context":{"location":"10.0.%d.%d","user_agent":"Mozilla/5.0 (wrk)"},'
+  .. '"metadata":{"request_id":"req_%d_%d","size":%d,"ok":true}}}'
+
+function request()
+  counter = counter + 1
+  local body = string.format(template, org, occurred_at, counter % 1000, counter % 1000,
+    counter % 5000, counter % 50, tid, counter % 256, tid, counter, counter % 10000)
+  return wrk.format("POST", "/audit_logs/events", nil, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
