@@ -27,6 +27,7 @@ while [[ $# -gt 0 ]]; do
 done
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 build_binary
+require_free_gib 2
 
 RESULTS="$BENCH_TMP/ingest.tsv"
 : >"$RESULTS"
@@ -64,7 +65,7 @@ for run in $(seq 1 "$RUNS"); do
     data_dir="$BENCH_TMP/data-$run-$backend"
     mkdir -p "$data_dir"
     db_url=""
-    [[ "$backend" == postgres ]] && db_url="$(fresh_pg_db)"
+    if [[ "$backend" == postgres ]]; then fresh_pg_db; db_url="$PG_URL"; fi
     start_server "$data_dir" "$db_url"
     org="$(api POST /organizations '{"name":"Ingest bench"}' | json_field id)"
     for conns in "${conns_list[@]}"; do
@@ -80,6 +81,7 @@ for run in $(seq 1 "$RUNS"); do
     log "run $run $backend: $acked acknowledged, $stored stored"
     if ((stored < acked)); then echo "LOST EVENTS: $acked acknowledged, $stored stored" >&2; exit 1; fi
     rm -rf "$data_dir/auditlog.db"*
+    if [[ -n "$db_url" ]]; then drop_pg_db "$db_url"; fi
   done
 done
 END_LOAD="$(load_avg)"
@@ -108,7 +110,7 @@ print()
 print(f"Medians of {len(per_run)} runs × {duration} s per cell (ratio: median of per-run ratios; errors: non-2xx + socket errors summed over runs).")
 PY
 )"
-REPORT="## Ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(cd "$BENCH_ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$BENCH_ROOT" && git diff --quiet HEAD -- crates 2>/dev/null || echo '+dirty'))
+REPORT="## Ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
 
 $TABLE
 Machine: $(machine_line). Load average at start $START_LOAD, at end $END_LOAD.

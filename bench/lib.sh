@@ -36,12 +36,28 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# A fresh, empty PostgreSQL database; prints its URL. Dropped at exit.
+# A fresh, empty PostgreSQL database in $PG_URL (not via $(…): the name must be recorded in this
+# shell so that bench_cleanup drops it at exit).
 fresh_pg_db() {
   local name="auditlog_bench_$$_${#BENCH_DBS[@]}"
   psql "$BENCH_PG/postgres" -qc "CREATE DATABASE $name" >/dev/null
   BENCH_DBS+=("$name")
-  echo "$BENCH_PG/$name"
+  PG_URL="$BENCH_PG/$name"
+}
+
+drop_pg_db() { # URL
+  psql "$BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS ${1##*/} WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
+# Refuses to start with less than $1 GiB free where the data goes (a full disk also takes down
+# the shared PostgreSQL).
+require_free_gib() {
+  local free_kb
+  free_kb="$(df -Pk "$BENCH_TMP" | awk 'NR==2 {print $4}')"
+  if ((free_kb < $1 * 1048576)); then
+    echo "only $((free_kb / 1048576)) GiB free under $BENCH_TMP; this benchmark needs about $1 GiB" >&2
+    exit 1
+  fi
 }
 
 # start_server DATA_DIR [DATABASE_URL]: starts `auditlog serve` on a free port, waits for
@@ -79,6 +95,17 @@ api() { # api METHOD PATH [JSON]
 }
 
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# What was measured: the commit of a fresh build, or $BENCH_LABEL / the path of a prebuilt binary.
+source_label() {
+  if [[ -n "${AUDITLOG_BIN:-}" ]]; then
+    echo "${BENCH_LABEL:-prebuilt $AUDITLOG_BIN}"
+  else
+    local dirty=""
+    (cd "$BENCH_ROOT" && git diff --quiet HEAD -- crates Cargo.toml Cargo.lock) || dirty="+uncommitted changes"
+    echo "commit $(cd "$BENCH_ROOT" && git rev-parse --short HEAD)$dirty"
+  fi
+}
 
 # One line describing the machine, for the tables' footers.
 machine_line() {
