@@ -44,41 +44,80 @@ async fn last_sequence(
     .await?)
 }
 
-async fn insert_event(
+/// Statement sizes for multi-row inserts: a batch of n rows is split greedily into chunks of
+/// these sizes, so at most a handful of distinct statements exist (each prepared once and kept
+/// in the connection's statement cache) and a batch costs a few statements, not one per row.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+fn chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    for size in CHUNKS {
+        while rows.len() >= size {
+            out.push(&rows[..size]);
+            rows = &rows[size..];
+        }
+    }
+    out
+}
+
+fn values_list(rows: usize, columns: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    vec![row; rows].join(", ")
+}
+
+/// Inserts the batch's stored events and their target types with a few multi-row statements.
+async fn insert_events(
     tx: &mut SqliteConnection,
-    event: &PendingEvent,
-    sequence: i64,
+    stored: &[(&PendingEvent, i64)],
 ) -> StoreResult<()> {
-    let row_id: i64 = sqlx::query_scalar(
-        "INSERT INTO events (id, environment, organization_id, sequence, occurred_at, received_at,
-             action, actor_id, actor_name, target_count, payload, leaf_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING row_id",
-    )
-    .bind(&event.id)
-    .bind(&event.environment)
-    .bind(&event.organization_id)
-    .bind(sequence)
-    .bind(event.occurred_at)
-    .bind(event.received_at)
-    .bind(&event.action)
-    .bind(&event.actor_id)
-    .bind(&event.actor_name)
-    .bind(event.target_count)
-    .bind(&event.payload)
-    .bind(&event.leaf_hash[..])
-    .fetch_one(&mut *tx)
-    .await?;
-    for target_type in &event.target_types {
-        sqlx::query(
-            "INSERT OR IGNORE INTO event_target_types (organization_id, target_type, occurred_at, event_row_id)
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(&event.organization_id)
-        .bind(target_type)
-        .bind(event.occurred_at)
-        .bind(row_id)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in chunks(stored) {
+        let sql = format!(
+            "INSERT INTO events (id, environment, organization_id, sequence, occurred_at, received_at,
+                 action, actor_id, actor_name, target_count, payload, leaf_hash) VALUES {}",
+            values_list(chunk.len(), 12)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (event, sequence) in chunk {
+            query = query
+                .bind(&event.id)
+                .bind(&event.environment)
+                .bind(&event.organization_id)
+                .bind(*sequence)
+                .bind(event.occurred_at)
+                .bind(event.received_at)
+                .bind(&event.action)
+                .bind(&event.actor_id)
+                .bind(&event.actor_name)
+                .bind(event.target_count)
+                .bind(&event.payload)
+                .bind(&event.leaf_hash[..]);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let types: Vec<(&str, &str)> = stored
+        .iter()
+        .flat_map(|(event, _)| {
+            event
+                .target_types
+                .iter()
+                .map(move |t| (event.id.as_str(), t.as_str()))
+        })
+        .collect();
+    for chunk in chunks(&types) {
+        // The events were inserted just above in this transaction: join on their unique id
+        // to get each row id.
+        let sql = format!(
+            "WITH t(event_id, target_type) AS (VALUES {})
+             INSERT OR IGNORE INTO event_target_types (organization_id, target_type, occurred_at, event_row_id)
+             SELECT e.organization_id, t.target_type, e.occurred_at, e.row_id
+             FROM t JOIN events e ON e.id = t.event_id",
+            values_list(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (event_id, target_type) in chunk {
+            query = query.bind(*event_id).bind(*target_type);
+        }
+        query.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -94,6 +133,7 @@ impl EventStore for SqliteStore {
         let mut counters: HashMap<(String, String), Option<i64>> = HashMap::new();
         let mut claimed: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
+        let mut stored: Vec<(&PendingEvent, i64)> = Vec::with_capacity(batch.len());
         for event in batch {
             if let Some(record) = &event.idempotency {
                 let scope = (record.environment.clone(), record.key.clone());
@@ -124,7 +164,7 @@ impl EventStore for SqliteStore {
                 continue;
             };
             let sequence = previous + 1;
-            insert_event(&mut tx, event, sequence).await?;
+            stored.push((event, sequence));
             if let Some(record) = &event.idempotency {
                 upsert(&mut tx, record).await?;
                 claimed.insert(
@@ -135,6 +175,7 @@ impl EventStore for SqliteStore {
             counters.insert(scope, Some(sequence));
             outcomes.push(AppendOutcome::Stored { sequence });
         }
+        insert_events(&mut tx, &stored).await?;
         for ((environment, organization_id), counter) in &counters {
             if let Some(last) = counter {
                 sqlx::query(

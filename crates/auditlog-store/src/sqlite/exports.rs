@@ -196,6 +196,22 @@ impl ExportStore for SqliteStore {
         let mut builder = QueryBuilder::new(
             "SELECT e.occurred_at, e.id, e.payload, e.sequence, e.leaf_hash FROM events e",
         );
+        // SQLite does not seek an index with a row-value bound when the same column also has a
+        // plain lower bound: with `occurred_at >= range_start` beside `(occurred_at, id) > (…)`
+        // it starts every page at range_start and filters its way to the keyset, so page k
+        // reads k pages of index and an export is quadratic. Every row after the keyset has
+        // `occurred_at >= after.0`, so raising range_start to it selects the same rows and
+        // makes each page start where the last one ended.
+        let raised;
+        let query = match after {
+            Some((occurred_at, _)) if *occurred_at > query.filters.range_start => {
+                let mut copy = query.clone();
+                copy.filters.range_start = *occurred_at;
+                raised = copy;
+                &raised
+            }
+            _ => query,
+        };
         push_filters(&mut builder, query);
         if let Some((occurred_at, id)) = after {
             builder.push(" AND (e.occurred_at, e.id) > (");
