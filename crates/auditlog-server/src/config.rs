@@ -87,7 +87,8 @@ pub struct Config {
     /// generated once and kept in the database, shared by every node).
     #[arg(long, env = "AUDITLOG_LOG_SIGNING_KEY", hide_env_values = true)]
     pub log_signing_key: Option<String>,
-    /// How often the tamper-evidence log builder appends new events and signs a checkpoint.
+    /// How often the tamper-evidence log builder appends new events and signs a checkpoint;
+    /// 0 turns background building off on this node (trees then grow on demand only).
     #[arg(long, env = "AUDITLOG_LOG_INTERVAL_SECS", default_value_t = 5)]
     pub log_interval_secs: u64,
     /// Retention of organizations that have none set, in days.

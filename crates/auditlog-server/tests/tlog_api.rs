@@ -130,6 +130,28 @@ async fn the_builder_signs_a_checkpoint_when_the_log_grew() {
 }
 
 #[tokio::test]
+async fn with_background_building_off_the_log_grows_on_demand_only() {
+    let server = TestServer::start_with(|c| c.log_interval_secs = 0).await;
+    let org = server.create_org("Acme").await;
+    ingest(&server, &org, 0..4).await;
+    // Several default intervals pass without any checkpoint appearing.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, body) = get_json(&server, &format!("/audit_logs/log/{org}/checkpoint")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    // On demand, the tree takes every event and the checkpoint verifies.
+    let checkpoint = checkpoint_now(&server, &org).await;
+    let vkey = log_key(&server).await;
+    let (size, root) = opened(&checkpoint, &vkey, &org);
+    assert_eq!(size, 4);
+    check_every_inclusion(&server, &org, 4, root).await;
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn errors_are_json_and_foreign_logs_are_not_found() {
     let server = TestServer::start().await;
     let org = server.create_org("Acme").await;

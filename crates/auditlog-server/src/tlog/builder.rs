@@ -249,10 +249,17 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
     }
 }
 
-/// Starts the background builder: a round at once, then every interval or when woken.
+/// Starts the background builder: a round at once, then every interval or when woken. An
+/// interval of 0 turns background building off on this node (e.g. ingest-only nodes of a
+/// cluster while another node builds); trees then grow only on demand (`POST …/checkpoint`,
+/// proofs and bundles that need a newer tree).
 pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let period = Duration::from_secs(state.config.log_interval_secs.max(1));
+        if state.config.log_interval_secs == 0 {
+            tracing::info!("background log building is off (--log-interval-secs 0)");
+            return;
+        }
+        let period = Duration::from_secs(state.config.log_interval_secs);
         loop {
             build_once(&state, &shutdown).await;
             tokio::select! {
