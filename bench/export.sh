@@ -31,8 +31,6 @@ RESULTS="$BENCH_TMP/export.tsv"
 : >"$RESULTS"
 START_LOAD="$(load_avg)"
 log "load average at start: $START_LOAD"
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 # utime + stime of a process in seconds.
 proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
@@ -71,18 +69,6 @@ raw_dump() { # backend data_dir db_url org
   fi
 }
 
-# Leaves in the organization's tamper-evidence tree, "none" before that feature existed, "" if
-# the tree has not been started.
-tree_size() { # backend data_dir db_url org
-  local sql="SELECT tree_size FROM tlog_trees WHERE organization_id = '$4'" exists
-  if [[ "$1" == sqlite ]]; then
-    exists="$(sqlite3 "$2/auditlog.db" "SELECT count(*) FROM sqlite_master WHERE name = 'tlog_trees'")"
-    if [[ "$exists" == 0 ]]; then echo none; else sqlite3 "$2/auditlog.db" "$sql"; fi
-  else
-    exists="$(psql "$3" -qAtc "SELECT count(*) FROM pg_tables WHERE tablename = 'tlog_trees'")"
-    if [[ "$exists" == 0 ]]; then echo none; else psql "$3" -qAtc "$sql"; fi
-  fi
-}
 TREE_NOTES=""
 
 IFS=, read -ra size_list <<<"$SIZES"

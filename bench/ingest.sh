@@ -3,7 +3,12 @@
 # floor), with wrk at several connection counts, on SQLite and PostgreSQL; medians of --runs.
 #
 #   bash bench/ingest.sh [--duration 10] [--runs 3] [--connections 1,16,64]
-#                        [--backends sqlite,postgres] [--threads 2]
+#                        [--backends sqlite,postgres] [--threads 2] [--log on|off|on,off]
+#
+# --log on,off measures the cost of the tamper-evidence log (issue 9): every run starts one
+# server with the background log builder on (the default) and one with it off
+# (`--log-interval-secs 0`), and a second table gives ingest with the log on / off. With the
+# log on, the run also checks afterwards that the log caught up with every stored event.
 #
 # Environment: AUDITLOG_BIN=path skips the release build and uses that binary;
 # BENCH_PG (default postgres://postgres@127.0.0.1:5432) is the PostgreSQL server, where a fresh
@@ -14,7 +19,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap bench_cleanup EXIT
 
-DURATION=10 RUNS=3 CONNECTIONS=1,16,64 BACKENDS=sqlite,postgres THREADS=2
+DURATION=10 RUNS=3 CONNECTIONS=1,16,64 BACKENDS=sqlite,postgres THREADS=2 LOG_VARIANTS=on
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -22,6 +27,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --backends) BACKENDS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
+    --log) LOG_VARIANTS="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -60,30 +66,56 @@ stored_events() { # backend data_dir db_url org
 
 IFS=, read -ra conns_list <<<"$CONNECTIONS"
 IFS=, read -ra backend_list <<<"$BACKENDS"
+IFS=, read -ra variant_list <<<"$LOG_VARIANTS"
+BASE_SERVER_ARGS="${BENCH_SERVER_ARGS:-}"
+CATCH_UP_NOTES=""
 for run in $(seq 1 "$RUNS"); do
-  for backend in "${backend_list[@]}"; do
-    data_dir="$BENCH_TMP/data-$run-$backend"
+  for store in "${backend_list[@]}"; do
+  for variant in "${variant_list[@]}"; do
+    # The row label: the store, plus "log off" when the log builder was turned off.
+    backend="$store"
+    BENCH_SERVER_ARGS="$BASE_SERVER_ARGS"
+    if [[ "$variant" == off ]]; then
+      backend="$store, log off"
+      BENCH_SERVER_ARGS="$BASE_SERVER_ARGS --log-interval-secs 0"
+    fi
+    data_dir="$BENCH_TMP/data-$run-$store-$variant"
     mkdir -p "$data_dir"
     db_url=""
-    if [[ "$backend" == postgres ]]; then fresh_pg_db; db_url="$PG_URL"; fi
+    if [[ "$store" == postgres ]]; then fresh_pg_db; db_url="$PG_URL"; fi
     start_server "$data_dir" "$db_url"
     org="$(api POST /organizations '{"name":"Ingest bench"}' | json_field id)"
     for conns in "${conns_list[@]}"; do
       run_wrk "$run" "$backend" health "$conns" "$BASE/health" "$BENCH_ROOT/bench/wrk/health.lua"
       run_wrk "$run" "$backend" ingest "$conns" "$BASE" "$BENCH_ROOT/bench/wrk/ingest.lua" "$org" "$BENCH_KEY"
     done
+    if [[ "$variant" == on && "$LOG_VARIANTS" == *off* ]]; then
+      # The log must keep up with ingest, not just defer the work: time until the tree holds
+      # every stored event (the builder runs every 5 s by default).
+      total="$(stored_events "$store" "$data_dir" "$db_url" "$org")"
+      t0="$(now)"
+      for _ in $(seq 1 600); do
+        [[ "$(tree_size "$store" "$data_dir" "$db_url" "$org")" == "$total" ]] && break
+        sleep 0.1
+      done
+      size="$(tree_size "$store" "$data_dir" "$db_url" "$org")"
+      log "run $run $store: tree holds $size of $total events $(elapsed "$t0" "$(now)") s after the load stopped"
+      CATCH_UP_NOTES+="run $run $store: $size/$total leaves after $(elapsed "$t0" "$(now)") s; "
+    fi
     stop_server
     # Every acknowledged event must be stored (the server was stopped cleanly; the SIGKILL
     # durability test lives in the test suite). wrk may count a request cut off at the end of
     # its duration as neither, so stored >= acknowledged is the check.
     acked="$(awk -F'\t' -v r="$run" -v b="$backend" '$1==r && $2==b && $3=="ingest" {s += $5 - $9} END {print s+0}' "$RESULTS")"
-    stored="$(stored_events "$backend" "$data_dir" "$db_url" "$org")"
+    stored="$(stored_events "$store" "$data_dir" "$db_url" "$org")"
     log "run $run $backend: $acked acknowledged, $stored stored"
     if ((stored < acked)); then echo "LOST EVENTS: $acked acknowledged, $stored stored" >&2; exit 1; fi
     rm -rf "$data_dir/auditlog.db"*
     if [[ -n "$db_url" ]]; then drop_pg_db "$db_url"; fi
   done
+  done
 done
+BENCH_SERVER_ARGS="$BASE_SERVER_ARGS"
 END_LOAD="$(load_avg)"
 
 TABLE="$(python3 - "$RESULTS" "$RUNS" "$DURATION" <<'PY'
@@ -98,7 +130,7 @@ for line in open(path):
 med = statistics.median
 print(f"| backend | conns | ingest events/s | ingest p50 ms | ingest p99 ms | /health req/s | /health p50 ms | /health p99 ms | ingest/floor | errors | load (1 min) |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-for (backend, conns) in sorted(rows, key=lambda k: (k[0] != "sqlite", k[1])):
+for (backend, conns) in sorted(rows, key=lambda k: (not k[0].startswith("sqlite"), k[0], k[1])):
     per_run = [r for r in rows[(backend, conns)].values() if "ingest" in r and "health" in r]
     ing = lambda i: med(r["ingest"][i] for r in per_run)
     hl = lambda i: med(r["health"][i] for r in per_run)
@@ -108,13 +140,28 @@ for (backend, conns) in sorted(rows, key=lambda k: (k[0] != "sqlite", k[1])):
     print(f"| {backend} | {conns} | {ing(0):,.0f} | {ing(1):.2f} | {ing(2):.2f} | {hl(0):,.0f} | {hl(1):.2f} | {hl(2):.2f} | {ratio:.2f} | {errors} | {loads[0]:.1f}–{loads[-1]:.1f} |")
 print()
 print(f"Medians of {len(per_run)} runs × {duration} s per cell (ratio: median of per-run ratios; errors: non-2xx + socket errors summed over runs).")
+# With --log on,off: ingest with the tamper-evidence log builder on, relative to off, per run.
+pairs = [(b, c) for (b, c) in rows if (f"{b}, log off", c) in rows]
+if pairs:
+    print()
+    print("| backend | conns | events/s log on | events/s log off | on/off | p99 ms log on | p99 ms log off |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for (backend, conns) in sorted(pairs, key=lambda k: (k[0] != "sqlite", k[1])):
+        on, off = rows[(backend, conns)], rows[(f"{backend}, log off", conns)]
+        runs_both = [r for r in on if r in off and "ingest" in on[r] and "ingest" in off[r]]
+        ratio = med(on[r]["ingest"][0] / off[r]["ingest"][0] for r in runs_both)
+        m = lambda d, i: med(d[r]["ingest"][i] for r in runs_both)
+        print(f"| {backend} | {conns} | {m(on, 0):,.0f} | {m(off, 0):,.0f} | {ratio:.2f} | {m(on, 2):.2f} | {m(off, 2):.2f} |")
+    print()
+    print("on/off: median of per-run ratios of events/s (target: ≥ 0.85, i.e. at most 15 % slower with the log on).")
 PY
 )"
 REPORT="## Ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
 
 $TABLE
 Machine: $(machine_line). Load average at start $START_LOAD, at end $END_LOAD.
-wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), -t min($THREADS, conns), --timeout 10s; durable ingest (SQLite WAL synchronous=FULL; PostgreSQL fsync=$(psql "$BENCH_PG/postgres" -qAtc 'show fsync' 2>/dev/null), synchronous_commit=$(psql "$BENCH_PG/postgres" -qAtc 'show synchronous_commit' 2>/dev/null)). fdatasync probe on the data disk: $(fsync_probe "$BENCH_TMP").
+${CATCH_UP_NOTES:+Log caught up after the load: $CATCH_UP_NOTES
+}wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), -t min($THREADS, conns), --timeout 10s; durable ingest (SQLite WAL synchronous=FULL; PostgreSQL fsync=$(psql "$BENCH_PG/postgres" -qAtc 'show fsync' 2>/dev/null), synchronous_commit=$(psql "$BENCH_PG/postgres" -qAtc 'show synchronous_commit' 2>/dev/null)). fdatasync probe on the data disk: $(fsync_probe "$BENCH_TMP").
 "
 echo "$REPORT"
 mkdir -p "$BENCH_ROOT/bench/results"

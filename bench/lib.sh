@@ -132,3 +132,20 @@ samples.sort()
 print(f"{statistics.median(samples):.2f} ms median, {samples[int(len(samples)*0.99)-1]:.2f} ms p99")
 PY
 }
+
+# Leaves in the organization's tamper-evidence tree, "none" before that feature existed, "" if
+# the tree has not been started.
+tree_size() { # backend data_dir db_url org
+  local sql="SELECT tree_size FROM tlog_trees WHERE organization_id = '$4'" exists
+  if [[ "$1" == sqlite ]]; then
+    exists="$(sqlite3 "$2/auditlog.db" "SELECT count(*) FROM sqlite_master WHERE name = 'tlog_trees'")"
+    if [[ "$exists" == 0 ]]; then echo none; else sqlite3 "$2/auditlog.db" "$sql"; fi
+  else
+    exists="$(psql "$3" -qAtc "SELECT count(*) FROM pg_tables WHERE tablename = 'tlog_trees'")"
+    if [[ "$exists" == 0 ]]; then echo none; else psql "$3" -qAtc "$sql"; fi
+  fi
+}
+
+# Wall-clock seconds, and the seconds between two of them.
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
