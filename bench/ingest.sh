@@ -161,7 +161,7 @@ REPORT="## Ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
 $TABLE
 Machine: $(machine_line). Load average at start $START_LOAD, at end $END_LOAD.
 ${CATCH_UP_NOTES:+Log caught up after the load: $CATCH_UP_NOTES
-}wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), -t min($THREADS, conns), --timeout 10s; durable ingest (SQLite WAL synchronous=FULL; PostgreSQL fsync=$(psql "$BENCH_PG/postgres" -qAtc 'show fsync' 2>/dev/null), synchronous_commit=$(psql "$BENCH_PG/postgres" -qAtc 'show synchronous_commit' 2>/dev/null)). fdatasync probe on the data disk: $(fsync_probe "$BENCH_TMP").
+}wrk $(wrk_version), -t min($THREADS, conns), --timeout 10s; durable ingest (SQLite WAL synchronous=FULL; PostgreSQL fsync=$(psql "$BENCH_PG/postgres" -qAtc 'show fsync' 2>/dev/null), synchronous_commit=$(psql "$BENCH_PG/postgres" -qAtc 'show synchronous_commit' 2>/dev/null)). fdatasync probe on the data disk: $(fsync_probe "$BENCH_TMP").
 "
 echo "$REPORT"
 mkdir -p "$BENCH_ROOT/bench/results"

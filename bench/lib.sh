@@ -149,3 +149,6 @@ tree_size() { # backend data_dir db_url org
 # Wall-clock seconds, and the seconds between two of them.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
+
+# wrk's version (`wrk -v` exits with status 1, which would stop a `set -e` script).
+wrk_version() { { wrk -v 2>&1 || true; } | head -1 | awk '{print $2}'; }

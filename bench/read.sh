@@ -29,12 +29,15 @@
 #   bash bench/read.sh [--events 10000000] [--backends sqlite,postgres] [--runs 3]
 #                      [--duration 10] [--warmup 2] [--variants 20] [--meta-audit-modes on,off]
 #
-# Disk: about 1.9 KB per event on SQLite (events, their indexes and the log's hashes), i.e.
-# ~18 GB for 10M events; PostgreSQL needs somewhat less, in its own data directory. The script
-# refuses to start without that much free space (plus 3 GiB) under $TMPDIR. One backend is
-# seeded at a time and its data is deleted before the next.
-# Time at 10M: seeding and the log catch-up dominate (see the notes of a small run to
-# extrapolate); the measurements take about (warmup + duration) × 11 rows × runs per backend.
+# Disk (measured at 200k, events + indexes + the log's hashes): ~1.7 KB per event on SQLite,
+# i.e. ~17 GB for 10M events (count on 18 GB with the WAL); ~2.2 KB per event on PostgreSQL
+# (~21 GB at 10M, in PostgreSQL's own data directory). The script refuses to start without
+# 2.3 KB per event plus 3 GiB free under $TMPDIR (the same disk as PostgreSQL's here). One
+# backend is seeded at a time and its data is deleted before the next.
+# Time at 10M: seeding dominates. At 200k on the shared 2-core machine, seed ran at ~8.5k
+# events/s (SQLite) and ~12k/s (PostgreSQL), i.e. ~20 and ~14 min at 10M if linear; the log
+# catch-up at ~90k leaves/s (~2 min at 10M). The measurements take (warmup + duration) × 11
+# rows × runs per backend (~6 min with the defaults), more where a request is slow.
 #
 # Environment: AUDITLOG_BIN=path skips the release build; BENCH_PG (default
 # postgres://postgres@127.0.0.1:5432); BENCH_SERVER_ARGS adds flags to `auditlog serve`;
@@ -70,8 +73,8 @@ if ((EVENTS > 30000000)); then
 fi
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 build_binary
-# ~1.9 KB per event on SQLite (measured at 200k: see the notes of a run), plus WAL and headroom.
-require_free_gib $((EVENTS * 1900 / 1073741824 + 3))
+# The larger of the two backends (PostgreSQL, ~2.2 KB per event at 200k), plus WAL and headroom.
+require_free_gib $((EVENTS * 2300 / 1073741824 + 3))
 
 RESULTS="$BENCH_TMP/read.tsv"
 NOTES="$BENCH_TMP/notes.tsv"
@@ -79,16 +82,8 @@ NOTES="$BENCH_TMP/notes.tsv"
 : >"$NOTES"
 START_LOAD="$(load_avg)"
 log "load average at start: $START_LOAD"
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 LIST_WHATS=(first deep tail_end tail_deep)
 PROOF_WHATS=(inclusion consistency checkpoint)
-
-# Leaves in the organization's tamper-evidence tree, read from the database (progress only).
-tree_size() { # backend data_dir db_url org
-  local sql="SELECT tree_size FROM tlog_trees WHERE organization_id = '$4'"
-  if [[ "$1" == sqlite ]]; then sqlite3 "$2/auditlog.db" "$sql"; else psql "$3" -qAtc "$sql"; fi
-}
 
 # Starts a server on the seeded data and waits until the newest checkpoint covers all N events
 # (the builder appends every backlog leaf, then signs); sets CATCH_UP_S to the seconds that
@@ -97,8 +92,8 @@ catch_up() { # backend data_dir db_url org
   local t0 size deadline last_log
   t0="$(now)"
   start_server "$2" "$3"
-  # Generous: ~1 min + 20 ms per thousand leaves beyond what the 200k runs needed.
-  deadline=$((SECONDS + 600 + EVENTS / 500))
+  # Generous: the builder appended ~90k leaves/s at 200k (2 s); allow 10 min + 1 ms per leaf.
+  deadline=$((SECONDS + 600 + EVENTS / 1000))
   last_log=$SECONDS
   while :; do
     # curl and grep only: polling must not load the two cores the builder runs on.
@@ -310,6 +305,7 @@ for backend in "${backend_list[@]}"; do
   if [[ -n "$db_url" ]]; then drop_pg_db "$db_url"; fi
 done
 END_LOAD="$(load_avg)"
+WRK_VERSION="$(wrk_version)"
 
 TABLES="$(python3 - "$RESULTS" "$NOTES" "$TARGET_MS" "$DURATION" "$VARIANTS" <<'PY'
 import sys, statistics, collections
@@ -334,6 +330,7 @@ for line in open(results):
 med = statistics.median
 order = lambda k: (k[0] != "sqlite", k[0], k[1], list(LABELS).index(k[2]), k[3] != "on")
 runs = max(len(g) for g in groups.values())
+MIN_REQUESTS = 300  # below this per run, a p99 is little more than the slowest request or two
 
 def table(title, whats):
     print(f"### {title}")
@@ -347,6 +344,8 @@ def table(title, whats):
         p99 = med(r["p99"] for r in g)
         errors = sum(r["errors"] for r in g)
         status = "**errors**" if errors else ("met" if p99 < target else "**missed**")
+        if min(r["req"] for r in g) < MIN_REQUESTS:
+            status += " (few requests)"
         print(f"| {backend} | {events:,} | {label} | {med(r['p50'] for r in g):.2f} | {p99:.2f} | "
               f"{med(r['req'] for r in g):,.0f} | {med(r['rps'] for r in g):,.0f} | {errors} | {status} |")
     print()
@@ -356,6 +355,7 @@ table("Read API: one 100-event page (`GET /audit_logs/events?organization_id=…
 table("Tamper evidence: proofs and checkpoint", ["inclusion", "consistency", "checkpoint"])
 print(f"p50/p99: medians over {runs} run(s) of wrk's per-run percentiles; requests and req/s: median per run "
       f"({duration} s, one connection, one request at a time); errors: non-2xx + socket errors, summed. "
+      f"\"few requests\": under {MIN_REQUESTS} in a run, so its p99 is rough (the row is slow; see p50). "
       f"Each row cycles through {variants} distinct targets (cursors, sequence numbers, events); page cache warm. "
       f"Rows without a flag ran as shipped: every event listing is first recorded durably in the meta-audit trail. "
       f"Load average (1 min) during the rows: {min(loads):.1f}–{max(loads):.1f}.")
@@ -381,7 +381,7 @@ REPORT="## Read latency ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
 $TABLES
 
 Machine: $(machine_line). Load average at start $START_LOAD, at end $END_LOAD.
-wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), -t1 -c1, ${WARMUP} s warm-up per row, --timeout 10s. Server flags: ${BENCH_SERVER_ARGS:-defaults}.
+wrk $WRK_VERSION, -t1 -c1, ${WARMUP} s warm-up per row, --timeout 10s. Server flags: ${BENCH_SERVER_ARGS:-defaults}.
 "
 echo "$REPORT"
 mkdir -p "$BENCH_ROOT/bench/results"

@@ -1,4 +1,4 @@
-use super::exports::push_filters;
+use super::exports::{push_filters, seek_from};
 use super::{events, organizations, SqliteStore};
 use crate::error::StoreResult;
 use crate::types::{ExportQuery, Organization, StoredEvent};
@@ -17,7 +17,7 @@ impl EventReadStore for SqliteStore {
     ) -> StoreResult<Vec<StoredEvent>> {
         let mut builder: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {} FROM events e", events::COLUMNS));
-        push_filters(&mut builder, query);
+        push_filters(&mut builder, &seek_from(query, after, ascending));
         let (comparison, direction) = if ascending {
             (">", "ASC")
         } else {

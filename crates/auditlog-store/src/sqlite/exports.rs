@@ -43,6 +43,33 @@ fn push_in_list(builder: &mut QueryBuilder<Sqlite>, column: &str, values: &[Stri
 
 /// `WHERE` clause shared by the page and the widest-event queries. The range, the
 /// organization and the keyset use the `events_by_time` index; the other filters narrow it.
+/// The query with its time range narrowed to start at a keyset cursor.
+///
+/// SQLite does not seek an index with a row-value bound when the same column also has plain
+/// bounds: beside `occurred_at >= range_start`, `(occurred_at, id) > (…)` is only a filter, so
+/// every page starts at the range's edge and filters its way to the cursor (page k reads k
+/// pages of index: quadratic exports, deep list pages linear in their depth). Every row past
+/// the cursor has `occurred_at` on the cursor's side of it, so moving the range's edge there
+/// selects the same rows and makes each page start where the last one ended.
+pub(super) fn seek_from(
+    query: &ExportQuery,
+    after: Option<&(i64, String)>,
+    ascending: bool,
+) -> ExportQuery {
+    let mut narrowed = query.clone();
+    if let Some((occurred_at, _)) = after {
+        let filters = &mut narrowed.filters;
+        if ascending {
+            filters.range_start = filters.range_start.max(*occurred_at);
+        } else {
+            // range_end is exclusive; the cursor's own timestamp must stay in range for the
+            // rows with the same occurred_at and a smaller id.
+            filters.range_end = filters.range_end.min(occurred_at.saturating_add(1));
+        }
+    }
+    narrowed
+}
+
 pub(super) fn push_filters(builder: &mut QueryBuilder<Sqlite>, query: &ExportQuery) {
     let filters = &query.filters;
     builder.push(" WHERE e.organization_id = ");
@@ -196,22 +223,7 @@ impl ExportStore for SqliteStore {
         let mut builder = QueryBuilder::new(
             "SELECT e.occurred_at, e.id, e.payload, e.sequence, e.leaf_hash FROM events e",
         );
-        // SQLite does not seek an index with a row-value bound when the same column also has a
-        // plain lower bound: with `occurred_at >= range_start` beside `(occurred_at, id) > (…)`
-        // it starts every page at range_start and filters its way to the keyset, so page k
-        // reads k pages of index and an export is quadratic. Every row after the keyset has
-        // `occurred_at >= after.0`, so raising range_start to it selects the same rows and
-        // makes each page start where the last one ended.
-        let raised;
-        let query = match after {
-            Some((occurred_at, _)) if *occurred_at > query.filters.range_start => {
-                let mut copy = query.clone();
-                copy.filters.range_start = *occurred_at;
-                raised = copy;
-                &raised
-            }
-            _ => query,
-        };
+        let query = &seek_from(query, after, true);
         push_filters(&mut builder, query);
         if let Some((occurred_at, id)) = after {
             builder.push(" AND (e.occurred_at, e.id) > (");
