@@ -4,7 +4,8 @@
 //! - `nodes_share_events_and_exports`: two nodes start at once on a fresh database (migrations
 //!   under the advisory lock), events are written through both concurrently (with cross-node
 //!   idempotent retries) and get gap-free, duplicate-free sequence numbers; an export created on
-//!   one node is fetched on the other and downloads correctly.
+//!   one node is fetched on the other and downloads correctly. A poller tailing by sequence
+//!   through both nodes while they write receives every event exactly once, in order.
 //! - `an_export_survives_the_sigkill_of_its_node`: node A claims a large export, node B joins,
 //!   A is killed with SIGKILL mid-export; B takes the job over once A's lease expires and the
 //!   export ends `ready` with every seeded event exactly once.
@@ -441,11 +442,69 @@ async fn nodes_share_events_and_exports() {
             acknowledged
         }));
     }
+    // Meanwhile a poller tails the organization by sequence, alternating between the nodes and
+    // remembering only the last sequence it saw: it must receive every event exactly once.
+    let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let poller = {
+        let (http, org, nodes, writing) = (
+            http.clone(),
+            organization_id.clone(),
+            [a.base.clone(), b.base.clone()],
+            writing.clone(),
+        );
+        tokio::spawn(async move {
+            let mut last = -1i64;
+            let mut seen: Vec<(i64, u64)> = Vec::new();
+            for round in 0usize.. {
+                let still_writing = writing.load(std::sync::atomic::Ordering::SeqCst);
+                let page: Value = http
+                    .get(format!(
+                        "{}/audit_logs/events?organization_id={org}&after_sequence={last}&limit=9",
+                        nodes[round % 2]
+                    ))
+                    .bearer_auth(KEY)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let data = page["data"].as_array().unwrap();
+                for event in data {
+                    let sequence = event["sequence"].as_i64().unwrap();
+                    seen.push((sequence, event["metadata"]["marker"].as_u64().unwrap()));
+                }
+                last = page["list_metadata"]["last_sequence"].as_i64().unwrap();
+                if !still_writing && data.is_empty() {
+                    return seen;
+                }
+            }
+            unreachable!()
+        })
+    };
     let mut acknowledged = HashSet::new();
     for writer in writers {
         acknowledged.extend(writer.await.unwrap());
     }
+    writing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let tailed = poller.await.unwrap();
     let total = WRITERS * PER_WRITER;
+    assert_eq!(
+        tailed
+            .iter()
+            .map(|(sequence, _)| *sequence)
+            .collect::<Vec<_>>(),
+        (0..total as i64).collect::<Vec<_>>(),
+        "the tail across nodes skipped or repeated a sequence number"
+    );
+    assert_eq!(
+        tailed
+            .iter()
+            .map(|(_, marker)| *marker)
+            .collect::<HashSet<_>>(),
+        acknowledged,
+        "the tail delivered exactly the acknowledged events"
+    );
     assert_eq!(acknowledged.len() as u64, total);
     note(&format!(
         "{total} events written through both nodes by {:?}",
