@@ -6,11 +6,6 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
-// Requests allocate many small, short-lived objects on several threads at once; profiling
-// ingest showed glibc malloc's arena locking and consolidation at ~13 % of server CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "auditlog",
