@@ -100,10 +100,7 @@ for backend in "${backend_list[@]}"; do
     if [[ "$(tree_size "$backend" "$data_dir" "$db_url" "$org")" != none ]]; then
       start_server "$data_dir" "$db_url"
       t0="$(now)"
-      for _ in $(seq 1 3000); do
-        [[ "$(tree_size "$backend" "$data_dir" "$db_url" "$org")" == "$size" ]] && break
-        sleep 0.2
-      done
+      wait_for_tree "$backend" "$data_dir" "$db_url" "$org" "$size" 600 || true
       built="$(elapsed "$t0" "$(now)")"
       stop_server
       log "$backend $size: tamper-evidence log caught up with $size events in $built s"

@@ -94,10 +94,7 @@ for run in $(seq 1 "$RUNS"); do
       # every stored event (the builder runs every 5 s by default).
       total="$(stored_events "$store" "$data_dir" "$db_url" "$org")"
       t0="$(now)"
-      for _ in $(seq 1 600); do
-        [[ "$(tree_size "$store" "$data_dir" "$db_url" "$org")" == "$total" ]] && break
-        sleep 0.1
-      done
+      wait_for_tree "$store" "$data_dir" "$db_url" "$org" "$total" 60 || true
       size="$(tree_size "$store" "$data_dir" "$db_url" "$org")"
       log "run $run $store: tree holds $size of $total events $(elapsed "$t0" "$(now)") s after the load stopped"
       CATCH_UP_NOTES+="run $run $store: $size/$total leaves after $(elapsed "$t0" "$(now)") s; "

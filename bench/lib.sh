@@ -152,3 +152,14 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 
 # wrk's version (`wrk -v` exits with status 1, which would stop a `set -e` script).
 wrk_version() { { wrk -v 2>&1 || true; } | head -1 | awk '{print $2}'; }
+
+# wait_for_tree BACKEND DATA_DIR DB_URL ORG SIZE SECONDS: polls until the organization's
+# tamper-evidence tree holds SIZE leaves (status 0) or SECONDS pass (status 1).
+wait_for_tree() {
+  local deadline=$((SECONDS + $6))
+  while ((SECONDS < deadline)); do
+    [[ "$(tree_size "$1" "$2" "$3" "$4")" == "$5" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
