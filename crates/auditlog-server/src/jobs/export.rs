@@ -77,11 +77,17 @@ impl Writers {
         self.leaves.write(leaves).await.map_err(retryable)
     }
 
-    /// Writes the last CSV bytes, publishes the CSV, then its sidecar (whose trailer holds
-    /// the CSV's hash); returns the CSV's size. A crash in between leaves a pending export that
-    /// the retry rewrites identically.
-    async fn finish(mut self, csv: &[u8], rows: u64, protect: bool) -> Result<u64, JobError> {
-        if let Err(error) = self.write(csv, &[]).await {
+    /// Writes the last bytes, publishes the CSV, then its sidecar (whose trailer holds the
+    /// CSV's hash); returns the CSV's size. A crash in between leaves a pending export that the
+    /// retry rewrites identically.
+    async fn finish(
+        mut self,
+        csv: &[u8],
+        leaves: &[u8],
+        rows: u64,
+        protect: bool,
+    ) -> Result<u64, JobError> {
+        if let Err(error) = self.write(csv, leaves).await {
             self.abort().await;
             return Err(error);
         }
@@ -128,12 +134,15 @@ pub async fn run(
         organization_id: export.organization_id.clone(),
         filters: export.filters.clone(),
     };
-    let max_targets = state
-        .store
-        .export_max_targets(&query)
-        .await
-        .map_err(retryable)?
-        .max(0) as usize;
+    // The widest event sets the header's target columns; finding it scans the whole range, so
+    // the first page is read meanwhile.
+    let page_rows = state.config.export_page_rows;
+    let (max_targets, mut page) = tokio::try_join!(
+        state.store.export_max_targets(&query),
+        state.store.export_page(&query, None, page_rows)
+    )
+    .map_err(retryable)?;
+    let max_targets = max_targets.max(0) as usize;
     let key = blob_key(export_id);
     let protect = state.config.csv_formula_protection;
     let csv = state.blob.writer(&key).await.map_err(retryable)?;
@@ -151,19 +160,13 @@ pub async fn run(
     };
     let mut encoder = CsvEncoder::new(protect);
     encoder.write(&header(max_targets));
-    let mut pending = encoder.take();
+    // Bytes encoded but not yet written: the CSV's, and the leaves sidecar's.
+    let mut pending = (encoder.take(), Vec::new());
     let mut rows = 0i64;
-    // Two-stage pipeline: while page N is encoded (on a blocking thread), page N+1 is read
-    // from the store, so the export runs at the slower stage's speed instead of the sum of
-    // both. Memory: two pages plus the uploads' parts.
-    let page_rows = state.config.export_page_rows;
-    let mut page = match state.store.export_page(&query, None, page_rows).await {
-        Ok(page) => page,
-        Err(error) => {
-            writers.abort().await;
-            return Err(retryable(error));
-        }
-    };
+    // Three-stage pipeline: while page N is encoded (on a blocking thread), page N+1 is read
+    // from the store and page N-1 is hashed and written, so the export runs at the slowest
+    // stage's speed instead of the sum of all three. Memory: three pages plus the uploads'
+    // parts.
     loop {
         if cancel.is_cancelled() {
             writers.abort().await;
@@ -181,24 +184,21 @@ pub async fn run(
             .into_iter()
             .map(|r| r.payload)
             .collect();
-        let (next, encoded) = tokio::join!(
+        let (next, encoded, written) = tokio::join!(
             state.store.export_page(&query, Some(&after), page_rows),
-            encode_page(encoder, payloads, max_targets)
+            encode_page(encoder, payloads, max_targets),
+            writers.write(&pending.0, &pending.1)
         );
-        let (next_encoder, bytes) = match encoded {
-            Ok(encoded) => encoded,
-            Err(error) => {
+        match (encoded, written) {
+            (Ok((next_encoder, bytes)), Ok(())) => {
+                encoder = next_encoder;
+                pending = (bytes, page_leaves);
+            }
+            (Err(error), _) | (_, Err(error)) => {
                 writers.abort().await;
                 return Err(error);
             }
-        };
-        encoder = next_encoder;
-        pending.extend_from_slice(&bytes);
-        if let Err(error) = writers.write(&pending, &page_leaves).await {
-            writers.abort().await;
-            return Err(error);
         }
-        pending.clear();
         page = match next {
             Ok(page) => page,
             Err(error) => {
@@ -207,7 +207,9 @@ pub async fn run(
             }
         };
     }
-    let byte_count = writers.finish(&pending, rows as u64, protect).await? as i64;
+    let byte_count = writers
+        .finish(&pending.0, &pending.1, rows as u64, protect)
+        .await? as i64;
     let now = now_micros();
     let outcome = ExportOutcome::Ready {
         blob_key: key,

@@ -1,10 +1,10 @@
-use super::exports::{push_filters, seek_from};
+use super::event_filter::{EventQuery, SqlValue};
 use super::{events, organizations, SqliteStore};
 use crate::error::StoreResult;
 use crate::types::{ExportQuery, Organization, StoredEvent};
 use crate::EventReadStore;
 use async_trait::async_trait;
-use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+use sqlx::AssertSqlSafe;
 
 #[async_trait]
 impl EventReadStore for SqliteStore {
@@ -15,26 +15,14 @@ impl EventReadStore for SqliteStore {
         ascending: bool,
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let mut builder: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {} FROM events e", events::COLUMNS));
-        push_filters(&mut builder, &seek_from(query, after, ascending));
-        let (comparison, direction) = if ascending {
-            (">", "ASC")
-        } else {
-            ("<", "DESC")
-        };
-        if let Some((occurred_at, id)) = after {
-            builder.push(format!(" AND (e.occurred_at, e.id) {comparison} ("));
-            builder.push_bind(*occurred_at);
-            builder.push(", ");
-            builder.push_bind(id.clone());
-            builder.push(")");
-        }
-        builder.push(format!(
-            " ORDER BY e.occurred_at {direction}, e.id {direction} LIMIT "
-        ));
-        builder.push_bind(limit);
-        let rows = builder.build().fetch_all(&self.readers).await?;
+        let mut page = EventQuery::new(&format!("SELECT {} FROM events e", events::COLUMNS));
+        let direction = if ascending { "ASC" } else { "DESC" };
+        page.page(query, after, ascending)
+            .push(&format!(
+                " ORDER BY e.occurred_at {direction}, e.id {direction} LIMIT "
+            ))
+            .bind(SqlValue::Int(limit));
+        let rows = page.sqlx().fetch_all(&self.readers).await?;
         Ok(rows.iter().map(events::from_row).collect())
     }
 

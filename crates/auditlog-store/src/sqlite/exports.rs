@@ -1,10 +1,11 @@
+use super::event_filter::{EventQuery, SqlValue};
 use super::SqliteStore;
 use crate::error::{StoreError, StoreResult};
 use crate::types::{ExportOutcome, ExportQuery, ExportRecord, ExportRow, ExportState, NewJob};
 use crate::ExportStore;
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
+use sqlx::{AssertSqlSafe, Row};
 
 const COLUMNS: &str =
     "id, environment, organization_id, state, filters, blob_key, row_count, byte_count, error,
@@ -27,75 +28,6 @@ fn from_row(row: &SqliteRow) -> StoreResult<ExportRecord> {
         updated_at: row.get("updated_at"),
         file_expires_at: row.get("file_expires_at"),
     })
-}
-
-fn push_in_list(builder: &mut QueryBuilder<Sqlite>, column: &str, values: &[String]) {
-    if values.is_empty() {
-        return;
-    }
-    builder.push(format!(" AND {column} IN ("));
-    let mut separated = builder.separated(", ");
-    for value in values {
-        separated.push_bind(value.clone());
-    }
-    separated.push_unseparated(")");
-}
-
-/// `WHERE` clause shared by the page and the widest-event queries. The range, the
-/// organization and the keyset use the `events_by_time` index; the other filters narrow it.
-/// The query with its time range narrowed to start at a keyset cursor.
-///
-/// SQLite does not seek an index with a row-value bound when the same column also has plain
-/// bounds: beside `occurred_at >= range_start`, `(occurred_at, id) > (…)` is only a filter, so
-/// every page starts at the range's edge and filters its way to the cursor (page k reads k
-/// pages of index: quadratic exports, deep list pages linear in their depth). Every row past
-/// the cursor has `occurred_at` on the cursor's side of it, so moving the range's edge there
-/// selects the same rows and makes each page start where the last one ended.
-pub(super) fn seek_from(
-    query: &ExportQuery,
-    after: Option<&(i64, String)>,
-    ascending: bool,
-) -> ExportQuery {
-    let mut narrowed = query.clone();
-    if let Some((occurred_at, _)) = after {
-        let filters = &mut narrowed.filters;
-        if ascending {
-            filters.range_start = filters.range_start.max(*occurred_at);
-        } else {
-            // range_end is exclusive; the cursor's own timestamp must stay in range for the
-            // rows with the same occurred_at and a smaller id.
-            filters.range_end = filters.range_end.min(occurred_at.saturating_add(1));
-        }
-    }
-    narrowed
-}
-
-pub(super) fn push_filters(builder: &mut QueryBuilder<Sqlite>, query: &ExportQuery) {
-    let filters = &query.filters;
-    builder.push(" WHERE e.organization_id = ");
-    builder.push_bind(query.organization_id.clone());
-    builder.push(" AND e.environment = ");
-    builder.push_bind(query.environment.clone());
-    builder.push(" AND e.occurred_at >= ");
-    builder.push_bind(filters.range_start);
-    builder.push(" AND e.occurred_at < ");
-    builder.push_bind(filters.range_end);
-    builder.push(" AND e.payload IS NOT NULL");
-    if let Some(max_sequence) = filters.max_sequence {
-        builder.push(" AND e.sequence <= ");
-        builder.push_bind(max_sequence);
-    }
-    push_in_list(builder, "e.action", &filters.actions);
-    push_in_list(builder, "e.actor_id", &filters.actor_ids);
-    push_in_list(builder, "e.actor_name", &filters.actor_names);
-    if !filters.targets.is_empty() {
-        builder.push(
-            " AND EXISTS (SELECT 1 FROM event_target_types t WHERE t.organization_id = e.organization_id
-              AND t.occurred_at = e.occurred_at AND t.event_row_id = e.row_id",
-        );
-        push_in_list(builder, "t.target_type", &filters.targets);
-        builder.push(")");
-    }
 }
 
 #[async_trait]
@@ -205,13 +137,9 @@ impl ExportStore for SqliteStore {
     }
 
     async fn export_max_targets(&self, query: &ExportQuery) -> StoreResult<i64> {
-        let mut builder =
-            QueryBuilder::new("SELECT COALESCE(MAX(e.target_count), 0) FROM events e");
-        push_filters(&mut builder, query);
-        Ok(builder
-            .build_query_scalar()
-            .fetch_one(&self.readers)
-            .await?)
+        let mut max = EventQuery::new("SELECT COALESCE(MAX(e.target_count), 0) FROM events e");
+        max.filters(query);
+        Ok(max.sqlx().fetch_one(&self.readers).await?.get(0))
     }
 
     async fn export_page(
@@ -220,30 +148,27 @@ impl ExportStore for SqliteStore {
         after: Option<&(i64, String)>,
         limit: i64,
     ) -> StoreResult<Vec<ExportRow>> {
-        let mut builder = QueryBuilder::new(
+        let mut page = EventQuery::new(
             "SELECT e.occurred_at, e.id, e.payload, e.sequence, e.leaf_hash FROM events e",
         );
-        let query = &seek_from(query, after, true);
-        push_filters(&mut builder, query);
-        if let Some((occurred_at, id)) = after {
-            builder.push(" AND (e.occurred_at, e.id) > (");
-            builder.push_bind(*occurred_at);
-            builder.push(", ");
-            builder.push_bind(id.clone());
-            builder.push(")");
-        }
-        builder.push(" ORDER BY e.occurred_at, e.id LIMIT ");
-        builder.push_bind(limit);
-        let rows = builder.build().fetch_all(&self.readers).await?;
-        Ok(rows
-            .iter()
-            .map(|row| ExportRow {
-                occurred_at: row.get(0),
-                id: row.get(1),
-                payload: row.get(2),
-                sequence: row.get(3),
-                leaf_hash: super::hash_from_blob(row.get(4)),
+        page.page(query, after, true)
+            .push(" ORDER BY e.occurred_at, e.id LIMIT ")
+            .bind(SqlValue::Int(limit));
+        self.raw_readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&page.sql)?;
+                let rows =
+                    statement.query_map(rusqlite::params_from_iter(&page.params), |row| {
+                        Ok(ExportRow {
+                            occurred_at: row.get(0)?,
+                            id: row.get(1)?,
+                            payload: row.get(2)?,
+                            sequence: row.get(3)?,
+                            leaf_hash: super::hash_from_blob(row.get_ref(4)?.as_blob()?),
+                        })
+                    })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
-            .collect())
+            .await
     }
 }

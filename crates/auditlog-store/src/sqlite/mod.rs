@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one writer connection (WAL, `synchronous=FULL`, so a commit is
 //! on disk when it returns) and a pool of read-only connections for everything else.
 
+mod event_filter;
 mod event_reads;
 mod events;
 mod exports;
@@ -8,17 +9,20 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod organizations;
+mod raw_readers;
 mod retention;
 mod schemas;
 mod tlog;
 
 use crate::error::StoreResult;
 use auditlog_domain::pagination::PagePlan;
+use raw_readers::RawReaders;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -32,6 +36,8 @@ pub struct SqliteStore {
     /// keeps writers from spinning on SQLITE_BUSY.
     writer: Mutex<SqliteConnection>,
     readers: SqlitePool,
+    /// Read-only connections outside sqlx, for the export's bulk reads.
+    raw_readers: Arc<RawReaders>,
 }
 
 impl SqliteStore {
@@ -68,6 +74,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             readers,
+            raw_readers: RawReaders::new(path.to_path_buf()),
         })
     }
 
@@ -101,10 +108,10 @@ pub(super) async fn begin_write(
     connection.begin_with("BEGIN IMMEDIATE").await
 }
 
-fn hash_from_blob(blob: Vec<u8>) -> [u8; 32] {
+fn hash_from_blob(blob: &[u8]) -> [u8; 32] {
     let mut hash = [0u8; 32];
     if blob.len() == 32 {
-        hash.copy_from_slice(&blob);
+        hash.copy_from_slice(blob);
     }
     hash
 }

@@ -102,7 +102,7 @@ impl TlogStore for SqliteStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(sequence, hash)| (sequence, hash_from_blob(hash)))
+            .map(|(sequence, hash)| (sequence, hash_from_blob(&hash)))
             .collect())
     }
 
@@ -125,7 +125,7 @@ impl TlogStore for SqliteStore {
             list.push_unseparated(")");
             let rows: Vec<(i64, Vec<u8>)> =
                 builder.build_query_as().fetch_all(&self.readers).await?;
-            found.extend(rows.into_iter().map(|(i, h)| (i, hash_from_blob(h))));
+            found.extend(rows.into_iter().map(|(i, h)| (i, hash_from_blob(&h))));
         }
         indexes
             .iter()
