@@ -18,21 +18,28 @@ pub(super) fn record_from_row(row: &SqliteRow) -> IdempotencyRecord {
     }
 }
 
+/// An unexpired, completed record of a key (shared with the ingest writer, `event_writer`).
+pub(super) const FIND_UNEXPIRED: &str =
+    "SELECT environment, key, request_hash, status, body, created_at, expires_at
+     FROM idempotency_keys WHERE environment = ? AND key = ? AND expires_at > ? AND status <> 0";
+
+/// Inserts a record, replacing an expired one with the same key (shared with `event_writer`).
+pub(super) const UPSERT: &str = "INSERT OR REPLACE INTO idempotency_keys
+         (environment, key, request_hash, status, body, created_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)";
+
 pub(super) async fn find_unexpired(
     connection: &mut SqliteConnection,
     environment: &str,
     key: &str,
     now_micros: i64,
 ) -> StoreResult<Option<IdempotencyRecord>> {
-    let row = sqlx::query(
-        "SELECT environment, key, request_hash, status, body, created_at, expires_at
-         FROM idempotency_keys WHERE environment = ? AND key = ? AND expires_at > ? AND status <> 0",
-    )
-    .bind(environment)
-    .bind(key)
-    .bind(now_micros)
-    .fetch_optional(connection)
-    .await?;
+    let row = sqlx::query(FIND_UNEXPIRED)
+        .bind(environment)
+        .bind(key)
+        .bind(now_micros)
+        .fetch_optional(connection)
+        .await?;
     Ok(row.as_ref().map(record_from_row))
 }
 
@@ -41,20 +48,16 @@ pub(super) async fn upsert(
     connection: &mut SqliteConnection,
     record: &IdempotencyRecord,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO idempotency_keys
-             (environment, key, request_hash, status, body, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&record.environment)
-    .bind(&record.key)
-    .bind(&record.request_hash[..])
-    .bind(record.status as i64)
-    .bind(&record.body)
-    .bind(record.created_at)
-    .bind(record.expires_at)
-    .execute(connection)
-    .await?;
+    sqlx::query(UPSERT)
+        .bind(&record.environment)
+        .bind(&record.key)
+        .bind(&record.request_hash[..])
+        .bind(record.status as i64)
+        .bind(&record.body)
+        .bind(record.created_at)
+        .bind(record.expires_at)
+        .execute(connection)
+        .await?;
     Ok(())
 }
 

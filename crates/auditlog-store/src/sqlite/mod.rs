@@ -3,6 +3,7 @@
 
 mod event_filter;
 mod event_reads;
+mod event_writer;
 mod events;
 mod exports;
 mod idempotency;
@@ -28,14 +29,14 @@ use tokio::sync::Mutex;
 
 /// Concurrent readers; SQLite in WAL mode lets them run beside the writer.
 const READER_CONNECTIONS: u32 = 8;
-/// Page cache of the writer connection, in KiB (negative: SQLite's unit for a size in KiB).
-const WRITER_CACHE_KIB: &str = "-32768";
 
 pub struct SqliteStore {
     /// SQLite allows one writer at a time; holding it behind a mutex makes that explicit and
     /// keeps writers from spinning on SQLITE_BUSY.
     writer: Mutex<SqliteConnection>,
     readers: SqlitePool,
+    /// The ingest path's connection (`event_writer`), used under `writer`'s lock.
+    ingest_writer: Arc<std::sync::Mutex<rusqlite::Connection>>,
     /// Read-only connections outside sqlx, for the export's bulk reads.
     raw_readers: Arc<RawReaders>,
 }
@@ -57,9 +58,6 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            // Appends touch index pages all over the per-actor and per-action indexes; with
-            // SQLite's 2 MB default those pages are evicted and re-read on every commit.
-            .pragma("cache_size", WRITER_CACHE_KIB)
             .connect()
             .await?;
         // `run_direct` rather than `run`: `run` goes through `Acquire`, whose future is not
@@ -74,6 +72,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             readers,
+            ingest_writer: Arc::new(std::sync::Mutex::new(event_writer::open(path)?)),
             raw_readers: RawReaders::new(path.to_path_buf()),
         })
     }
