@@ -34,11 +34,11 @@ const KEY: &str = "sk_test_cluster_nodes";
 const DOWNLOAD_SECRET: &str = "cluster-test-download-secret-0123456789abcdef";
 const LEASE_SECS: u64 = 2;
 const PAGE_ROWS: u64 = 2000;
-/// Events seeded for the failover export: enough that node A's export job runs for several
-/// seconds in a debug build (about 5 s per 25 000 rows on a 2-core machine), few enough that
-/// seeding them (`auditlog seed`, about 0.4 ms per event in a debug build) stays short.
-/// `AUDITLOG_CLUSTER_TEST_EVENTS` overrides it.
-const DEFAULT_FAILOVER_EVENTS: u64 = 30_000;
+/// Events seeded for the failover test: enough that node A is still exporting when it is killed
+/// one second after claiming the job. 30,000 sufficed until the export pipeline got faster
+/// (3fa0da4: a debug build then finished them within that second); `auditlog seed` takes about
+/// 0.26 ms per event in a debug build. `AUDITLOG_CLUSTER_TEST_EVENTS` overrides it.
+const DEFAULT_FAILOVER_EVENTS: u64 = 150_000;
 /// How long node A works on the export before it is killed.
 const WORK_BEFORE_KILL: Duration = Duration::from_millis(1000);
 
