@@ -118,16 +118,18 @@ async fn write_batches(
 ) {
     let mut jobs = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut jobs, max_batch).await > 0 {
-        let events: Vec<PendingEvent> = jobs.iter().map(|job| job.event.clone()).collect();
+        // The events move out of their jobs (no copy); the replies wait for the outcome.
+        let (events, replies): (Vec<PendingEvent>, Vec<_>) =
+            jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
         match store.append_events(&events).await {
             Ok(outcomes) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
                 stats
                     .events
                     .fetch_add(events.len() as u64, Ordering::Relaxed);
-                for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // A waiter that went away (client disconnected) still had its event stored.
-                    let _ = job.reply.send(Ok(outcome));
+                    let _ = reply.send(Ok(outcome));
                 }
             }
             Err(error) => {
@@ -135,8 +137,8 @@ async fn write_batches(
                     "group commit failed; the batch was not stored",
                     &error,
                 );
-                for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(WriteFailed));
+                for reply in replies {
+                    let _ = reply.send(Err(WriteFailed));
                 }
             }
         }
