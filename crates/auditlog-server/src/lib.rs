@@ -177,7 +177,7 @@ pub async fn run(
         .to_string();
     let (ingest, writer) =
         IngestQueue::start(store.clone(), config.ingest_queue, config.ingest_batch);
-    let state = AppState {
+    let state = AppState::new(state::Services {
         config: Arc::new(config),
         store,
         ingest,
@@ -191,7 +191,7 @@ pub async fn run(
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
         tlog,
         meta_audit: Arc::new(meta_audit::MetaAudit::default()),
-    };
+    });
     let stopping = CancellationToken::new();
     let runner = jobs::start(state.clone(), stopping.clone());
     let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
