@@ -143,4 +143,9 @@ async fn write_batches(
             }
         }
     }
+    tracing::info!(
+        commits = stats.commits.load(Ordering::Relaxed),
+        events = stats.events.load(Ordering::Relaxed),
+        "ingest writer stopped"
+    );
 }
