@@ -6,10 +6,6 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
-// glibc malloc spent ~20 % of the server's CPU under ingest load (BENCHMARKS.md, history).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "auditlog",
