@@ -72,7 +72,13 @@ start_server() {
     >>"$data_dir/server.log" 2>&1 &
   BENCH_SERVER_PID=$!
   for _ in $(seq 1 300); do
-    curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
+    # The answer must come from this server: one that lost the port to another process exits,
+    # and the other process would be measured instead.
+    if curl -fsS "$BASE/health" >/dev/null 2>&1; then
+      sleep 0.2
+      kill -0 "$BENCH_SERVER_PID" 2>/dev/null && return 0
+      break
+    fi
     kill -0 "$BENCH_SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
