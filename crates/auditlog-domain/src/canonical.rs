@@ -64,11 +64,11 @@ pub fn canonical_value(id: &str, event: &EventInput) -> Value {
     Value::Object(object)
 }
 
-/// RFC 8785 bytes of any JSON value.
+/// RFC 8785 bytes of any JSON value (`crate::jcs`, checked against serde_json_canonicalizer).
 pub fn canonical_bytes(value: &Value) -> Vec<u8> {
-    // Serializing an in-memory serde_json::Value cannot fail: every key is a string and every
-    // number is finite by construction.
-    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+    let mut out = Vec::with_capacity(512);
+    crate::jcs::write_canonical(value, &mut out);
+    out
 }
 
 /// RFC 9162 leaf hash: SHA-256(0x00 ‖ bytes).

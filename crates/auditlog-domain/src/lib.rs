@@ -6,6 +6,7 @@ pub mod event;
 pub mod export;
 pub mod field_error;
 pub mod ids;
+pub mod jcs;
 pub mod metadata;
 pub mod pagination;
 pub mod retention;
