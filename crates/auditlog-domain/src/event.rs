@@ -1,7 +1,8 @@
 //! The body of `POST /audit_logs/events`, parsed once into typed values (parse, don't validate).
 
 use crate::field_error::FieldErrors;
-use crate::metadata::parse_metadata;
+use crate::field_path::FieldPath;
+use crate::metadata::{longer_than, parse_metadata};
 use crate::timestamp::{from_micros, parse_timestamp, to_micros};
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
@@ -50,23 +51,29 @@ struct Reader<'a> {
     errors: &'a mut FieldErrors,
 }
 
+/// Takes the member out of the body (the parser owns it), leaving `null` behind.
+fn take(parent: &mut Map<String, Value>, key: &str) -> Value {
+    parent.get_mut(key).map(Value::take).unwrap_or(Value::Null)
+}
+
 impl Reader<'_> {
+    fn push(&mut self, path: &FieldPath, code: &str, message: String) {
+        self.errors.push(path.to_string(), code, message);
+    }
+
     fn object<'v>(
         &mut self,
-        parent: &'v Map<String, Value>,
-        key: &str,
-        path: &str,
-    ) -> Option<&'v Map<String, Value>> {
-        match parent.get(key) {
+        parent: &'v mut Map<String, Value>,
+        path: &FieldPath,
+    ) -> Option<&'v mut Map<String, Value>> {
+        match parent.get_mut(path.last_key()) {
             None | Some(Value::Null) => {
-                self.errors
-                    .push(path, "required", format!("{path} is required"));
+                self.push(path, "required", format!("{path} is required"));
                 None
             }
             Some(Value::Object(object)) => Some(object),
             Some(_) => {
-                self.errors
-                    .push(path, "invalid_type", format!("{path} must be an object"));
+                self.push(path, "invalid_type", format!("{path} must be an object"));
                 None
             }
         }
@@ -74,57 +81,57 @@ impl Reader<'_> {
 
     fn string(
         &mut self,
-        parent: &Map<String, Value>,
-        key: &str,
-        path: &str,
+        parent: &mut Map<String, Value>,
+        path: &FieldPath,
         required: bool,
     ) -> Option<String> {
-        match parent.get(key) {
-            None | Some(Value::Null) => {
+        match take(parent, path.last_key()) {
+            Value::Null => {
                 if required {
-                    self.errors
-                        .push(path, "required", format!("{path} is required"));
+                    self.push(path, "required", format!("{path} is required"));
                 }
                 None
             }
             // An empty optional string means "not given": the CSV export cannot tell the two
             // apart, and the canonical bytes must be recomputable from an exported row.
-            Some(Value::String(text)) if text.is_empty() => {
+            Value::String(text) if text.is_empty() => {
                 if required {
-                    self.errors
-                        .push(path, "required", format!("{path} must not be empty"));
+                    self.push(path, "required", format!("{path} must not be empty"));
                 }
                 None
             }
-            Some(Value::String(text)) if text.chars().count() > MAX_STRING_CHARS => {
-                self.errors.push(
+            Value::String(text) if longer_than(&text, MAX_STRING_CHARS) => {
+                self.push(
                     path,
                     "too_long",
                     format!("{path} must be at most {MAX_STRING_CHARS} characters"),
                 );
                 None
             }
-            Some(Value::String(text)) => Some(text.clone()),
-            Some(_) => {
-                self.errors
-                    .push(path, "invalid_type", format!("{path} must be a string"));
+            Value::String(text) => Some(text),
+            _ => {
+                self.push(path, "invalid_type", format!("{path} must be a string"));
                 None
             }
         }
     }
 
-    fn metadata(&mut self, parent: &Map<String, Value>, path: &str) -> Option<Map<String, Value>> {
-        match parent.get("metadata") {
-            None | Some(Value::Null) => None,
-            Some(value) => parse_metadata(value, path, self.errors),
+    fn metadata(
+        &mut self,
+        parent: &mut Map<String, Value>,
+        path: &FieldPath,
+    ) -> Option<Map<String, Value>> {
+        match take(parent, "metadata") {
+            Value::Null => None,
+            value => parse_metadata(value, &path.key("metadata"), self.errors),
         }
     }
 
-    fn actor(&mut self, object: &Map<String, Value>, path: &str) -> Option<Actor> {
-        let id = self.string(object, "id", &format!("{path}.id"), true);
-        let kind = self.string(object, "type", &format!("{path}.type"), true);
-        let name = self.string(object, "name", &format!("{path}.name"), false);
-        let metadata = self.metadata(object, &format!("{path}.metadata"));
+    fn actor(&mut self, object: &mut Map<String, Value>, path: &FieldPath) -> Option<Actor> {
+        let id = self.string(object, &path.key("id"), true);
+        let kind = self.string(object, &path.key("type"), true);
+        let name = self.string(object, &path.key("name"), false);
+        let metadata = self.metadata(object, path);
         Some(Actor {
             id: id?,
             kind: kind?,
@@ -132,14 +139,106 @@ impl Reader<'_> {
             metadata,
         })
     }
+
+    fn targets(&mut self, event: &mut Map<String, Value>, path: &FieldPath) -> Option<Vec<Target>> {
+        match event.get_mut("targets") {
+            None | Some(Value::Null) => {
+                self.push(path, "required", format!("{path} is required"));
+                None
+            }
+            Some(Value::Array(items)) if items.len() > MAX_TARGETS => {
+                self.push(
+                    path,
+                    "too_many_items",
+                    format!("{path} may hold at most {MAX_TARGETS} targets"),
+                );
+                None
+            }
+            Some(Value::Array(items)) => {
+                let mut targets = Vec::with_capacity(items.len());
+                for (index, item) in items.iter_mut().enumerate() {
+                    let item_path = path.index(index);
+                    match item {
+                        Value::Object(object) => targets.extend(self.actor(object, &item_path)),
+                        _ => self.push(
+                            &item_path,
+                            "invalid_type",
+                            format!("{item_path} must be an object"),
+                        ),
+                    }
+                }
+                (targets.len() == items.len()).then_some(targets)
+            }
+            Some(_) => {
+                self.push(path, "invalid_type", format!("{path} must be an array"));
+                None
+            }
+        }
+    }
+
+    fn occurred_at(
+        &mut self,
+        event: &mut Map<String, Value>,
+        path: &FieldPath,
+    ) -> Option<DateTime<Utc>> {
+        let text = self.string(event, path, true)?;
+        match parse_timestamp(&text) {
+            // Years outside 0001–9999 cannot be written back as RFC 3339.
+            Some(at) if (1..=9999).contains(&at.year()) => Some(from_micros(to_micros(at))),
+            _ => {
+                self.push(
+                    path,
+                    "invalid_date",
+                    format!("{path} must be an RFC 3339 date-time, e.g. 2026-01-15T12:00:00.000Z"),
+                );
+                None
+            }
+        }
+    }
+
+    fn version(&mut self, event: &Map<String, Value>, path: &FieldPath) -> Option<i64> {
+        match event.get("version") {
+            None | Some(Value::Null) => Some(1),
+            // `2.0` is the integer 2 to JSON Schema (and to JavaScript callers).
+            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(f))
+                    .map(|f| f as i64)
+            }) {
+                Some(v) if (1..=MAX_VERSION).contains(&v) => Some(v),
+                _ => {
+                    self.push(
+                        path,
+                        "invalid_value",
+                        format!("{path} must be a positive integer"),
+                    );
+                    None
+                }
+            },
+            Some(_) => {
+                self.push(path, "invalid_type", format!("{path} must be an integer"));
+                None
+            }
+        }
+    }
+
+    fn context(&mut self, event: &mut Map<String, Value>, path: &FieldPath) -> Option<Context> {
+        let context = self.object(event, path)?;
+        let location = self.string(context, &path.key("location"), true);
+        let user_agent = self.string(context, &path.key("user_agent"), false);
+        Some(Context {
+            location: location?,
+            user_agent,
+        })
+    }
 }
 
 impl EventInput {
     /// Parses a whole request body (`{"organization_id": …, "event": {…}}`), reporting every
-    /// field error at once.
-    pub fn parse(body: &Value) -> Result<EventInput, FieldErrors> {
+    /// field error at once. Strings and metadata move out of `body` into the event.
+    pub fn from_value(mut body: Value) -> Result<EventInput, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let Some(root) = body.as_object() else {
+        let Some(root) = body.as_object_mut() else {
             errors.push(
                 "body",
                 "invalid_type",
@@ -150,106 +249,21 @@ impl EventInput {
         let mut reader = Reader {
             errors: &mut errors,
         };
-        let organization_id = reader.string(root, "organization_id", "organization_id", true);
-        let Some(event) = reader.object(root, "event", "event") else {
+        let organization_id = reader.string(root, &FieldPath::root("organization_id"), true);
+        let event_path = FieldPath::root("event");
+        let Some(event) = reader.object(root, &event_path) else {
             return Err(errors);
         };
-        let action = reader.string(event, "action", "event.action", true);
-        let occurred_at = reader
-            .string(event, "occurred_at", "event.occurred_at", true)
-            .and_then(|text| match parse_timestamp(&text) {
-                // Years outside 0001–9999 cannot be written back as RFC 3339.
-                Some(at) if (1..=9999).contains(&at.year()) => Some(from_micros(to_micros(at))),
-                _ => {
-                    reader.errors.push(
-                        "event.occurred_at",
-                        "invalid_date",
-                        "event.occurred_at must be an RFC 3339 date-time, e.g. 2026-01-15T12:00:00.000Z",
-                    );
-                    None
-                }
-            });
-        let version = match event.get("version") {
-            None | Some(Value::Null) => Some(1),
-            // `2.0` is the integer 2 to JSON Schema (and to JavaScript callers).
-            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(f))
-                    .map(|f| f as i64)
-            }) {
-                Some(v) if (1..=MAX_VERSION).contains(&v) => Some(v),
-                _ => {
-                    reader.errors.push(
-                        "event.version",
-                        "invalid_value",
-                        "event.version must be a positive integer",
-                    );
-                    None
-                }
-            },
-            Some(_) => {
-                reader.errors.push(
-                    "event.version",
-                    "invalid_type",
-                    "event.version must be an integer",
-                );
-                None
-            }
-        };
+        let action = reader.string(event, &event_path.key("action"), true);
+        let occurred_at = reader.occurred_at(event, &event_path.key("occurred_at"));
+        let version = reader.version(event, &event_path.key("version"));
+        let actor_path = event_path.key("actor");
         let actor = reader
-            .object(event, "actor", "event.actor")
-            .and_then(|actor| reader.actor(actor, "event.actor"));
-        let targets = match event.get("targets") {
-            None | Some(Value::Null) => {
-                reader
-                    .errors
-                    .push("event.targets", "required", "event.targets is required");
-                None
-            }
-            Some(Value::Array(items)) if items.len() > MAX_TARGETS => {
-                reader.errors.push(
-                    "event.targets",
-                    "too_many_items",
-                    format!("event.targets may hold at most {MAX_TARGETS} targets"),
-                );
-                None
-            }
-            Some(Value::Array(items)) => {
-                let mut targets = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
-                    let path = format!("event.targets.{index}");
-                    match item.as_object() {
-                        Some(object) => targets.extend(reader.actor(object, &path)),
-                        None => reader.errors.push(
-                            path.clone(),
-                            "invalid_type",
-                            format!("{path} must be an object"),
-                        ),
-                    }
-                }
-                (targets.len() == items.len()).then_some(targets)
-            }
-            Some(_) => {
-                reader.errors.push(
-                    "event.targets",
-                    "invalid_type",
-                    "event.targets must be an array",
-                );
-                None
-            }
-        };
-        let context = reader
-            .object(event, "context", "event.context")
-            .and_then(|context| {
-                let location = reader.string(context, "location", "event.context.location", true);
-                let user_agent =
-                    reader.string(context, "user_agent", "event.context.user_agent", false);
-                Some(Context {
-                    location: location?,
-                    user_agent,
-                })
-            });
-        let metadata = reader.metadata(event, "event.metadata");
+            .object(event, &actor_path)
+            .and_then(|actor| reader.actor(actor, &actor_path));
+        let targets = reader.targets(event, &event_path.key("targets"));
+        let context = reader.context(event, &event_path.key("context"));
+        let metadata = reader.metadata(event, &event_path);
 
         match (
             organization_id,
@@ -280,6 +294,11 @@ impl EventInput {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// [`EventInput::from_value`] on a copy of `body`, for callers that keep the body.
+    pub fn parse(body: &Value) -> Result<EventInput, FieldErrors> {
+        Self::from_value(body.clone())
     }
 
     /// Distinct target types, in first-seen order (indexed for the export `targets` filter).

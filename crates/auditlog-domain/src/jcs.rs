@@ -7,7 +7,7 @@
 //! tests below compare the two on thousands of generated values, so a stored leaf hash can never
 //! change with this code.
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
 /// Appends the RFC 8785 form of `value` to `out`.
 pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
@@ -27,28 +27,31 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Object(members) => {
-            // Members sorted by their keys' UTF-16 code units (RFC 8785 §3.2.3), which differs
-            // from byte order only for characters above U+FFFF against U+E000..U+FFFF.
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_unstable_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push(b'{');
-            for (i, (key, member)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_canonical(member, out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(members) => write_object(members, out),
     }
+}
+
+/// Appends the RFC 8785 form of a JSON object.
+pub(crate) fn write_object(members: &Map<String, Value>, out: &mut Vec<u8>) {
+    // Members sorted by their keys' UTF-16 code units (RFC 8785 §3.2.3), which differs from
+    // byte order only for characters above U+FFFF against U+E000..U+FFFF.
+    let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+    sorted.sort_unstable_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    out.push(b'{');
+    for (i, (key, member)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(key, out);
+        out.push(b':');
+        write_canonical(member, out);
+    }
+    out.push(b'}');
 }
 
 /// Every JSON number is an IEEE 754 double in ECMAScript's shortest form (RFC 8785 §3.2.2.3):
 /// integers are converted as the crate does (`as f64`), and `ryu-js` formats like JavaScript.
-fn write_number(number: &Number, out: &mut Vec<u8>) {
+pub(crate) fn write_number(number: &Number, out: &mut Vec<u8>) {
     let value = number
         .as_f64()
         .expect("without arbitrary_precision every serde_json number is an f64, i64 or u64");
@@ -59,7 +62,7 @@ fn write_number(number: &Number, out: &mut Vec<u8>) {
 
 /// RFC 8785 §3.2.2.2 escapes exactly what serde_json escapes: `"`, `\`, and U+0000..U+001F
 /// (`\b \t \n \f \r` by name, the rest as `\u00xx` in lowercase hex); nothing else.
-fn write_string(text: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_string(text: &str, out: &mut Vec<u8>) {
     // Writing a str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
 }
@@ -67,7 +70,7 @@ fn write_string(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Map};
+    use serde_json::json;
 
     fn ours(value: &Value) -> Vec<u8> {
         let mut out = Vec::new();

@@ -5,6 +5,7 @@ pub mod csv_export;
 pub mod event;
 pub mod export;
 pub mod field_error;
+pub mod field_path;
 pub mod ids;
 pub mod jcs;
 pub mod metadata;

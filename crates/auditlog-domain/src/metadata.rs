@@ -4,6 +4,7 @@
 
 use crate::field_error::FieldErrors;
 use serde_json::{Map, Value};
+use std::fmt::Display;
 
 pub const MAX_KEYS: usize = 50;
 pub const MAX_KEY_CHARS: usize = 40;
@@ -16,21 +17,31 @@ fn key_is_valid(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Checks one metadata object found at `path`; records every violation and returns the object
-/// when it is acceptable.
+/// More than `max` characters? The byte length bounds the character count, so short strings
+/// are never walked.
+pub(crate) fn longer_than(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
+}
+
+/// Checks one metadata object found at `path`; records every violation and hands the object
+/// back (moved, not copied) when it is acceptable.
 pub fn parse_metadata(
-    value: &Value,
-    path: &str,
+    value: Value,
+    path: &dyn Display,
     errors: &mut FieldErrors,
 ) -> Option<Map<String, Value>> {
-    let Some(object) = value.as_object() else {
-        errors.push(path, "invalid_type", format!("{path} must be an object"));
+    let Value::Object(object) = value else {
+        errors.push(
+            path.to_string(),
+            "invalid_type",
+            format!("{path} must be an object"),
+        );
         return None;
     };
     let before = errors.0.len();
     if object.len() > MAX_KEYS {
         errors.push(
-            path,
+            path.to_string(),
             "too_many_keys",
             format!(
                 "{path} has {} keys; at most {MAX_KEYS} are allowed",
@@ -38,19 +49,21 @@ pub fn parse_metadata(
             ),
         );
     }
-    for (key, entry) in object {
-        let field = format!("{path}.{key}");
+    for (key, entry) in &object {
+        // The field's path is only spelled out for an error.
+        let field = || format!("{path}.{key}");
         if !key_is_valid(key) {
             errors.push(
-                field.clone(),
+                field(),
                 "invalid_key",
                 format!("metadata key '{key}' must match ^[a-zA-Z0-9_-]{{0,40}}$"),
             );
         }
         match entry {
             Value::String(text) => {
-                let chars = text.chars().count();
-                if chars > MAX_VALUE_CHARS {
+                if longer_than(text, MAX_VALUE_CHARS) {
+                    let chars = text.chars().count();
+                    let field = field();
                     errors.push(
                         field.clone(),
                         "value_too_long",
@@ -59,14 +72,17 @@ pub fn parse_metadata(
                 }
             }
             Value::Number(_) | Value::Bool(_) => {}
-            _ => errors.push(
-                field.clone(),
-                "invalid_value",
-                format!("{field} must be a string, a number or a boolean"),
-            ),
+            _ => {
+                let field = field();
+                errors.push(
+                    field.clone(),
+                    "invalid_value",
+                    format!("{field} must be a string, a number or a boolean"),
+                )
+            }
         }
     }
-    (errors.0.len() == before).then(|| object.clone())
+    (errors.0.len() == before).then_some(object)
 }
 
 #[cfg(test)]
@@ -76,7 +92,7 @@ mod tests {
 
     fn check(value: Value) -> FieldErrors {
         let mut errors = FieldErrors::default();
-        parse_metadata(&value, "event.metadata", &mut errors);
+        parse_metadata(value, &"event.metadata", &mut errors);
         errors
     }
 

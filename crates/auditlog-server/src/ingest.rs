@@ -4,7 +4,7 @@
 //! themselves; at idle an event waits for exactly one commit.
 
 use crate::clock::now_micros;
-use auditlog_domain::canonical::{canonical_bytes, canonical_value, leaf_hash};
+use auditlog_domain::canonical::{canonical_event_bytes, leaf_hash};
 use auditlog_domain::ids::{new_id, EVENT_PREFIX};
 use auditlog_domain::timestamp::to_micros;
 use auditlog_domain::EventInput;
@@ -22,11 +22,10 @@ pub fn prepare_event(
     idempotency: Option<IdempotencyRecord>,
 ) -> PendingEvent {
     let id = new_id(EVENT_PREFIX);
-    let payload = canonical_bytes(&canonical_value(&id, input));
+    let payload = canonical_event_bytes(&id, input);
     PendingEvent {
-        leaf_hash: leaf_hash(&payload),
-        // JCS output is UTF-8 by construction.
-        payload: String::from_utf8_lossy(&payload).into_owned(),
+        leaf_hash: leaf_hash(payload.as_bytes()),
+        payload,
         id,
         environment: environment.to_string(),
         organization_id: input.organization_id.clone(),

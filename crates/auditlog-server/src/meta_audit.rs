@@ -143,7 +143,7 @@ impl MetaAudit {
                 "metadata": metadata,
             }
         });
-        let input = EventInput::parse(&body).map_err(|errors| {
+        let input = EventInput::from_value(body).map_err(|errors| {
             tracing::error!(?errors, "a meta-audit event did not validate");
             ApiError::Internal
         })?;

@@ -1,6 +1,6 @@
 //! `auditlog seed`: bulk-loads realistic synthetic events into one organization, for benchmarks.
 //!
-//! Events are built exactly as the API builds them (`EventInput::parse` then
+//! Events are built exactly as the API builds them (`EventInput::from_value` then
 //! `ingest::prepare_event`), so stored rows are identical in shape to ingested ones; only the
 //! HTTP round trip is skipped.
 
@@ -67,7 +67,7 @@ pub async fn seed(
     let mut pending = Vec::with_capacity(batch);
     for n in 0..count {
         let body = synthetic_event(&organization.id, n, start);
-        let input = EventInput::parse(&body)
+        let input = EventInput::from_value(body)
             .map_err(|e| anyhow::anyhow!("synthetic event invalid: {e:?}"))?;
         pending.push(prepare_event(environment, &input, None));
         if pending.len() == batch || n + 1 == count {

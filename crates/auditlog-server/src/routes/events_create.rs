@@ -80,7 +80,7 @@ pub async fn handler(
     claim: Option<Extension<IdempotencyClaim>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let input = EventInput::parse(&body).map_err(ApiError::Validation)?;
+    let input = EventInput::from_value(body).map_err(ApiError::Validation)?;
     check_schema(&state, environment.name(), &input).await?;
     let claim = claim.map(|Extension(claim)| claim);
     let idempotency = claim
