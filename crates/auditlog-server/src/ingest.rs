@@ -120,12 +120,11 @@ async fn write_batches(
         // The events move out of their jobs (no copy); the replies wait for the outcome.
         let (events, replies): (Vec<PendingEvent>, Vec<_>) =
             jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
-        match store.append_events(&events).await {
+        let count = events.len() as u64;
+        match store.append_events(events).await {
             Ok(outcomes) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .events
-                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                stats.events.fetch_add(count, Ordering::Relaxed);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // A waiter that went away (client disconnected) still had its event stored.
                     let _ = reply.send(Ok(outcome));

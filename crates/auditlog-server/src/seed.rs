@@ -71,8 +71,9 @@ pub async fn seed(
             .map_err(|e| anyhow::anyhow!("synthetic event invalid: {e:?}"))?;
         pending.push(prepare_event(environment, &input, None));
         if pending.len() == batch || n + 1 == count {
-            store.append_events(&pending).await?;
-            pending.clear();
+            store
+                .append_events(std::mem::replace(&mut pending, Vec::with_capacity(batch)))
+                .await?;
         }
     }
     Ok(organization.id)

@@ -53,9 +53,10 @@ pub trait OrganizationStore: Send + Sync {
 /// Events: appended in durable batches, each with a per-organization sequence number.
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// Appends a batch in one transaction and returns one outcome per event, in order.
+    /// Appends a batch in one transaction and returns one outcome per event, in order. The
+    /// batch is taken by value: the SQLite store hands it to a blocking thread without a copy.
     /// Returns only after the transaction is durable (committed and synced).
-    async fn append_events(&self, batch: &[PendingEvent]) -> StoreResult<Vec<AppendOutcome>>;
+    async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>>;
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>>;
     /// All events of an organization in sequence order (tests and tooling; not for big orgs).
     async fn list_events_by_sequence(

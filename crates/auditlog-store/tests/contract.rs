@@ -201,7 +201,7 @@ async fn events_get_gap_free_sequences_per_organization(store: &dyn Store) {
         event("ev", "org_missing", 3),
         event("other", "org_X", 4),
     ];
-    let outcomes = store.append_events(&batch).await.unwrap();
+    let outcomes = store.append_events(batch.clone()).await.unwrap();
     assert_eq!(
         outcomes,
         vec![
@@ -213,7 +213,7 @@ async fn events_get_gap_free_sequences_per_organization(store: &dyn Store) {
         ]
     );
     let next = store
-        .append_events(&[event("ev", "org_X", 5)])
+        .append_events(vec![event("ev", "org_X", 5)])
         .await
         .unwrap();
     assert_eq!(next, vec![AppendOutcome::Stored { sequence: 2 }]);
@@ -241,7 +241,7 @@ async fn events_get_gap_free_sequences_per_organization(store: &dyn Store) {
     store.delete_organization("ev", "org_Y", 10).await.unwrap();
     assert_eq!(
         store
-            .append_events(&[event("ev", "org_Y", 6)])
+            .append_events(vec![event("ev", "org_Y", 6)])
             .await
             .unwrap(),
         vec![AppendOutcome::OrganizationNotFound]
@@ -258,7 +258,7 @@ async fn event_idempotency_is_atomic_with_the_event(store: &dyn Store) {
     let mut duplicate_in_batch = event("idem", "org_I", 1);
     duplicate_in_batch.idempotency = Some(idempotency("idem", "key-1", 1_000));
     let outcomes = store
-        .append_events(&[first.clone(), duplicate_in_batch])
+        .append_events(vec![first.clone(), duplicate_in_batch])
         .await
         .unwrap();
     assert_eq!(outcomes[0], AppendOutcome::Stored { sequence: 0 });
@@ -266,7 +266,7 @@ async fn event_idempotency_is_atomic_with_the_event(store: &dyn Store) {
     let mut later = event("idem", "org_I", 2);
     later.idempotency = Some(idempotency("idem", "key-1", 1_050));
     assert!(matches!(
-        &store.append_events(&[later]).await.unwrap()[0],
+        &store.append_events(vec![later]).await.unwrap()[0],
         AppendOutcome::Replay(_)
     ));
     assert_eq!(
@@ -280,7 +280,7 @@ async fn event_idempotency_is_atomic_with_the_event(store: &dyn Store) {
     let mut after_expiry = event("idem", "org_I", 3);
     after_expiry.idempotency = Some(idempotency("idem", "key-1", 1_200));
     assert_eq!(
-        store.append_events(&[after_expiry]).await.unwrap()[0],
+        store.append_events(vec![after_expiry]).await.unwrap()[0],
         AppendOutcome::Stored { sequence: 1 }
     );
     assert_eq!(
@@ -437,14 +437,14 @@ async fn sqlite_reopens_with_its_data() {
         .await
         .unwrap();
     store
-        .append_events(&[event("default", "org_R", 0)])
+        .append_events(vec![event("default", "org_R", 0)])
         .await
         .unwrap();
     store.close().await;
     let store = SqliteStore::open(&path).await.unwrap();
     assert_eq!(
         store
-            .append_events(&[event("default", "org_R", 1)])
+            .append_events(vec![event("default", "org_R", 1)])
             .await
             .unwrap(),
         vec![AppendOutcome::Stored { sequence: 1 }]
@@ -650,7 +650,7 @@ async fn exports_page_by_time_and_filter(store: &dyn Store) {
     let mut foreign = export_event(9, 300, "user.signed_in", "ann", &["team"]);
     foreign.organization_id = "org_F".into();
     batch.push(foreign);
-    let outcomes = store.append_events(&batch).await.unwrap();
+    let outcomes = store.append_events(batch.clone()).await.unwrap();
     assert!(outcomes
         .iter()
         .all(|o| matches!(o, AppendOutcome::Stored { .. })));
@@ -1135,7 +1135,7 @@ async fn postgres_reconnects_with_its_data() {
         .await
         .unwrap();
     store
-        .append_events(&[event("default", "org_R", 0)])
+        .append_events(vec![event("default", "org_R", 0)])
         .await
         .unwrap();
     store.close().await;
@@ -1143,7 +1143,7 @@ async fn postgres_reconnects_with_its_data() {
     let store = database.store().await;
     assert_eq!(
         store
-            .append_events(&[event("default", "org_R", 1)])
+            .append_events(vec![event("default", "org_R", 1)])
             .await
             .unwrap(),
         vec![AppendOutcome::Stored { sequence: 1 }]

@@ -122,7 +122,7 @@ async fn concurrent_batches(node_a: Arc<PostgresStore>, node_b: Arc<PostgresStor
                         event(id, organization, (batch_number * 100 + n) as i64)
                     })
                     .collect();
-                let outcomes = store.append_events(&batch).await.unwrap();
+                let outcomes = store.append_events(batch.clone()).await.unwrap();
                 for (event, outcome) in batch.iter().zip(outcomes) {
                     let AppendOutcome::Stored { sequence } = outcome else {
                         panic!("{} not stored: {outcome:?}", event.id);
@@ -169,7 +169,7 @@ async fn concurrent_batches(node_a: Arc<PostgresStore>, node_b: Arc<PostgresStor
     }
     // The counters continue where the numbers end.
     let next = node_b
-        .append_events(&[event("audit_log_event_last".into(), "org_A", 0)])
+        .append_events(vec![event("audit_log_event_last".into(), "org_A", 0)])
         .await
         .unwrap();
     assert_eq!(
@@ -258,7 +258,7 @@ async fn one_event_per_idempotency_key_across_nodes() {
                 created_at: 1_000,
                 expires_at: 2_000,
             });
-            tokio::spawn(async move { store.append_events(&[pending]).await.unwrap() })
+            tokio::spawn(async move { store.append_events(vec![pending]).await.unwrap() })
         };
         let (first, second) = tokio::join!(
             append(node_a.clone(), "a", "org_I"),

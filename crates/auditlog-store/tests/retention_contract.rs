@@ -76,7 +76,7 @@ async fn append_at(
         .enumerate()
         .map(|(n, at)| event(environment, organization_id, n, *at))
         .collect();
-    let outcomes = store.append_events(&batch).await.unwrap();
+    let outcomes = store.append_events(batch.clone()).await.unwrap();
     assert!(
         outcomes
             .iter()
@@ -188,7 +188,7 @@ async fn redaction_is_exact_batched_and_keeps_the_chain(store: &dyn Store) {
 
     // Sequences keep counting after the redaction.
     let next = store
-        .append_events(&[event("ret", "org_R", 99, CUTOFF + 9)])
+        .append_events(vec![event("ret", "org_R", 99, CUTOFF + 9)])
         .await
         .unwrap();
     assert_eq!(

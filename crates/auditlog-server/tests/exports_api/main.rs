@@ -371,7 +371,7 @@ fn pending_event(environment: &str, body: &Value) -> PendingEvent {
 
 async fn append(store: &dyn Store, events: &[PendingEvent]) {
     for chunk in events.chunks(2000) {
-        let outcomes = store.append_events(chunk).await.expect("append");
+        let outcomes = store.append_events(chunk.to_vec()).await.expect("append");
         assert!(
             outcomes
                 .iter()

@@ -137,7 +137,7 @@ async fn bulk_insert(server: &TestServer, events: Vec<PendingEvent>) -> Vec<Stri
     let store = server.open_store().await;
     let ids = events.iter().map(|e| e.id.clone()).collect();
     for chunk in events.chunks(5_000) {
-        let outcomes = store.append_events(chunk).await.expect("append");
+        let outcomes = store.append_events(chunk.to_vec()).await.expect("append");
         assert!(
             outcomes
                 .iter()

@@ -135,7 +135,7 @@ async fn insert_events(tx: &mut PgConnection, stored: &[(&PendingEvent, i64)]) -
 
 #[async_trait]
 impl EventStore for PostgresStore {
-    async fn append_events(&self, batch: &[PendingEvent]) -> StoreResult<Vec<AppendOutcome>> {
+    async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -172,7 +172,7 @@ impl EventStore for PostgresStore {
         let mut claimed: HashMap<Scope, &IdempotencyRecord> = HashMap::new();
         let mut stored: Vec<(&PendingEvent, i64)> = Vec::with_capacity(batch.len());
         let mut outcomes = Vec::with_capacity(batch.len());
-        for event in batch {
+        for event in &batch {
             if let Some(record) = &event.idempotency {
                 let scope = (record.environment.clone(), record.key.clone());
                 if let Some(first) = claimed.get(&scope) {

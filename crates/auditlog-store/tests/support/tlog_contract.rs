@@ -43,7 +43,7 @@ fn event(organization_id: &str, n: u8, targets: i64) -> PendingEvent {
 async fn organization_with_events(store: &dyn Store, id: &str, count: u8) {
     store.create_organization(&organization(id)).await.unwrap();
     let events: Vec<PendingEvent> = (0..count).map(|n| event(id, n, 1)).collect();
-    store.append_events(&events).await.unwrap();
+    store.append_events(events.clone()).await.unwrap();
 }
 
 fn hashes(range: std::ops::Range<i64>, fill: u8) -> Vec<(i64, [u8; 32])> {
@@ -194,7 +194,10 @@ pub async fn checkpoints_are_stored_once_and_only_for_built_sizes(store: &dyn St
     let backlog = store.log_backlog(100).await.unwrap();
     assert!(backlog.iter().all(|b| b.organization_id != "org_C"));
     // Built further than its newest checkpoint: back in the backlog.
-    store.append_events(&[event("org_C", 5, 1)]).await.unwrap();
+    store
+        .append_events(vec![event("org_C", 5, 1)])
+        .await
+        .unwrap();
     assert!(store
         .append_log_hashes("org_C", 5, 6, &hashes(8..10, 1))
         .await
@@ -256,7 +259,7 @@ pub async fn exports_are_cut_at_a_sequence(store: &dyn Store) {
         .await
         .unwrap();
     let events: Vec<PendingEvent> = (0..4).map(|n| event("org_X", n, n as i64)).collect();
-    store.append_events(&events).await.unwrap();
+    store.append_events(events.clone()).await.unwrap();
     let query = |max_sequence| ExportQuery {
         environment: "tlog".into(),
         organization_id: "org_X".into(),
