@@ -1,5 +1,6 @@
+use super::event_columns::EventColumns;
 use super::idempotency::{completed_at, delete_placeholders, lock_scopes, overwrite, Scope};
-use super::{hash_from_bytes, PostgresStore};
+use super::{event_batch, hash_from_bytes, PostgresStore};
 use crate::error::StoreResult;
 use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
 use crate::EventStore;
@@ -71,32 +72,8 @@ async fn insert_events(tx: &mut PgConnection, stored: &[(&PendingEvent, i64)]) -
     if stored.is_empty() {
         return Ok(());
     }
-    let column = |f: fn(&PendingEvent) -> &str| -> Vec<&str> {
-        stored.iter().map(|(event, _)| f(event)).collect()
-    };
-    let ids = column(|e| &e.id);
-    let environments = column(|e| &e.environment);
-    let organizations = column(|e| &e.organization_id);
-    let actions = column(|e| &e.action);
-    let actor_ids = column(|e| &e.actor_id);
-    let payloads = column(|e| &e.payload);
+    let columns = EventColumns::new(stored.iter().map(|(event, _)| *event));
     let sequences: Vec<i64> = stored.iter().map(|(_, sequence)| *sequence).collect();
-    let occurred: Vec<i64> = stored.iter().map(|(e, _)| e.occurred_at).collect();
-    let received: Vec<i64> = stored.iter().map(|(e, _)| e.received_at).collect();
-    let actor_names: Vec<Option<&str>> = stored
-        .iter()
-        .map(|(e, _)| e.actor_name.as_deref())
-        .collect();
-    let target_counts: Vec<i64> = stored.iter().map(|(e, _)| e.target_count).collect();
-    let leaf_hashes: Vec<&[u8]> = stored.iter().map(|(e, _)| &e.leaf_hash[..]).collect();
-    let (type_event_ids, type_names): (Vec<&str>, Vec<&str>) = stored
-        .iter()
-        .flat_map(|(e, _)| {
-            e.target_types
-                .iter()
-                .map(move |t| (e.id.as_str(), t.as_str()))
-        })
-        .unzip();
     // A data-modifying CTE runs to completion exactly once, so every event is inserted even if
     // it has no target types.
     sqlx::query(
@@ -114,20 +91,20 @@ async fn insert_events(tx: &mut PgConnection, stored: &[(&PendingEvent, i64)]) -
              ON t.event_id = i.id
          ON CONFLICT DO NOTHING",
     )
-    .bind(&ids)
-    .bind(&environments)
-    .bind(&organizations)
+    .bind(&columns.ids)
+    .bind(&columns.environments)
+    .bind(&columns.organizations)
     .bind(&sequences)
-    .bind(&occurred)
-    .bind(&received)
-    .bind(&actions)
-    .bind(&actor_ids)
-    .bind(&actor_names)
-    .bind(&target_counts)
-    .bind(&payloads)
-    .bind(&leaf_hashes)
-    .bind(&type_event_ids)
-    .bind(&type_names)
+    .bind(&columns.occurred)
+    .bind(&columns.received)
+    .bind(&columns.actions)
+    .bind(&columns.actor_ids)
+    .bind(&columns.actor_names)
+    .bind(&columns.target_counts)
+    .bind(&columns.payloads)
+    .bind(&columns.leaf_hashes)
+    .bind(&columns.type_event_ids)
+    .bind(&columns.type_names)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -138,6 +115,11 @@ impl EventStore for PostgresStore {
     async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>> {
         if batch.is_empty() {
             return Ok(Vec::new());
+        }
+        // Without idempotency keys there is nothing to decide between statements: the whole
+        // batch is one statement, one round trip (see `event_batch`).
+        if batch.iter().all(|event| event.idempotency.is_none()) {
+            return event_batch::append_in_one_statement(&self.pool, &batch).await;
         }
         let mut tx = self.pool.begin().await?;
 

@@ -18,6 +18,8 @@
 //! Isolation: READ COMMITTED (forced per connection if the server default differs), which is
 //! what the row-lock protocols above rely on.
 
+mod event_batch;
+mod event_columns;
 mod event_reads;
 mod events;
 mod exports;
