@@ -4,11 +4,15 @@
 #
 #   bash bench/ingest.sh [--duration 10] [--runs 3] [--connections 1,16,64]
 #                        [--backends sqlite,postgres] [--threads 2] [--log on|off|on,off]
+#                        [--keys]
 #
 # --log on,off measures the cost of the tamper-evidence log (issue 9): every run starts one
 # server with the background log builder on (the default) and one with it off
 # (`--log-interval-secs 0`), and a second table gives ingest with the log on / off. With the
 # log on, the run also checks afterwards that the log caught up with every stored event.
+#
+# --keys sends a fresh Idempotency-Key with every event, as the Node, Python and Go SDKs do on
+# every createEvent (rows are labelled "keyed"); without it no request carries one.
 #
 # Environment: AUDITLOG_BIN=path skips the release build and uses that binary;
 # BENCH_PG (default postgres://postgres@127.0.0.1:5432) is the PostgreSQL server, where a fresh
@@ -19,7 +23,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap bench_cleanup EXIT
 
-DURATION=10 RUNS=3 CONNECTIONS=1,16,64 BACKENDS=sqlite,postgres THREADS=2 LOG_VARIANTS=on
+DURATION=10 RUNS=3 CONNECTIONS=1,16,64 BACKENDS=sqlite,postgres THREADS=2 LOG_VARIANTS=on KEYS=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -28,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --backends) BACKENDS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --log) LOG_VARIANTS="$2"; shift 2 ;;
+    --keys) KEYS=keys; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -73,10 +78,10 @@ for run in $(seq 1 "$RUNS"); do
   for store in "${backend_list[@]}"; do
   for variant in "${variant_list[@]}"; do
     # The row label: the store, plus "log off" when the log builder was turned off.
-    backend="$store"
+    backend="$store${KEYS:+, keyed}"
     BENCH_SERVER_ARGS="$BASE_SERVER_ARGS"
     if [[ "$variant" == off ]]; then
-      backend="$store, log off"
+      backend="$store${KEYS:+, keyed}, log off"
       BENCH_SERVER_ARGS="$BASE_SERVER_ARGS --log-interval-secs 0"
     fi
     data_dir="$BENCH_TMP/data-$run-$store-$variant"
@@ -87,7 +92,7 @@ for run in $(seq 1 "$RUNS"); do
     org="$(api POST /organizations '{"name":"Ingest bench"}' | json_field id)"
     for conns in "${conns_list[@]}"; do
       run_wrk "$run" "$backend" health "$conns" "$BASE/health" "$BENCH_ROOT/bench/wrk/health.lua"
-      run_wrk "$run" "$backend" ingest "$conns" "$BASE" "$BENCH_ROOT/bench/wrk/ingest.lua" "$org" "$BENCH_KEY"
+      run_wrk "$run" "$backend" ingest "$conns" "$BASE" "$BENCH_ROOT/bench/wrk/ingest.lua" "$org" "$BENCH_KEY" $KEYS
     done
     if [[ "$variant" == on && "$LOG_VARIANTS" == *off* ]]; then
       # The log must keep up with ingest, not just defer the work: time until the tree holds

@@ -1,6 +1,8 @@
 -- wrk script: single-event POST /audit_logs/events, each body unique (a per-thread counter in
--- the metadata and actor), no Idempotency-Key. Args after `--`: ORGANIZATION_ID API_KEY.
-local org, occurred_at
+-- the metadata and actor). Args after `--`: ORGANIZATION_ID API_KEY [keys]. With `keys`, every
+-- request carries a fresh Idempotency-Key, as the Node, Python and Go SDKs send on every
+-- createEvent; without it, none.
+local org, occurred_at, with_keys, run_id
 local counter = 0
 local thread_count = 0
 
@@ -14,6 +16,8 @@ function init(args)
   wrk.headers["Authorization"] = "Bearer " .. args[2]
   wrk.headers["Content-Type"] = "application/json"
   occurred_at = os.date("!%Y-%m-%dT%H:%M:%S.000Z")
+  with_keys = args[3] == "keys"
+  run_id = os.time()
 end
 
 local template = '{"organization_id":"%s","event":{"action":"document.updated","occurred_at":"%s",'
@@ -26,7 +30,14 @@ function request()
   counter = counter + 1
   local body = string.format(template, org, occurred_at, counter % 1000, counter % 1000,
     counter % 5000, counter % 50, tid, counter % 256, tid, counter, counter % 10000)
-  return wrk.format("POST", "/audit_logs/events", nil, body)
+  if not with_keys then
+    return wrk.format("POST", "/audit_logs/events", nil, body)
+  end
+  -- wrk.format takes the headers it is given instead of wrk.headers: copy them.
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Idempotency-Key"] = string.format("workos-node-%d-%d-%d", run_id, tid, counter)
+  return wrk.format("POST", "/audit_logs/events", headers, body)
 end
 
 function done(summary, latency, requests)

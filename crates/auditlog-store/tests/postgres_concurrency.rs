@@ -235,10 +235,16 @@ async fn one_event_per_idempotency_key_across_nodes() {
     }
     for round in 0..30 {
         if round % 2 == 1 {
-            // The usual flow: the key was claimed first (by a request whose claim one of the
-            // two appends now replaces).
+            // The key was claimed first by this same request (as a node of a version that
+            // claimed event keys before appending does): one of the appends replaces the claim.
             let claimed = node_a
-                .claim_idempotency("race", &format!("key-{round}"), &[9; 32], 900, 1_900)
+                .claim_idempotency(
+                    "race",
+                    &format!("key-{round}"),
+                    &[round as u8; 32],
+                    900,
+                    1_900,
+                )
                 .await
                 .unwrap();
             assert_eq!(claimed, ClaimOutcome::Claimed);
@@ -294,6 +300,58 @@ async fn one_event_per_idempotency_key_across_nodes() {
         stored += events.len();
     }
     assert_eq!(stored, 30, "one event per key");
+    node_a.close().await;
+    node_b.close().await;
+}
+
+/// Events do not claim their key before the group commit (the batch transaction records it).
+/// If another request holds a live claim on the key (another endpoint, on another node), the
+/// event is not stored: the append replays that claim, whose request hash differs, so the API
+/// answers 409 as for any reuse of a key. Once the claim is gone the event is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_does_not_take_over_a_key_another_request_has_claimed() {
+    let Some((_database, node_a, node_b)) = two_nodes().await else {
+        return;
+    };
+    node_a
+        .create_organization(&organization("org_K"))
+        .await
+        .unwrap();
+    let claimed = node_a
+        .claim_idempotency("race", "shared-key", &[7; 32], 1_000, 31_000)
+        .await
+        .unwrap();
+    assert_eq!(claimed, ClaimOutcome::Claimed);
+    let mut pending = event("audit_log_event_keyed".into(), "org_K", 5);
+    pending.idempotency = Some(IdempotencyRecord {
+        environment: "race".into(),
+        key: "shared-key".into(),
+        request_hash: [8; 32],
+        status: 200,
+        body: b"{}".to_vec(),
+        created_at: 2_000,
+        expires_at: 90_000,
+    });
+
+    let outcome = node_b.append_events(vec![pending.clone()]).await.unwrap();
+    match &outcome[..] {
+        [AppendOutcome::Replay(record)] => {
+            assert_eq!((record.status, record.request_hash), (0, [7; 32]));
+        }
+        other => panic!("expected the claim to be replayed, got {other:?}"),
+    }
+    let stored = node_a
+        .list_events_by_sequence("race", "org_K")
+        .await
+        .unwrap();
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+
+    node_a
+        .abandon_idempotency("race", "shared-key")
+        .await
+        .unwrap();
+    let outcome = node_b.append_events(vec![pending]).await.unwrap();
+    assert_eq!(outcome, vec![AppendOutcome::Stored { sequence: 0 }]);
     node_a.close().await;
     node_b.close().await;
 }

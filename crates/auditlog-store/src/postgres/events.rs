@@ -162,7 +162,15 @@ impl EventStore for PostgresStore {
                     continue;
                 }
                 if let Some(locked) = existing.get(&scope) {
-                    if completed_at(&locked.record, record.created_at) {
+                    // A completed response replays; so does another request's live claim of the
+                    // key (another endpoint, on any node): its hash differs, so the caller
+                    // answers 409 as for any reuse of a key.
+                    let claimed_by_another = locked.record.status == 0
+                        && locked
+                            .claimed_until
+                            .is_some_and(|until| until > record.created_at)
+                        && locked.record.request_hash != record.request_hash;
+                    if completed_at(&locked.record, record.created_at) || claimed_by_another {
                         outcomes.push(AppendOutcome::Replay(locked.record.clone()));
                         continue;
                     }
