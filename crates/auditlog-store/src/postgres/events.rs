@@ -1,5 +1,7 @@
 use super::event_columns::EventColumns;
-use super::idempotency::{completed_at, delete_placeholders, lock_scopes, overwrite, Scope};
+use super::idempotency::{
+    completed_at, delete_placeholders, lock_or_insert_records, overwrite, Scope,
+};
 use super::{event_batch, hash_from_bytes, PostgresStore};
 use crate::error::StoreResult;
 use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
@@ -137,16 +139,13 @@ impl EventStore for PostgresStore {
         // 2. The batch's idempotency keys, locked in key order (always after the organizations:
         //    one global lock order). From here until commit nobody else can store or replace a
         //    response for them, so deciding "replay or store" below is race-free across nodes.
-        let scopes: Vec<Scope> = batch
+        //    A new key gets its record now (each key's first event in the batch): the usual
+        //    case, a fresh key, then costs this one statement.
+        let records: Vec<&IdempotencyRecord> = batch
             .iter()
             .filter_map(|e| e.idempotency.as_ref())
-            .map(|r| (r.environment.clone(), r.key.clone()))
             .collect();
-        let (existing, placeholders) = if scopes.is_empty() {
-            Default::default()
-        } else {
-            lock_scopes(&mut tx, &scopes).await?
-        };
+        let (existing, inserted) = lock_or_insert_records(&mut tx, &records).await?;
 
         // 3. Outcomes, decided exactly as the SQLite store does: a key stored earlier in this
         //    batch or a completed unexpired record replays; otherwise the event needs a live
@@ -189,11 +188,23 @@ impl EventStore for PostgresStore {
             outcomes.push(AppendOutcome::Stored { sequence: *last });
         }
 
-        // 4. Responses in force from now on (replacing in-flight claims, expired records and
-        //    our placeholders); placeholders of keys that stored nothing go.
-        let records: Vec<&IdempotencyRecord> = claimed.values().copied().collect();
-        overwrite(&mut tx, &records).await?;
-        let unused: Vec<&Scope> = placeholders
+        // 4. Responses in force from now on: rows that held something else (in-flight claims,
+        //    expired records, or the record of a first event that was not stored) are
+        //    overwritten; rows inserted for keys that stored nothing go.
+        let first_records: HashMap<Scope, &IdempotencyRecord> = records
+            .iter()
+            .rev()
+            .map(|r| ((r.environment.clone(), r.key.clone()), *r))
+            .collect();
+        let to_overwrite: Vec<&IdempotencyRecord> = claimed
+            .iter()
+            .filter(|(scope, record)| {
+                !(inserted.contains(*scope) && first_records.get(*scope) == Some(*record))
+            })
+            .map(|(_, record)| *record)
+            .collect();
+        overwrite(&mut tx, &to_overwrite).await?;
+        let unused: Vec<&Scope> = inserted
             .iter()
             .filter(|scope| !claimed.contains_key(*scope))
             .collect();

@@ -91,6 +91,78 @@ pub(super) async fn lock_scopes(
     Ok((existing, inserted))
 }
 
+/// [`lock_scopes`] for records about to be stored with their events: a key without a row gets
+/// its final record straight away instead of a placeholder (one row version, no overwrite), and
+/// only keys that had a row are read back. Rows inserted here are reported in `.1`; one whose
+/// event is not stored must be overwritten or deleted ([`delete_placeholders`]) before commit.
+pub(super) async fn lock_or_insert_records(
+    tx: &mut PgConnection,
+    records: &[&IdempotencyRecord],
+) -> StoreResult<(HashMap<Scope, Locked>, HashSet<Scope>)> {
+    let mut sorted: Vec<&IdempotencyRecord> = records.to_vec();
+    sorted.sort_by(|a, b| (&a.environment, &a.key).cmp(&(&b.environment, &b.key)));
+    sorted.dedup_by(|a, b| (&a.environment, &a.key) == (&b.environment, &b.key));
+    let environments: Vec<&str> = sorted.iter().map(|r| r.environment.as_str()).collect();
+    let keys: Vec<&str> = sorted.iter().map(|r| r.key.as_str()).collect();
+    let hashes: Vec<&[u8]> = sorted.iter().map(|r| &r.request_hash[..]).collect();
+    let statuses: Vec<i32> = sorted.iter().map(|r| r.status as i32).collect();
+    let bodies: Vec<&[u8]> = sorted.iter().map(|r| r.body.as_slice()).collect();
+    let created: Vec<i64> = sorted.iter().map(|r| r.created_at).collect();
+    let expires: Vec<i64> = sorted.iter().map(|r| r.expires_at).collect();
+    let inserted: Vec<(String, String)> = sqlx::query_as(
+        "INSERT INTO idempotency_keys
+             (environment, key, request_hash, status, body, created_at, expires_at, claimed_until)
+         SELECT k.environment, k.key, k.request_hash, k.status, k.body, k.created_at,
+             k.expires_at, NULL
+         FROM UNNEST($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::bytea[], $6::int8[],
+                     $7::int8[]) WITH ORDINALITY
+             AS k(environment, key, request_hash, status, body, created_at, expires_at, position)
+         ORDER BY k.position
+         ON CONFLICT (environment, key) DO UPDATE SET claimed_until = idempotency_keys.claimed_until
+             WHERE FALSE
+         RETURNING environment, key",
+    )
+    .bind(&environments)
+    .bind(&keys)
+    .bind(&hashes)
+    .bind(&statuses)
+    .bind(&bodies)
+    .bind(&created)
+    .bind(&expires)
+    .fetch_all(&mut *tx)
+    .await?;
+    let inserted: HashSet<Scope> = inserted.into_iter().collect();
+    if inserted.len() == sorted.len() {
+        return Ok((HashMap::new(), inserted));
+    }
+    let (had_row_environments, had_row_keys): (Vec<&str>, Vec<&str>) = sorted
+        .iter()
+        .filter(|r| !inserted.contains(&(r.environment.clone(), r.key.clone())))
+        .map(|r| (r.environment.as_str(), r.key.as_str()))
+        .unzip();
+    let rows = sqlx::query(
+        "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
+         FROM idempotency_keys
+         WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+    )
+    .bind(&had_row_environments)
+    .bind(&had_row_keys)
+    .fetch_all(&mut *tx)
+    .await?;
+    let existing = rows
+        .iter()
+        .map(|row| Locked {
+            record: record_from_row(row),
+            claimed_until: row.get("claimed_until"),
+        })
+        .map(|locked| {
+            let scope = (locked.record.environment.clone(), locked.record.key.clone());
+            (scope, locked)
+        })
+        .collect();
+    Ok((existing, inserted))
+}
+
 /// Overwrites locked rows (claims, placeholders, expired records) with final records.
 pub(super) async fn overwrite(
     tx: &mut PgConnection,
