@@ -291,6 +291,43 @@ async fn event_idempotency_is_atomic_with_the_event(store: &dyn Store) {
             .len(),
         2
     );
+
+    // A key whose first event in a batch is refused (no such organization) is recorded with
+    // the event of that key that is stored, and a key that stored nothing is not recorded.
+    let mut refused = event("idem", "org_missing", 4);
+    refused.idempotency = Some(idempotency("idem", "key-2", 1_300));
+    let mut stored_later = event("idem", "org_I", 5);
+    let mut later_record = idempotency("idem", "key-2", 1_300);
+    later_record.body = b"stored later".to_vec();
+    stored_later.idempotency = Some(later_record.clone());
+    let mut refused_only = event("idem", "org_missing", 6);
+    refused_only.idempotency = Some(idempotency("idem", "key-3", 1_300));
+    let outcomes = store
+        .append_events(vec![refused, stored_later, refused_only])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            AppendOutcome::OrganizationNotFound,
+            AppendOutcome::Stored { sequence: 2 },
+            AppendOutcome::OrganizationNotFound,
+        ]
+    );
+    assert_eq!(
+        store
+            .find_idempotency("idem", "key-2", 1_300)
+            .await
+            .unwrap(),
+        Some(later_record)
+    );
+    assert_eq!(
+        store
+            .find_idempotency("idem", "key-3", 1_300)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn idempotency_records_expire_and_are_scoped(store: &dyn Store) {
