@@ -67,16 +67,27 @@ pub(super) async fn lock_scopes(
     .fetch_all(&mut *tx)
     .await?;
     let inserted: HashSet<Scope> = inserted.into_iter().collect();
+    let mut existing = read_locked(tx, &environments, &keys).await?;
+    existing.retain(|scope, _| !inserted.contains(scope));
+    Ok((existing, inserted))
+}
+
+/// The rows of (environments[i], keys[i]), which the transaction holds locked.
+async fn read_locked(
+    tx: &mut PgConnection,
+    environments: &[&str],
+    keys: &[&str],
+) -> StoreResult<HashMap<Scope, Locked>> {
     let rows = sqlx::query(
         "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
          FROM idempotency_keys
          WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
     )
-    .bind(&environments)
-    .bind(&keys)
+    .bind(environments)
+    .bind(keys)
     .fetch_all(&mut *tx)
     .await?;
-    let existing = rows
+    Ok(rows
         .iter()
         .map(|row| Locked {
             record: record_from_row(row),
@@ -86,9 +97,32 @@ pub(super) async fn lock_scopes(
             let scope = (locked.record.environment.clone(), locked.record.key.clone());
             (scope, locked)
         })
-        .filter(|(scope, _)| !inserted.contains(scope))
-        .collect();
-    Ok((existing, inserted))
+        .collect())
+}
+
+/// Records as column arrays, for `UNNEST`.
+struct RecordColumns<'a> {
+    environments: Vec<&'a str>,
+    keys: Vec<&'a str>,
+    hashes: Vec<&'a [u8]>,
+    statuses: Vec<i32>,
+    bodies: Vec<&'a [u8]>,
+    created: Vec<i64>,
+    expires: Vec<i64>,
+}
+
+impl<'a> RecordColumns<'a> {
+    fn new(records: &[&'a IdempotencyRecord]) -> Self {
+        RecordColumns {
+            environments: records.iter().map(|r| r.environment.as_str()).collect(),
+            keys: records.iter().map(|r| r.key.as_str()).collect(),
+            hashes: records.iter().map(|r| &r.request_hash[..]).collect(),
+            statuses: records.iter().map(|r| r.status as i32).collect(),
+            bodies: records.iter().map(|r| r.body.as_slice()).collect(),
+            created: records.iter().map(|r| r.created_at).collect(),
+            expires: records.iter().map(|r| r.expires_at).collect(),
+        }
+    }
 }
 
 /// [`lock_scopes`] for records about to be stored with their events: a key without a row gets
@@ -102,13 +136,7 @@ pub(super) async fn lock_or_insert_records(
     let mut sorted: Vec<&IdempotencyRecord> = records.to_vec();
     sorted.sort_by(|a, b| (&a.environment, &a.key).cmp(&(&b.environment, &b.key)));
     sorted.dedup_by(|a, b| (&a.environment, &a.key) == (&b.environment, &b.key));
-    let environments: Vec<&str> = sorted.iter().map(|r| r.environment.as_str()).collect();
-    let keys: Vec<&str> = sorted.iter().map(|r| r.key.as_str()).collect();
-    let hashes: Vec<&[u8]> = sorted.iter().map(|r| &r.request_hash[..]).collect();
-    let statuses: Vec<i32> = sorted.iter().map(|r| r.status as i32).collect();
-    let bodies: Vec<&[u8]> = sorted.iter().map(|r| r.body.as_slice()).collect();
-    let created: Vec<i64> = sorted.iter().map(|r| r.created_at).collect();
-    let expires: Vec<i64> = sorted.iter().map(|r| r.expires_at).collect();
+    let columns = RecordColumns::new(&sorted);
     let inserted: Vec<(String, String)> = sqlx::query_as(
         "INSERT INTO idempotency_keys
              (environment, key, request_hash, status, body, created_at, expires_at, claimed_until)
@@ -122,13 +150,13 @@ pub(super) async fn lock_or_insert_records(
              WHERE FALSE
          RETURNING environment, key",
     )
-    .bind(&environments)
-    .bind(&keys)
-    .bind(&hashes)
-    .bind(&statuses)
-    .bind(&bodies)
-    .bind(&created)
-    .bind(&expires)
+    .bind(&columns.environments)
+    .bind(&columns.keys)
+    .bind(&columns.hashes)
+    .bind(&columns.statuses)
+    .bind(&columns.bodies)
+    .bind(&columns.created)
+    .bind(&columns.expires)
     .fetch_all(&mut *tx)
     .await?;
     let inserted: HashSet<Scope> = inserted.into_iter().collect();
@@ -140,26 +168,7 @@ pub(super) async fn lock_or_insert_records(
         .filter(|r| !inserted.contains(&(r.environment.clone(), r.key.clone())))
         .map(|r| (r.environment.as_str(), r.key.as_str()))
         .unzip();
-    let rows = sqlx::query(
-        "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
-         FROM idempotency_keys
-         WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
-    )
-    .bind(&had_row_environments)
-    .bind(&had_row_keys)
-    .fetch_all(&mut *tx)
-    .await?;
-    let existing = rows
-        .iter()
-        .map(|row| Locked {
-            record: record_from_row(row),
-            claimed_until: row.get("claimed_until"),
-        })
-        .map(|locked| {
-            let scope = (locked.record.environment.clone(), locked.record.key.clone());
-            (scope, locked)
-        })
-        .collect();
+    let existing = read_locked(tx, &had_row_environments, &had_row_keys).await?;
     Ok((existing, inserted))
 }
 
@@ -171,13 +180,7 @@ pub(super) async fn overwrite(
     if records.is_empty() {
         return Ok(());
     }
-    let environments: Vec<&str> = records.iter().map(|r| r.environment.as_str()).collect();
-    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
-    let hashes: Vec<&[u8]> = records.iter().map(|r| &r.request_hash[..]).collect();
-    let statuses: Vec<i32> = records.iter().map(|r| r.status as i32).collect();
-    let bodies: Vec<&[u8]> = records.iter().map(|r| r.body.as_slice()).collect();
-    let created: Vec<i64> = records.iter().map(|r| r.created_at).collect();
-    let expires: Vec<i64> = records.iter().map(|r| r.expires_at).collect();
+    let columns = RecordColumns::new(records);
     sqlx::query(
         "UPDATE idempotency_keys i SET request_hash = u.request_hash, status = u.status,
              body = u.body, created_at = u.created_at, expires_at = u.expires_at,
@@ -187,13 +190,13 @@ pub(super) async fn overwrite(
              AS u(environment, key, request_hash, status, body, created_at, expires_at)
          WHERE i.environment = u.environment AND i.key = u.key",
     )
-    .bind(&environments)
-    .bind(&keys)
-    .bind(&hashes)
-    .bind(&statuses)
-    .bind(&bodies)
-    .bind(&created)
-    .bind(&expires)
+    .bind(&columns.environments)
+    .bind(&columns.keys)
+    .bind(&columns.hashes)
+    .bind(&columns.statuses)
+    .bind(&columns.bodies)
+    .bind(&columns.created)
+    .bind(&columns.expires)
     .execute(&mut *tx)
     .await?;
     Ok(())
