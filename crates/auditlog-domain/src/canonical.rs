@@ -142,6 +142,7 @@ pub fn leaf_hash(bytes: &[u8]) -> [u8; 32] {
 mod tests {
     use super::*;
     use crate::event::Context;
+    use crate::test_rng::{seed_state, Xorshift};
 
     #[test]
     fn canonical_bytes_are_sorted_compact_and_stable() {
@@ -178,18 +179,13 @@ mod tests {
     /// not, awkward strings and metadata of every allowed value type.
     struct Gen(u64);
 
+    impl Xorshift for Gen {
+        fn state(&mut self) -> &mut u64 {
+            &mut self.0
+        }
+    }
+
     impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> usize {
-            (self.next() % n) as usize
-        }
-
         fn text(&mut self) -> String {
             const PIECES: &[&str] = &[
                 "a", "Z", "0", "_", "-", "é", "\u{e000}", "😀", "\"", "\\", "\n", "\u{0}",
@@ -252,7 +248,7 @@ mod tests {
     #[test]
     fn event_bytes_written_directly_match_the_canonical_value() {
         for seed in 1..=5_000u64 {
-            let mut generator = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut generator = Gen(seed_state(seed));
             let event = generator.event();
             let id = generator.text();
             assert_eq!(

@@ -70,6 +70,7 @@ pub(crate) fn write_string(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::{seed_state, Xorshift};
     use serde_json::json;
 
     fn ours(value: &Value) -> Vec<u8> {
@@ -85,18 +86,13 @@ mod tests {
     /// A small deterministic generator (xorshift), so a failure names a reproducible seed.
     struct Gen(u64);
 
+    impl Xorshift for Gen {
+        fn state(&mut self) -> &mut u64 {
+            &mut self.0
+        }
+    }
+
     impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> usize {
-            (self.next() % n) as usize
-        }
-
         fn text(&mut self) -> String {
             const PIECES: &[&str] = &[
                 "a", "Z", "0", "_", "-", "id", "type", "é", "ß", "\u{e000}", "\u{ffff}", "😀", "𝄞",
@@ -154,7 +150,7 @@ mod tests {
     #[test]
     fn matches_serde_json_canonicalizer_on_generated_values() {
         for seed in 1..=20_000u64 {
-            let mut generator = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut generator = Gen(seed_state(seed));
             let value = generator.value(4);
             assert_eq!(
                 String::from_utf8_lossy(&ours(&value)),

@@ -12,6 +12,8 @@ pub mod metadata;
 pub mod pagination;
 pub mod retention;
 pub mod schema;
+#[cfg(test)]
+mod test_rng;
 pub mod timestamp;
 
 pub use event::{Actor, Context, EventInput, Target};

@@ -14,7 +14,7 @@
 use super::event_columns::EventColumns;
 use crate::error::StoreResult;
 use crate::types::{AppendOutcome, PendingEvent};
-use sqlx::PgPool;
+use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 
 const APPEND: &str = "
@@ -70,22 +70,13 @@ pub(super) async fn append_in_one_statement(
     batch: &[PendingEvent],
 ) -> StoreResult<Vec<AppendOutcome>> {
     let columns = EventColumns::new(batch.iter());
-    let bases: Vec<(String, String, i64)> = sqlx::query_as(APPEND)
-        .bind(&columns.ids)
-        .bind(&columns.environments)
-        .bind(&columns.organizations)
-        .bind(&columns.occurred)
-        .bind(&columns.received)
-        .bind(&columns.actions)
-        .bind(&columns.actor_ids)
-        .bind(&columns.actor_names)
-        .bind(&columns.target_counts)
-        .bind(&columns.payloads)
-        .bind(&columns.leaf_hashes)
-        .bind(&columns.type_event_ids)
-        .bind(&columns.type_names)
+    let bases: Vec<(String, String, i64)> = columns
+        .bind(sqlx::query(APPEND))
         .fetch_all(pool)
-        .await?;
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
     // The statement numbered each organization's events base+1, base+2, … in batch order.
     let mut last: HashMap<(&str, &str), i64> = bases
         .iter()

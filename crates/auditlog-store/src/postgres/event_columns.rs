@@ -2,6 +2,9 @@
 //! the whole batch however large it is.
 
 use crate::types::PendingEvent;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::Postgres;
 
 pub(super) struct EventColumns<'a> {
     pub ids: Vec<&'a str>,
@@ -46,5 +49,28 @@ impl<'a> EventColumns<'a> {
             type_event_ids,
             type_names,
         }
+    }
+
+    /// Binds the columns as parameters $1..$13, in field order: ids, environments,
+    /// organizations, occurred, received, actions, actor ids, actor names, target counts,
+    /// payloads, leaf hashes, then the (event id, target type) pairs.
+    pub fn bind<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.ids)
+            .bind(&self.environments)
+            .bind(&self.organizations)
+            .bind(&self.occurred)
+            .bind(&self.received)
+            .bind(&self.actions)
+            .bind(&self.actor_ids)
+            .bind(&self.actor_names)
+            .bind(&self.target_counts)
+            .bind(&self.payloads)
+            .bind(&self.leaf_hashes)
+            .bind(&self.type_event_ids)
+            .bind(&self.type_names)
     }
 }

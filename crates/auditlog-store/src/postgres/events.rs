@@ -78,37 +78,26 @@ async fn insert_events(tx: &mut PgConnection, stored: &[(&PendingEvent, i64)]) -
     let sequences: Vec<i64> = stored.iter().map(|(_, sequence)| *sequence).collect();
     // A data-modifying CTE runs to completion exactly once, so every event is inserted even if
     // it has no target types.
-    sqlx::query(
+    let query = sqlx::query(
         "WITH inserted AS (
-             INSERT INTO events (id, environment, organization_id, sequence, occurred_at,
-                 received_at, action, actor_id, actor_name, target_count, payload, leaf_hash)
+             INSERT INTO events (id, environment, organization_id, occurred_at, received_at,
+                 action, actor_id, actor_name, target_count, payload, leaf_hash, sequence)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[],
-                 $6::int8[], $7::text[], $8::text[], $9::text[], $10::int8[], $11::text[],
-                 $12::bytea[])
+                 $6::text[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::bytea[],
+                 $14::int8[])
              RETURNING row_id, id, organization_id, occurred_at
          )
          INSERT INTO event_target_types (organization_id, target_type, occurred_at, event_row_id)
          SELECT DISTINCT i.organization_id, t.target_type, i.occurred_at, i.row_id
-         FROM inserted i JOIN UNNEST($13::text[], $14::text[]) AS t(event_id, target_type)
+         FROM inserted i JOIN UNNEST($12::text[], $13::text[]) AS t(event_id, target_type)
              ON t.event_id = i.id
          ON CONFLICT DO NOTHING",
-    )
-    .bind(&columns.ids)
-    .bind(&columns.environments)
-    .bind(&columns.organizations)
-    .bind(&sequences)
-    .bind(&columns.occurred)
-    .bind(&columns.received)
-    .bind(&columns.actions)
-    .bind(&columns.actor_ids)
-    .bind(&columns.actor_names)
-    .bind(&columns.target_counts)
-    .bind(&columns.payloads)
-    .bind(&columns.leaf_hashes)
-    .bind(&columns.type_event_ids)
-    .bind(&columns.type_names)
-    .execute(&mut *tx)
-    .await?;
+    );
+    columns
+        .bind(query)
+        .bind(&sequences)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

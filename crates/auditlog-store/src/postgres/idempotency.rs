@@ -3,8 +3,9 @@ use crate::error::StoreResult;
 use crate::types::{ClaimOutcome, IdempotencyRecord};
 use crate::IdempotencyStore;
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 use std::collections::{HashMap, HashSet};
 
 /// (environment, key)
@@ -112,6 +113,21 @@ struct RecordColumns<'a> {
 }
 
 impl<'a> RecordColumns<'a> {
+    /// Binds the columns as parameters $1..$7, in field order.
+    fn bind<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.environments)
+            .bind(&self.keys)
+            .bind(&self.hashes)
+            .bind(&self.statuses)
+            .bind(&self.bodies)
+            .bind(&self.created)
+            .bind(&self.expires)
+    }
+
     fn new(records: &[&'a IdempotencyRecord]) -> Self {
         RecordColumns {
             environments: records.iter().map(|r| r.environment.as_str()).collect(),
@@ -137,7 +153,7 @@ pub(super) async fn lock_or_insert_records(
     sorted.sort_by(|a, b| (&a.environment, &a.key).cmp(&(&b.environment, &b.key)));
     sorted.dedup_by(|a, b| (&a.environment, &a.key) == (&b.environment, &b.key));
     let columns = RecordColumns::new(&sorted);
-    let inserted: Vec<(String, String)> = sqlx::query_as(
+    let query = sqlx::query(
         "INSERT INTO idempotency_keys
              (environment, key, request_hash, status, body, created_at, expires_at, claimed_until)
          SELECT k.environment, k.key, k.request_hash, k.status, k.body, k.created_at,
@@ -149,17 +165,14 @@ pub(super) async fn lock_or_insert_records(
          ON CONFLICT (environment, key) DO UPDATE SET claimed_until = idempotency_keys.claimed_until
              WHERE FALSE
          RETURNING environment, key",
-    )
-    .bind(&columns.environments)
-    .bind(&columns.keys)
-    .bind(&columns.hashes)
-    .bind(&columns.statuses)
-    .bind(&columns.bodies)
-    .bind(&columns.created)
-    .bind(&columns.expires)
-    .fetch_all(&mut *tx)
-    .await?;
-    let inserted: HashSet<Scope> = inserted.into_iter().collect();
+    );
+    let inserted: HashSet<Scope> = columns
+        .bind(query)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
     if inserted.len() == sorted.len() {
         return Ok((HashMap::new(), inserted));
     }
@@ -181,7 +194,7 @@ pub(super) async fn overwrite(
         return Ok(());
     }
     let columns = RecordColumns::new(records);
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE idempotency_keys i SET request_hash = u.request_hash, status = u.status,
              body = u.body, created_at = u.created_at, expires_at = u.expires_at,
              claimed_until = NULL
@@ -189,16 +202,8 @@ pub(super) async fn overwrite(
                      $7::int8[])
              AS u(environment, key, request_hash, status, body, created_at, expires_at)
          WHERE i.environment = u.environment AND i.key = u.key",
-    )
-    .bind(&columns.environments)
-    .bind(&columns.keys)
-    .bind(&columns.hashes)
-    .bind(&columns.statuses)
-    .bind(&columns.bodies)
-    .bind(&columns.created)
-    .bind(&columns.expires)
-    .execute(&mut *tx)
-    .await?;
+    );
+    columns.bind(query).execute(&mut *tx).await?;
     Ok(())
 }
 
