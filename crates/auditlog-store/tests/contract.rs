@@ -328,6 +328,72 @@ async fn event_idempotency_is_atomic_with_the_event(store: &dyn Store) {
             .unwrap(),
         None
     );
+
+    // Distinct new keys (the SDKs' usual batch), with an unkeyed event and one for a missing
+    // organization: each stored event's key is recorded, the refused one's is not.
+    let mut fresh = event("idem", "org_I", 7);
+    fresh.idempotency = Some(idempotency("idem", "key-4", 1_400));
+    let unkeyed = event("idem", "org_I", 8);
+    let mut missing = event("idem", "org_missing", 9);
+    missing.idempotency = Some(idempotency("idem", "key-5", 1_400));
+    assert_eq!(
+        store
+            .append_events(vec![fresh.clone(), unkeyed, missing])
+            .await
+            .unwrap(),
+        vec![
+            AppendOutcome::Stored { sequence: 3 },
+            AppendOutcome::Stored { sequence: 4 },
+            AppendOutcome::OrganizationNotFound,
+        ]
+    );
+    assert_eq!(
+        store
+            .find_idempotency("idem", "key-4", 1_400)
+            .await
+            .unwrap(),
+        fresh.idempotency
+    );
+    assert_eq!(
+        store
+            .find_idempotency("idem", "key-5", 1_400)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A new key beside one already recorded: the recorded one replays, the rest is stored once
+    // and numbered without a gap (nothing of an attempt that met the recorded key remains).
+    let mut new_key = event("idem", "org_I", 10);
+    new_key.idempotency = Some(idempotency("idem", "key-6", 1_450));
+    let mut retried = event("idem", "org_I", 11);
+    retried.idempotency = Some(idempotency("idem", "key-4", 1_450));
+    let unkeyed = event("idem", "org_I", 12);
+    let outcomes = store
+        .append_events(vec![new_key.clone(), retried, unkeyed])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0], AppendOutcome::Stored { sequence: 5 });
+    assert_eq!(
+        outcomes[1],
+        AppendOutcome::Replay(fresh.idempotency.unwrap())
+    );
+    assert_eq!(outcomes[2], AppendOutcome::Stored { sequence: 6 });
+    assert_eq!(
+        store
+            .find_idempotency("idem", "key-6", 1_450)
+            .await
+            .unwrap(),
+        new_key.idempotency
+    );
+    let sequences: Vec<i64> = store
+        .list_events_by_sequence("idem", "org_I")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.sequence)
+        .collect();
+    assert_eq!(sequences, (0..=6).collect::<Vec<_>>());
 }
 
 async fn idempotency_records_expire_and_are_scoped(store: &dyn Store) {

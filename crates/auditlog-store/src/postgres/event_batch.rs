@@ -1,5 +1,4 @@
-//! A batch without idempotency keys, appended by one statement in its own implicit
-//! transaction: the counters are locked and advanced, the events numbered and inserted with
+//! A batch appended by one statement in its own implicit transaction: the counters are locked and advanced, the events numbered and inserted with
 //! their target types, and the statement commits (durably: `synchronous_commit` is on) before it
 //! answers. One round trip instead of five (BEGIN, lock, insert, advance, COMMIT): the counter
 //! row lock is held for one round trip plus the commit, and that lock time is what bounds one
@@ -10,14 +9,26 @@
 //! queue instead of deadlocking), a batch that waited for a lock reads the counter the other
 //! batch committed (READ COMMITTED re-reads a row it had to wait for), and numbers become
 //! visible in commit order. Events of a missing or deleted organization are not inserted.
+//!
+//! A batch whose events carry idempotency keys (what the SDKs send) takes the same statement
+//! with one more step when every key is new, the usual case: each stored event's record is
+//! inserted with it, by a plain `INSERT`. If any key already has a row (a replay, an expired
+//! record, another request's claim) or another transaction is inserting it, that `INSERT` fails
+//! on the primary key after waiting for the other transaction, the whole statement rolls back,
+//! and the caller decides the batch on the multi-statement path, which replays or takes over.
 
 use super::event_columns::EventColumns;
+use super::idempotency::RecordColumns;
 use crate::error::StoreResult;
+use crate::types::IdempotencyRecord;
 use crate::types::{AppendOutcome, PendingEvent};
 use sqlx::{PgPool, Row};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-const APPEND: &str = "
+/// The statement's steps up to the events and their target types; the keyed statement adds
+/// one, and both end with [`RETURN_BASES`].
+const APPEND_STEPS: &str = "
 WITH batch AS (
     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[],
         $7::text[], $8::text[], $9::int8[], $10::text[], $11::bytea[]) WITH ORDINALITY
@@ -61,8 +72,39 @@ types AS (
     FROM inserted i JOIN UNNEST($12::text[], $13::text[]) AS t(event_id, target_type)
         ON t.event_id = i.id
     ON CONFLICT DO NOTHING
+)";
+
+/// Each organization's last number before the batch.
+const RETURN_BASES: &str = "SELECT environment, id, base FROM advanced";
+
+/// [`APPEND_STEPS`] for a batch without keys.
+static APPEND: LazyLock<String> = LazyLock::new(|| format!("{APPEND_STEPS}\n{RETURN_BASES}"));
+
+/// [`APPEND_STEPS`] plus the records of the events stored: the keys of a live organization's
+/// events ($14..$20, records in key order; $21 the organization of each). The one-time filter
+/// `(SELECT count(*) FROM locked) >= 0` makes every counter row locked before the first key is
+/// inserted: counters, then keys, the lock order of every path, so batches queue instead of
+/// deadlocking.
+static APPEND_KEYED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{APPEND_STEPS},
+records AS (
+    INSERT INTO idempotency_keys
+        (environment, key, request_hash, status, body, created_at, expires_at, claimed_until)
+    SELECT k.environment, k.key, k.request_hash, k.status, k.body, k.created_at, k.expires_at,
+        NULL
+    FROM UNNEST($14::text[], $15::text[], $16::bytea[], $17::int4[], $18::bytea[], $19::int8[],
+                $20::int8[], $21::text[]) WITH ORDINALITY
+        AS k(environment, key, request_hash, status, body, created_at, expires_at,
+             organization_id, position)
+    WHERE (SELECT count(*) FROM locked) >= 0
+      AND EXISTS (SELECT 1 FROM locked l
+                  WHERE l.environment = k.environment AND l.id = k.organization_id)
+    ORDER BY k.position
 )
-SELECT environment, id, base FROM advanced";
+{RETURN_BASES}"
+    )
+});
 
 /// Appends `batch` (no event carries an idempotency record) and returns one outcome per event.
 pub(super) async fn append_in_one_statement(
@@ -70,10 +112,59 @@ pub(super) async fn append_in_one_statement(
     batch: &[PendingEvent],
 ) -> StoreResult<Vec<AppendOutcome>> {
     let columns = EventColumns::new(batch.iter());
-    let bases: Vec<(String, String, i64)> = columns
-        .bind(sqlx::query(APPEND))
+    let rows = columns
+        .bind(sqlx::query(APPEND.as_str()))
         .fetch_all(pool)
-        .await?
+        .await?;
+    Ok(outcomes(batch, &rows))
+}
+
+/// Appends a keyed batch whose keys are all distinct in one statement, or returns `None`
+/// (having written nothing) if one of its keys already has a row: the batch then needs the
+/// multi-statement path.
+pub(super) async fn append_keyed_in_one_statement(
+    pool: &PgPool,
+    batch: &[PendingEvent],
+) -> StoreResult<Option<Vec<AppendOutcome>>> {
+    let events = EventColumns::new(batch.iter());
+    let mut keyed: Vec<(&IdempotencyRecord, &str)> = batch
+        .iter()
+        .filter_map(|e| Some((e.idempotency.as_ref()?, e.organization_id.as_str())))
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| (&a.environment, &a.key).cmp(&(&b.environment, &b.key)));
+    let records: Vec<&IdempotencyRecord> = keyed.iter().map(|(record, _)| *record).collect();
+    let organizations: Vec<&str> = keyed
+        .iter()
+        .map(|(_, organization)| *organization)
+        .collect();
+    let record_columns = RecordColumns::new(&records);
+    let query = record_columns
+        .bind(events.bind(sqlx::query(APPEND_KEYED.as_str())))
+        .bind(&organizations);
+    match query.fetch_all(pool).await {
+        Ok(rows) => Ok(Some(outcomes(batch, &rows))),
+        Err(sqlx::Error::Database(error))
+            if error.is_unique_violation()
+                && error.constraint() == Some("idempotency_keys_pkey") =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// True when no two events of the batch carry the same idempotency key (scope).
+pub(super) fn keys_are_distinct(batch: &[PendingEvent]) -> bool {
+    let mut seen = HashSet::new();
+    batch
+        .iter()
+        .filter_map(|e| e.idempotency.as_ref())
+        .all(|record| seen.insert((record.environment.as_str(), record.key.as_str())))
+}
+
+/// One outcome per event from the rows of [`RETURN_BASES`].
+fn outcomes(batch: &[PendingEvent], rows: &[sqlx::postgres::PgRow]) -> Vec<AppendOutcome> {
+    let bases: Vec<(String, String, i64)> = rows
         .iter()
         .map(|row| (row.get(0), row.get(1), row.get(2)))
         .collect();
@@ -82,7 +173,7 @@ pub(super) async fn append_in_one_statement(
         .iter()
         .map(|(environment, id, base)| ((environment.as_str(), id.as_str()), *base))
         .collect();
-    Ok(batch
+    batch
         .iter()
         .map(|event| {
             match last.get_mut(&(event.environment.as_str(), event.organization_id.as_str())) {
@@ -95,5 +186,5 @@ pub(super) async fn append_in_one_statement(
                 None => AppendOutcome::OrganizationNotFound,
             }
         })
-        .collect())
+        .collect()
 }

@@ -112,6 +112,15 @@ impl EventStore for PostgresStore {
         if batch.iter().all(|event| event.idempotency.is_none()) {
             return event_batch::append_in_one_statement(&self.pool, &batch).await;
         }
+        // Keyed batches whose keys are all new (the usual case) are one statement too; if a key
+        // turns out to have a row, that statement wrote nothing and the steps below decide.
+        if event_batch::keys_are_distinct(&batch) {
+            if let Some(outcomes) =
+                event_batch::append_keyed_in_one_statement(&self.pool, &batch).await?
+            {
+                return Ok(outcomes);
+            }
+        }
         let mut tx = self.pool.begin().await?;
 
         // 1. The organizations' counter rows, locked in id order (see `lock_counters`).

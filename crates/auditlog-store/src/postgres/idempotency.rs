@@ -102,7 +102,7 @@ async fn read_locked(
 }
 
 /// Records as column arrays, for `UNNEST`.
-struct RecordColumns<'a> {
+pub(super) struct RecordColumns<'a> {
     environments: Vec<&'a str>,
     keys: Vec<&'a str>,
     hashes: Vec<&'a [u8]>,
@@ -114,7 +114,7 @@ struct RecordColumns<'a> {
 
 impl<'a> RecordColumns<'a> {
     /// Binds the columns as parameters $1..$7, in field order.
-    fn bind<'q>(
+    pub(super) fn bind<'q>(
         &'q self,
         query: Query<'q, Postgres, PgArguments>,
     ) -> Query<'q, Postgres, PgArguments> {
@@ -128,7 +128,7 @@ impl<'a> RecordColumns<'a> {
             .bind(&self.expires)
     }
 
-    fn new(records: &[&'a IdempotencyRecord]) -> Self {
+    pub(super) fn new(records: &[&'a IdempotencyRecord]) -> Self {
         RecordColumns {
             environments: records.iter().map(|r| r.environment.as_str()).collect(),
             keys: records.iter().map(|r| r.key.as_str()).collect(),
