@@ -92,7 +92,7 @@ for run in $(seq 1 "$RUNS"); do
     org="$(api POST /organizations '{"name":"Ingest bench"}' | json_field id)"
     for conns in "${conns_list[@]}"; do
       run_wrk "$run" "$backend" health "$conns" "$BASE/health" "$BENCH_ROOT/bench/wrk/health.lua"
-      run_wrk "$run" "$backend" ingest "$conns" "$BASE" "$BENCH_ROOT/bench/wrk/ingest.lua" "$org" "$BENCH_KEY" $KEYS
+      run_wrk "$run" "$backend" ingest "$conns" "$BASE/audit_logs/events" "$BENCH_ROOT/bench/wrk/ingest.lua" "$org" "$BENCH_KEY" $KEYS
     done
     if [[ "$variant" == on && "$LOG_VARIANTS" == *off* ]]; then
       # The log must keep up with ingest, not just defer the work: time until the tree holds

@@ -1,4 +1,4 @@
--- wrk script: single-event POST /audit_logs/events, each body unique (a per-thread counter in
+-- wrk script: single-event POSTs to the URL's path (/audit_logs/events), each body unique (a per-thread counter in
 -- the metadata and actor). Args after `--`: ORGANIZATION_ID API_KEY [keys]. With `keys`, every
 -- request carries a fresh Idempotency-Key, as the Node, Python and Go SDKs send on every
 -- createEvent; without it, none.
@@ -31,13 +31,13 @@ function request()
   local body = string.format(template, org, occurred_at, counter % 1000, counter % 1000,
     counter % 5000, counter % 50, tid, counter % 256, tid, counter, counter % 10000)
   if not with_keys then
-    return wrk.format("POST", "/audit_logs/events", nil, body)
+    return wrk.format("POST", nil, nil, body)
   end
   -- wrk.format takes the headers it is given instead of wrk.headers: copy them.
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Idempotency-Key"] = string.format("workos-node-%d-%d-%d", run_id, tid, counter)
-  return wrk.format("POST", "/audit_logs/events", headers, body)
+  return wrk.format("POST", nil, headers, body)
 end
 
 function done(summary, latency, requests)
