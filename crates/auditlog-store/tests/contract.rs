@@ -394,6 +394,15 @@ async fn event_idempotency_is_atomic_with_the_event(store: &dyn Store) {
         .map(|e| e.sequence)
         .collect();
     assert_eq!(sequences, (0..=6).collect::<Vec<_>>());
+
+    // A recorded key replays even when the event's organization is gone (a retry after the
+    // organization was deleted): the key is decided before the organization, on every path.
+    let mut orphan_retry = event("idem", "org_missing", 13);
+    orphan_retry.idempotency = Some(idempotency("idem", "key-6", 1_460));
+    assert_eq!(
+        store.append_events(vec![orphan_retry]).await.unwrap(),
+        vec![AppendOutcome::Replay(new_key.idempotency.unwrap())]
+    );
 }
 
 async fn idempotency_records_expire_and_are_scoped(store: &dyn Store) {

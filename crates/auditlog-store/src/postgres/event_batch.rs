@@ -1,5 +1,5 @@
-//! A batch appended by one statement in its own implicit transaction: the counters are locked and advanced, the events numbered and inserted with
-//! their target types, and the statement commits (durably: `synchronous_commit` is on) before it
+//! A batch appended by one statement in its own implicit transaction: the counters are locked
+//! and advanced, the events numbered and inserted with their target types, and the statement commits (durably: `synchronous_commit` is on) before it
 //! answers. One round trip instead of five (BEGIN, lock, insert, advance, COMMIT): the counter
 //! row lock is held for one round trip plus the commit, and that lock time is what bounds one
 //! organization's ingest rate across all nodes.
@@ -14,14 +14,16 @@
 //! with one more step when every key is new, the usual case: each stored event's record is
 //! inserted with it, by a plain `INSERT`. If any key already has a row (a replay, an expired
 //! record, another request's claim) or another transaction is inserting it, that `INSERT` fails
-//! on the primary key after waiting for the other transaction, the whole statement rolls back,
-//! and the caller decides the batch on the multi-statement path, which replays or takes over.
+//! on the primary key (after waiting for the other transaction), the whole statement rolls
+//! back, and the caller decides the batch on the multi-statement path, which replays or takes
+//! over. The key of an event whose organization is missing is not inserted; if it has a row,
+//! the event replays what the row holds, as on the multi-statement path, where a recorded key
+//! is decided before the organization is looked at (and in the SQLite store).
 
 use super::event_columns::EventColumns;
-use super::idempotency::RecordColumns;
+use super::idempotency::{read_rows, replays, RecordColumns};
 use crate::error::StoreResult;
-use crate::types::IdempotencyRecord;
-use crate::types::{AppendOutcome, PendingEvent};
+use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent};
 use sqlx::{PgPool, Row};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -81,10 +83,9 @@ const RETURN_BASES: &str = "SELECT environment, id, base FROM advanced";
 static APPEND: LazyLock<String> = LazyLock::new(|| format!("{APPEND_STEPS}\n{RETURN_BASES}"));
 
 /// [`APPEND_STEPS`] plus the records of the events stored: the keys of a live organization's
-/// events ($14..$20, records in key order; $21 the organization of each). The one-time filter
-/// `(SELECT count(*) FROM locked) >= 0` makes every counter row locked before the first key is
-/// inserted: counters, then keys, the lock order of every path, so batches queue instead of
-/// deadlocking.
+/// events ($14..$20, records in key order; $21 the organization of each). The one-time filter `(SELECT count(*) FROM locked) >= 0` makes every counter row locked before
+/// the first key is inserted: counters, then keys, the lock order of every path, so batches
+/// queue instead of deadlocking.
 static APPEND_KEYED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{APPEND_STEPS},
@@ -141,16 +142,52 @@ pub(super) async fn append_keyed_in_one_statement(
     let query = record_columns
         .bind(events.bind(sqlx::query(APPEND_KEYED.as_str())))
         .bind(&organizations);
-    match query.fetch_all(pool).await {
-        Ok(rows) => Ok(Some(outcomes(batch, &rows))),
+    let rows = match query.fetch_all(pool).await {
+        Ok(rows) => rows,
         Err(sqlx::Error::Database(error))
             if error.is_unique_violation()
                 && error.constraint() == Some("idempotency_keys_pkey") =>
         {
-            Ok(None)
+            return Ok(None);
         }
-        Err(error) => Err(error.into()),
+        Err(error) => return Err(error.into()),
+    };
+    let mut outcomes = outcomes(batch, &rows);
+    replay_refused_keys(pool, batch, &mut outcomes).await?;
+    Ok(Some(outcomes))
+}
+
+/// Events refused for a missing organization whose key has a row: the key decides first, so
+/// they replay that row when it is in force for them (a retry after the organization was
+/// deleted answers as the first request did). Nothing was written for them.
+async fn replay_refused_keys(
+    pool: &PgPool,
+    batch: &[PendingEvent],
+    outcomes: &mut [AppendOutcome],
+) -> StoreResult<()> {
+    let refused: Vec<(usize, &IdempotencyRecord)> = batch
+        .iter()
+        .zip(outcomes.iter())
+        .enumerate()
+        .filter(|(_, (_, outcome))| **outcome == AppendOutcome::OrganizationNotFound)
+        .filter_map(|(index, (event, _))| Some((index, event.idempotency.as_ref()?)))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
     }
+    let (environments, keys): (Vec<&str>, Vec<&str>) = refused
+        .iter()
+        .map(|(_, record)| (record.environment.as_str(), record.key.as_str()))
+        .unzip();
+    let rows = read_rows(&mut *pool.acquire().await?, &environments, &keys).await?;
+    for (index, record) in refused {
+        if let Some(row) = rows.get(&(record.environment.clone(), record.key.clone())) {
+            if replays(row, record) {
+                outcomes[index] = AppendOutcome::Replay(row.record.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// True when no two events of the batch carry the same idempotency key (scope).

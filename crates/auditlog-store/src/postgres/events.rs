@@ -1,7 +1,5 @@
 use super::event_columns::EventColumns;
-use super::idempotency::{
-    completed_at, delete_placeholders, lock_or_insert_records, overwrite, Scope,
-};
+use super::idempotency::{delete_placeholders, lock_or_insert_records, overwrite, replays, Scope};
 use super::{event_batch, hash_from_bytes, PostgresStore};
 use crate::error::StoreResult;
 use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
@@ -158,19 +156,9 @@ impl EventStore for PostgresStore {
                     outcomes.push(AppendOutcome::Replay((*first).clone()));
                     continue;
                 }
-                if let Some(locked) = existing.get(&scope) {
-                    // A completed response replays; so does another request's live claim of the
-                    // key (another endpoint, on any node): its hash differs, so the caller
-                    // answers 409 as for any reuse of a key.
-                    let claimed_by_another = locked.record.status == 0
-                        && locked
-                            .claimed_until
-                            .is_some_and(|until| until > record.created_at)
-                        && locked.record.request_hash != record.request_hash;
-                    if completed_at(&locked.record, record.created_at) || claimed_by_another {
-                        outcomes.push(AppendOutcome::Replay(locked.record.clone()));
-                        continue;
-                    }
+                if let Some(locked) = existing.get(&scope).filter(|row| replays(row, record)) {
+                    outcomes.push(AppendOutcome::Replay(locked.record.clone()));
+                    continue;
                 }
             }
             let scope = (event.environment.clone(), event.organization_id.clone());

@@ -30,6 +30,19 @@ pub(super) fn record_from_row(row: &PgRow) -> IdempotencyRecord {
     }
 }
 
+/// Whether an event carrying `record` must replay what its key's row holds instead of being
+/// stored: a completed response still in force, or another request's live claim (its hash
+/// differs, so the API answers 409 as for any reuse of a key). Otherwise (an expired record,
+/// a lapsed claim, this request's own claim) the event takes the key over.
+pub(super) fn replays(row: &Locked, record: &IdempotencyRecord) -> bool {
+    let claimed_by_another = row.record.status == 0
+        && row
+            .claimed_until
+            .is_some_and(|until| until > record.created_at)
+        && row.record.request_hash != record.request_hash;
+    completed_at(&row.record, record.created_at) || claimed_by_another
+}
+
 /// A stored response (not a claim) that is still in force at `now`.
 pub(super) fn completed_at(record: &IdempotencyRecord, now: i64) -> bool {
     record.status != 0 && record.expires_at > now
@@ -68,13 +81,13 @@ pub(super) async fn lock_scopes(
     .fetch_all(&mut *tx)
     .await?;
     let inserted: HashSet<Scope> = inserted.into_iter().collect();
-    let mut existing = read_locked(tx, &environments, &keys).await?;
+    let mut existing = read_rows(tx, &environments, &keys).await?;
     existing.retain(|scope, _| !inserted.contains(scope));
     Ok((existing, inserted))
 }
 
-/// The rows of (environments[i], keys[i]), which the transaction holds locked.
-async fn read_locked(
+/// The rows of (environments[i], keys[i]); locked when the caller's transaction holds them.
+pub(super) async fn read_rows(
     tx: &mut PgConnection,
     environments: &[&str],
     keys: &[&str],
@@ -113,7 +126,8 @@ pub(super) struct RecordColumns<'a> {
 }
 
 impl<'a> RecordColumns<'a> {
-    /// Binds the columns as parameters $1..$7, in field order.
+    /// Binds the columns as the query's next seven parameters ($1..$7 on a fresh query), in
+    /// field order.
     pub(super) fn bind<'q>(
         &'q self,
         query: Query<'q, Postgres, PgArguments>,
@@ -181,7 +195,7 @@ pub(super) async fn lock_or_insert_records(
         .filter(|r| !inserted.contains(&(r.environment.clone(), r.key.clone())))
         .map(|r| (r.environment.as_str(), r.key.as_str()))
         .unzip();
-    let existing = read_locked(tx, &had_row_environments, &had_row_keys).await?;
+    let existing = read_rows(tx, &had_row_environments, &had_row_keys).await?;
     Ok((existing, inserted))
 }
 
