@@ -117,7 +117,7 @@ pub(super) async fn append_in_one_statement(
         .bind(sqlx::query(APPEND.as_str()))
         .fetch_all(pool)
         .await?;
-    Ok(outcomes(batch, &rows))
+    Ok(outcomes_from_bases(batch, &rows))
 }
 
 /// Appends a keyed batch whose keys are all distinct in one statement, or returns `None`
@@ -152,7 +152,7 @@ pub(super) async fn append_keyed_in_one_statement(
         }
         Err(error) => return Err(error.into()),
     };
-    let mut outcomes = outcomes(batch, &rows);
+    let mut outcomes = outcomes_from_bases(batch, &rows);
     replay_refused_keys(pool, batch, &mut outcomes).await?;
     Ok(Some(outcomes))
 }
@@ -200,7 +200,10 @@ pub(super) fn keys_are_distinct(batch: &[PendingEvent]) -> bool {
 }
 
 /// One outcome per event from the rows of [`RETURN_BASES`].
-fn outcomes(batch: &[PendingEvent], rows: &[sqlx::postgres::PgRow]) -> Vec<AppendOutcome> {
+fn outcomes_from_bases(
+    batch: &[PendingEvent],
+    rows: &[sqlx::postgres::PgRow],
+) -> Vec<AppendOutcome> {
     let bases: Vec<(String, String, i64)> = rows
         .iter()
         .map(|row| (row.get(0), row.get(1), row.get(2)))
