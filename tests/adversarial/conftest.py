@@ -62,6 +62,8 @@ class Server:
         self.database_url: str | None = None
         self.blob_prefix: str | None = None
         self.process: subprocess.Popen | None = None
+        # Runs in the child before exec (e.g. to lower its resource limits).
+        self.preexec_fn = None
         self.log_path = work / "server.log"
         self.port = free_port()
         if store == "postgres":
@@ -102,7 +104,8 @@ class Server:
     def start(self, wait: bool = True) -> "Server":
         args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", *self.store_args(), *self.extra_args]
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(args, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                        preexec_fn=self.preexec_fn)
         if wait:
             self.wait_healthy()
         return self
@@ -224,9 +227,11 @@ def start_server(store, tmp_path_factory):
     started: list[Server] = []
 
     def start(args: list[str] | None = None, env: dict[str, str] | None = None,
-              key: str | None = None, wait: bool = True, on_store: str | None = None) -> Server:
+              key: str | None = None, wait: bool = True, on_store: str | None = None,
+              preexec_fn=None) -> Server:
         work = tmp_path_factory.mktemp("server")
         server = Server(on_store or store, work, args or [], env or {}, key or new_key())
+        server.preexec_fn = preexec_fn
         started.append(server)
         return server.start(wait=wait)
 

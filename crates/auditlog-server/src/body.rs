@@ -2,6 +2,7 @@
 //! invalid UTF-8 (JSON 400). Nothing here can produce a 5xx.
 
 use crate::error::ApiError;
+use crate::listen::BodyTimedOut;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
@@ -17,11 +18,24 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             Err(ApiError::PayloadTooLarge(limit))
         }
+        Err(error) if timed_out(error.as_ref()) => Err(ApiError::RequestTimeout),
         Err(error) => Err(ApiError::BadRequest {
             code: "invalid_body",
             message: format!("The request body could not be read: {error}"),
         }),
     }
+}
+
+/// True when the body stopped because its deadline passed (somewhere in the error's causes).
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<BodyTimedOut>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// A missing Content-Type is tolerated (the body must still be JSON); any other type than

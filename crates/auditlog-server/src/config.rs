@@ -32,6 +32,20 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "AUDITLOG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Most client connections served at once; beyond them a small reserve answers only
+    /// `GET /health` (others get 503 + Retry-After) and further connections are closed.
+    #[arg(long, env = "AUDITLOG_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's line and headers; a keep-alive connection
+    /// waiting for its next request is closed after the same time.
+    #[arg(long, env = "AUDITLOG_HEADER_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_TIMEOUT_SECS)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body after its headers (JSON 408 after).
+    #[arg(long, env = "AUDITLOG_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS)]
+    pub body_timeout_secs: u64,
+    /// Seconds without a byte moving either way after which a connection is closed.
+    #[arg(long, env = "AUDITLOG_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout_secs: u64,
     /// Events waiting for the writer before ingest answers 503 with Retry-After.
     #[arg(long, env = "AUDITLOG_INGEST_QUEUE", default_value_t = 10_000)]
     pub ingest_queue: usize,
@@ -96,7 +110,23 @@ pub struct Config {
     pub default_retention_days: i64,
 }
 
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+
 impl Config {
+    /// The connection limits of the listener.
+    pub fn connection_limits(&self) -> crate::listen::Limits {
+        use std::time::Duration;
+        crate::listen::Limits {
+            max_connections: self.max_connections.max(1),
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+        }
+    }
+
     /// A configuration with every default, for tests and embedding.
     pub fn with_data_dir(data_dir: PathBuf) -> Config {
         Config {
@@ -107,6 +137,10 @@ impl Config {
             public_url: None,
             api_keys: Vec::new(),
             max_body_bytes: 1024 * 1024,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
+            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
             ingest_queue: 10_000,
             ingest_batch: 512,
             default_retention_days: 365,

@@ -37,6 +37,8 @@ pub enum ApiError {
     Overloaded {
         retry_after_secs: u64,
     },
+    /// The request body did not arrive within the body deadline.
+    RequestTimeout,
     /// Unexpected; the cause has been logged where it happened.
     Internal,
 }
@@ -129,6 +131,10 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return response;
             }
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"message": "The request body did not arrive in time.", "code": "request_timeout"}),
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"message": "Internal Server Error", "code": "server_error"}),

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod ingest;
 pub mod jobs;
 pub mod keys;
+pub mod listen;
 pub mod meta_audit;
 mod routes;
 pub mod schema_cache;
@@ -175,6 +176,8 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{address}"))
         .trim_end_matches('/')
         .to_string();
+    let mut limits = config.connection_limits();
+    limits.max_connections = listen::fit_connection_cap(limits.max_connections);
     let (ingest, writer) =
         IngestQueue::start(store.clone(), config.ingest_queue, config.ingest_batch);
     let state = AppState::new(state::Services {
@@ -205,9 +208,7 @@ pub async fn run(
             stopping.cancel();
         }
     };
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(signal)
-        .await?;
+    listen::serve(listener, app(state.clone()), limits, signal).await?;
     stopping.cancel();
     runner.await.context("job runner stopped abnormally")?;
     maintenance
