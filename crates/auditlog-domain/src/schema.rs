@@ -17,6 +17,10 @@ pub const MAX_TARGET_TYPES: usize = 50;
 const MAX_TYPE_CHARS: usize = 1000;
 /// Largest accepted JSON Schema document, serialized, per part.
 const MAX_SCHEMA_BYTES: usize = 64 * 1024;
+/// Largest accepted schema (all parts together), serialized. A compiled schema takes roughly
+/// 50 times its JSON in memory (patterns become regular expressions), so this bounds what one
+/// schema version can cost the server's cache: about 12 MB.
+pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSchema {
@@ -118,6 +122,15 @@ impl ActionSchema {
             );
             return Err(errors);
         };
+        // Checked before anything is compiled: compiling is what costs memory.
+        if serde_json::to_vec(body).map_or(usize::MAX, |b| b.len()) > MAX_DOCUMENT_BYTES {
+            errors.push(
+                "body",
+                "too_large",
+                format!("a schema may be at most {MAX_DOCUMENT_BYTES} bytes of JSON"),
+            );
+            return Err(errors);
+        }
         let mut targets = Vec::new();
         match object.get("targets") {
             Some(Value::Array(items)) if items.is_empty() => errors.push(
@@ -445,6 +458,33 @@ mod tests {
                 "{body}: {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_a_schema_larger_than_the_document_limit() {
+        // Each part is under the per-part limit; together they are over the document limit.
+        let part = |t: usize| {
+            let properties: Map<String, Value> = (0..600)
+                .map(|i| {
+                    (
+                        format!("p{t}_{i}"),
+                        json!({"type": "string", "maxLength": 100}),
+                    )
+                })
+                .collect();
+            json!({"type": "object", "properties": properties})
+        };
+        let targets: Vec<Value> = (0..20)
+            .map(|t| json!({"type": format!("t{t}"), "metadata": part(t)}))
+            .collect();
+        let body = json!({ "targets": targets });
+        assert!(serde_json::to_vec(&body).unwrap().len() > MAX_DOCUMENT_BYTES);
+        let errors = ActionSchema::parse(&body).unwrap_err();
+        assert_eq!(errors.0.len(), 1, "{errors:?}");
+        assert_eq!(errors.0[0].field, "body");
+        assert_eq!(errors.0[0].code, "too_large");
+        let small = json!({ "targets": targets[..2] });
+        assert!(ActionSchema::parse(&small).is_ok());
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Config {
     /// Most events written in one group commit.
     #[arg(long, env = "AUDITLOG_INGEST_BATCH", default_value_t = 512)]
     pub ingest_batch: usize,
+    /// Memory for compiled action schemas, in MiB (an estimate: least recently used leave first).
+    #[arg(long, env = "AUDITLOG_SCHEMA_CACHE_MB", default_value_t = DEFAULT_SCHEMA_CACHE_MB)]
+    pub schema_cache_mb: u64,
     /// Reject events whose action has no schema, as WorkOS does (default: accept them).
     #[arg(long, env = "AUDITLOG_REQUIRE_SCHEMAS")]
     pub require_schemas: bool,
@@ -111,6 +114,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_SCHEMA_CACHE_MB: u64 = 64;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
@@ -145,6 +149,7 @@ impl Config {
             ingest_batch: 512,
             default_retention_days: 365,
             require_schemas: false,
+            schema_cache_mb: DEFAULT_SCHEMA_CACHE_MB,
             download_secret: None,
             download_link_ttl_secs: 600,
             export_file_ttl_secs: 7 * 24 * 3600,

@@ -176,6 +176,7 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{address}"))
         .trim_end_matches('/')
         .to_string();
+    let schema_cache = SchemaCache::with_budget(config.schema_cache_mb.saturating_mul(1024 * 1024));
     let mut limits = config.connection_limits();
     limits.max_connections = listen::fit_connection_cap(limits.max_connections);
     let (ingest, writer) =
@@ -186,7 +187,7 @@ pub async fn run(
         ingest,
         key_cache: Arc::new(KeyCache::default()),
         idempotency_locks: Arc::new(KeyLocks::default()),
-        schema_cache: Arc::new(SchemaCache::default()),
+        schema_cache: Arc::new(schema_cache),
         blob: Arc::new(blob),
         links: Arc::new(links),
         public_url: Arc::from(public_url),
