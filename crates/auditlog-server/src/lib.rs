@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 pub mod listen;
 pub mod meta_audit;
+mod request_span;
 mod routes;
 pub mod schema_cache;
 pub mod seed;
@@ -135,7 +136,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal.into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span::make_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUlid))
 }
