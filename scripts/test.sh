@@ -7,7 +7,9 @@
 # 3. the HTTP integration suite again on PostgreSQL + S3 (moto)
 # 4. SDK conformance (pinned Python and Node WorkOS SDKs) against a real `auditlog serve`, on
 #    SQLite + local files and on PostgreSQL + S3
-# 5. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
+# 5. the adversarial suite (tests/adversarial: attacks and faults against a real server, on
+#    SQLite + local files and on PostgreSQL + S3)
+# 6. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
 #
 # Needs: Rust, Python 3, Node 20+, curl, psql, PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
@@ -54,6 +56,8 @@ psql "$AUDITLOG_TEST_DATABASE_URL" -qc "CREATE DATABASE $SDK_DB" >/dev/null
 AUDITLOG_BIN="$PWD/target/debug/auditlog" \
   AUDITLOG_SDK_SERVER_ARGS="--database-url $PG_SERVER/$SDK_DB --blob-url s3://$AUDITLOG_TEST_S3_BUCKET/sdk-$$" \
   bash tests/sdk/run.sh
+echo "== Adversarial suite (attacks and faults against a real server, both stores)"
+AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/adversarial/run.sh
 echo "== API fuzzing (schemathesis, pinned seed and budget; no 5xx, every answer as documented)"
 FUZZ_SEED="${FUZZ_SEED:-20261129}" FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-40}" \
   AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/fuzz/schemathesis.sh
