@@ -7,9 +7,11 @@
 # 3. the HTTP integration suite again on PostgreSQL + S3 (moto)
 # 4. SDK conformance (pinned Python and Node WorkOS SDKs) against a real `auditlog serve`, on
 #    SQLite + local files and on PostgreSQL + S3
-# 5. the adversarial suite (tests/adversarial: attacks and faults against a real server, on
+# 5. every runnable example of README.md and docs/ (tests/docs), with the pinned and the newest
+#    SDKs; with AUDITLOG_TEST_LATEST_SDKS=1 also the SDK conformance with the newest SDKs
+# 6. the adversarial suite (tests/adversarial: attacks and faults against a real server, on
 #    SQLite + local files and on PostgreSQL + S3)
-# 6. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
+# 7. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
 #
 # Needs: Rust, Python 3, Node 20+, curl, psql, PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
@@ -56,6 +58,12 @@ psql "$AUDITLOG_TEST_DATABASE_URL" -qc "CREATE DATABASE $SDK_DB" >/dev/null
 AUDITLOG_BIN="$PWD/target/debug/auditlog" \
   AUDITLOG_SDK_SERVER_ARGS="--database-url $PG_SERVER/$SDK_DB --blob-url s3://$AUDITLOG_TEST_S3_BUCKET/sdk-$$" \
   bash tests/sdk/run.sh
+echo "== README and docs examples (pinned and newest SDKs)"
+AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/docs/run.sh
+if [[ "${AUDITLOG_TEST_LATEST_SDKS:-0}" == "1" ]]; then
+  echo "== SDK conformance with the newest published SDKs"
+  SDK_VERSIONS=latest AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/sdk/run.sh
+fi
 echo "== Adversarial suite (attacks and faults against a real server, both stores)"
 AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/adversarial/run.sh
 echo "== API fuzzing (schemathesis, pinned seed and budget; no 5xx, every answer as documented)"

@@ -9,60 +9,40 @@
 #   AUDITLOG_SDK_SERVER_ARGS  extra arguments appended to `auditlog serve ...` (word-split)
 #   AUDITLOG_SDK_VERBOSE      if set, suites print tracebacks for unexpected errors
 #   PYTHON                    interpreter used to create the venv (default python3)
+#   SDK_VERSIONS              `pinned` (default: tests/sdk/versions.env) or `latest` (the newest
+#                             published Python SDK and newest Node SDK of the pinned major line)
 #
-# SDKs are installed into .sdk/py (venv) and .sdk/node (npm prefix), which are
-# git-ignored and reused when already at the pinned version.
+# SDKs are installed into .sdk/py and .sdk/node (.sdk/py-latest, .sdk/node-latest for
+# `latest`), which are git-ignored and reused when already at the wanted version.
 # Output: one PASS/FAIL line per check, then a final line `N passed, M failed`.
 set -euo pipefail
-
-PY_SDK_VERSION="10.6.0"
-NODE_SDK_VERSION="8.13.0"   # newest 8.x; 9+ needs Node 22
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CALLER_DIR="$PWD"
 cd "$ROOT"
 
-SDK_DIR="$ROOT/.sdk"
-PY_VENV="$SDK_DIR/py"
-NODE_PREFIX="$SDK_DIR/node"
-
+# shellcheck source=install.sh
+source "$ROOT/tests/sdk/install.sh"
 log() { printf '[sdk] %s\n' "$*" >&2; }
+
+SDK_DIR="$ROOT/.sdk"
+if [[ "${SDK_VERSIONS:-pinned}" == "latest" ]]; then
+  # The newest published SDKs, to notice a release that breaks compatibility.
+  PY_SDK_VERSION="$(sdk_newest python)"
+  NODE_SDK_VERSION="$(sdk_newest node)"
+  [[ -n "$PY_SDK_VERSION" && -n "$NODE_SDK_VERSION" ]] || { log "could not look up the newest SDKs"; exit 1; }
+  PY_VENV="$SDK_DIR/py-latest"
+  NODE_PREFIX="$SDK_DIR/node-latest"
+else
+  PY_VENV="$SDK_DIR/py"
+  NODE_PREFIX="$SDK_DIR/node"
+fi
+log "SDKs: Python workos $PY_SDK_VERSION, Node @workos-inc/node $NODE_SDK_VERSION"
 
 # ------------------------------------------------------------------ SDK installs
 
-install_python_sdk() {
-  local have=""
-  if [[ -x "$PY_VENV/bin/python" ]]; then
-    have="$("$PY_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("workos"))' 2>/dev/null || true)"
-  fi
-  if [[ "$have" == "$PY_SDK_VERSION" ]]; then
-    log "python: workos $have already installed in .sdk/py"
-    return
-  fi
-  log "python: installing workos==$PY_SDK_VERSION into .sdk/py"
-  if [[ ! -x "$PY_VENV/bin/python" ]]; then
-    "${PYTHON:-python3}" -m venv "$PY_VENV"
-  fi
-  "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "workos==$PY_SDK_VERSION"
-}
-
-install_node_sdk() {
-  local pkg="$NODE_PREFIX/node_modules/@workos-inc/node/package.json" have=""
-  if [[ -f "$pkg" ]]; then
-    have="$(node -p "require(process.argv[1]).version" "$pkg" 2>/dev/null || true)"
-  fi
-  if [[ "$have" == "$NODE_SDK_VERSION" ]]; then
-    log "node: @workos-inc/node $have already installed in .sdk/node"
-    return
-  fi
-  log "node: installing @workos-inc/node@$NODE_SDK_VERSION into .sdk/node"
-  mkdir -p "$NODE_PREFIX"
-  npm install --prefix "$NODE_PREFIX" --no-audit --no-fund --loglevel=error \
-    "@workos-inc/node@$NODE_SDK_VERSION" >&2
-}
-
-install_python_sdk
-install_node_sdk
+sdk_install python "$PY_SDK_VERSION" "$PY_VENV"
+sdk_install node "$NODE_SDK_VERSION" "$NODE_PREFIX"
 
 # ------------------------------------------------------------------ server binary
 
