@@ -31,19 +31,22 @@ use auditlog_blob::{BlobStore, LinkSigner};
 use auditlog_store::postgres::PostgresStore;
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::Store;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 /// The environment that bootstrap keys (`AUDITLOG_API_KEYS`) and the first generated key belong to.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
@@ -126,6 +129,17 @@ impl MakeRequestId for MakeRequestUlid {
     }
 }
 
+/// Logs a 5xx response, except 503: an overloaded queue or an unavailable store answers every
+/// request with it for as long as the condition lasts, and says so itself in a throttled
+/// warning; one error line per request would flood the log.
+fn log_failed_response(class: ServerErrorsFailureClass, latency: Duration, _span: &Span) {
+    if matches!(class, ServerErrorsFailureClass::StatusCode(status) if status == StatusCode::SERVICE_UNAVAILABLE)
+    {
+        return;
+    }
+    tracing::error!(classification = %class, latency_ms = latency.as_millis() as u64, "response failed");
+}
+
 /// The router with the cross-cutting layers: request ids on every response, tracing, and a
 /// JSON 500 if a handler panics.
 pub fn app(state: AppState) -> Router {
@@ -134,7 +148,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal.into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(log_failed_response))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUlid))
 }
