@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod keys;
 pub mod meta_audit;
+pub mod nul;
 mod routes;
 pub mod schema_cache;
 pub mod seed;
