@@ -6,6 +6,8 @@ mod event_reads;
 mod event_writer;
 mod events;
 mod exports;
+#[cfg(test)]
+mod fault_tests;
 mod idempotency;
 mod jobs;
 mod keys;
