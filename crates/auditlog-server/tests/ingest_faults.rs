@@ -179,13 +179,20 @@ async fn check_refused_event_fails_alone<S: EventStore + 'static>(
         match answer {
             Err(SubmitError::Failed) if n == bad => {}
             Ok(AppendOutcome::Stored { sequence }) if n != bad => {
-                assert!(sequences.insert(sequence), "sequence {sequence} given twice");
+                assert!(
+                    sequences.insert(sequence),
+                    "sequence {sequence} given twice"
+                );
             }
             other => panic!("event {n}: unexpected answer {other:?}"),
         }
     }
     assert_eq!(sequences, (0..99).collect::<HashSet<i64>>());
-    assert_eq!(store.attempts.lock().unwrap()[1], 99, "the 99 formed one batch");
+    assert_eq!(
+        store.attempts.lock().unwrap()[1],
+        99,
+        "the 99 formed one batch"
+    );
     assert!(store.failed.lock().unwrap().contains(&99));
     let stored = store
         .list_events_by_sequence("default", ORGANIZATION)

@@ -56,14 +56,14 @@ async fn open() -> (tempfile::TempDir, SqliteStore) {
 async fn cap_size(store: &SqliteStore, capped: bool) {
     let pages: i64 = if capped { 1 } else { 1 << 30 };
     let mut writer = store.lock_writer().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
-        .execute(&mut *writer)
-        .await
-        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA max_page_count = {pages}"
+    )))
+    .execute(&mut *writer)
+    .await
+    .unwrap();
     let ingest = store.ingest_writer.lock().unwrap();
-    ingest
-        .pragma_update(None, "max_page_count", pages)
-        .unwrap();
+    ingest.pragma_update(None, "max_page_count", pages).unwrap();
 }
 
 #[tokio::test]
