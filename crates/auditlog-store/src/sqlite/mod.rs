@@ -98,9 +98,9 @@ impl SqliteStore {
             let _ = writer.ping().await;
         }
         if writer.is_in_transaction() {
-            tracing::warn!(
-                "the SQLite writer connection was left in a failed transaction; reopening it"
-            );
+            // Debug, not warn: on a full disk this happens after every failed write, and the
+            // failure itself is what gets reported.
+            tracing::debug!("the SQLite writer was left in a failed transaction; reopening it");
             let fresh = self.writer_options.connect().await?;
             let stale = std::mem::replace(&mut *writer, fresh);
             let _ = stale.close_hard().await;
