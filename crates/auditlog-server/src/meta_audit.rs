@@ -134,10 +134,7 @@ impl MetaAudit {
         if !state.config.meta_audit {
             return Ok(());
         }
-        let trail = match self.organization(state, environment).await {
-            Err(ApiError::Unavailable { .. }) => return Err(trail_unavailable()),
-            other => other?,
-        };
+        let trail = self.organization(state, environment).await?;
         if targets.iter().any(|(id, _)| *id == trail) {
             return Ok(());
         }
