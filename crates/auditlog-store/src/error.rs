@@ -117,3 +117,31 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
 #[derive(Debug, Error)]
 #[error("the log has no stored hash at index {0}")]
 pub struct MissingLogHash(pub i64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_conditions_are_unavailable_statement_errors_are_not() {
+        // disk full, out of memory, too many connections, connection failure, admin shutdown,
+        // cannot connect now, I/O error, read-only standby
+        for state in [
+            "53100", "53200", "53300", "08006", "08001", "57P01", "57P03", "58030", "25006",
+        ] {
+            assert!(sqlstate_is_unavailable(state), "{state}");
+        }
+        // unique violation, character not in repertoire (NUL), syntax error, deadlock
+        for state in ["23505", "22021", "42601", "40P01"] {
+            assert!(!sqlstate_is_unavailable(state), "{state}");
+        }
+        // SQLITE_FULL, SQLITE_IOERR_WRITE (778), SQLITE_BUSY, SQLITE_CANTOPEN
+        for code in [13, 778, 5, 14] {
+            assert!(sqlite_code_is_unavailable(code), "{code}");
+        }
+        // SQLITE_CONSTRAINT_UNIQUE (2067), SQLITE_CORRUPT, SQLITE_MISMATCH
+        for code in [2067, 11, 20] {
+            assert!(!sqlite_code_is_unavailable(code), "{code}");
+        }
+    }
+}
