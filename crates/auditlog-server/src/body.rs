@@ -1,5 +1,6 @@
 //! Reading request bodies: size limit (JSON 413), content type (JSON 415), malformed JSON and
-//! invalid UTF-8 (JSON 400). Nothing here can produce a 5xx.
+//! invalid UTF-8 (JSON 400), U+0000 in any string or key (JSON 422, see `nul`). Nothing here
+//! can produce a 5xx.
 
 use crate::error::ApiError;
 use crate::listen::BodyTimedOut;
@@ -68,8 +69,11 @@ impl FromRequest<AppState> for JsonBody {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = read_limited(request.into_body(), state.config.max_body_bytes).await?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(ApiError::invalid_json)
+        let value: Value = serde_json::from_slice(&bytes).map_err(ApiError::invalid_json)?;
+        let nul = crate::nul::body_errors(&bytes, &value);
+        if !nul.is_empty() {
+            return Err(ApiError::Validation(nul));
+        }
+        Ok(JsonBody(value))
     }
 }

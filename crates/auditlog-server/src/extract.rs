@@ -1,6 +1,7 @@
 //! Path and query extractors whose rejections are WorkOS-shaped JSON instead of axum's text.
 
 use crate::error::ApiError;
+use crate::nul;
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use std::collections::HashMap;
@@ -13,12 +14,26 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<String>::from_request_parts(parts, state).await {
+            // No stored id can contain U+0000 (see `nul`): not found, without asking the store.
+            Ok(Path(id)) if nul::contains_nul(&id) => Err(ApiError::NotFound(
+                "Not found: no id contains the NUL character (U+0000).".into(),
+            )),
             Ok(Path(id)) => Ok(PathId(id)),
             Err(rejection) => Err(ApiError::BadRequest {
                 code: "invalid_path",
                 message: rejection.body_text(),
             }),
         }
+    }
+}
+
+/// 422 naming each query parameter whose name or value contains U+0000 (see `nul`).
+fn refuse_nul(pairs: &[(String, String)]) -> Result<(), ApiError> {
+    let errors = nul::query_errors(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
     }
 }
 
@@ -30,7 +45,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<Vec<(String, String)>>::from_request_parts(parts, state).await {
-            Ok(Query(pairs)) => Ok(QueryMap(pairs.into_iter().collect())),
+            Ok(Query(pairs)) => {
+                refuse_nul(&pairs)?;
+                Ok(QueryMap(pairs.into_iter().collect()))
+            }
             Err(rejection) => Err(ApiError::BadRequest {
                 code: "invalid_query",
                 message: rejection.body_text(),
@@ -47,7 +65,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<Vec<(String, String)>>::from_request_parts(parts, state).await {
-            Ok(Query(pairs)) => Ok(QueryPairs(pairs)),
+            Ok(Query(pairs)) => {
+                refuse_nul(&pairs)?;
+                Ok(QueryPairs(pairs))
+            }
             Err(rejection) => Err(ApiError::BadRequest {
                 code: "invalid_query",
                 message: rejection.body_text(),

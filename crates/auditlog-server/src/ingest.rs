@@ -1,14 +1,15 @@
 //! Group commit: handlers hand validated events to one writer task through a bounded channel
 //! and wait for its reply. The writer takes whatever is queued (up to a cap), writes it in one
 //! transaction and one fsync, and only then answers every waiter. Under load batches grow by
-//! themselves; at idle an event waits for exactly one commit.
+//! themselves; at idle an event waits for exactly one commit. A failed batch is retried in
+//! parts, so that an event the store refuses is answered alone (see [`commit`]).
 
 use crate::clock::now_micros;
 use auditlog_domain::canonical::{canonical_event_bytes, leaf_hash};
 use auditlog_domain::ids::{new_id, EVENT_PREFIX};
 use auditlog_domain::timestamp::to_micros;
 use auditlog_domain::EventInput;
-use auditlog_store::{AppendOutcome, IdempotencyRecord, PendingEvent, Store};
+use auditlog_store::{AppendOutcome, EventStore, IdempotencyRecord, PendingEvent};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -40,20 +41,29 @@ pub fn prepare_event(
     }
 }
 
+type Reply = oneshot::Sender<Result<AppendOutcome, WriteFailed>>;
+
 struct Job {
     event: PendingEvent,
-    reply: oneshot::Sender<Result<AppendOutcome, WriteFailed>>,
+    reply: Reply,
 }
 
-/// The batch this event was in could not be committed; nothing of it was stored.
-#[derive(Debug, Clone, Copy)]
-pub struct WriteFailed;
+/// Why an event was not stored (nothing of it was).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFailed {
+    /// The store refused this event, alone in its transaction (already logged).
+    Refused,
+    /// The store as a whole cannot write now (disk full, connection lost): retry later.
+    Unavailable,
+}
 
 #[derive(Debug)]
 pub enum SubmitError {
     /// The queue is full: answer 503 with Retry-After instead of queueing without bound.
     Overloaded,
-    /// The commit failed (already logged) or the writer is gone.
+    /// The store cannot write now: answer 503 with Retry-After.
+    Unavailable,
+    /// The store refused the event (already logged) or the writer is gone.
     Failed,
 }
 
@@ -74,7 +84,7 @@ impl IngestQueue {
     /// Starts the writer. It stops once every `IngestQueue` clone is dropped and the queue is
     /// drained, so in-flight events are still committed during shutdown.
     pub fn start(
-        store: Arc<dyn Store>,
+        store: Arc<dyn EventStore>,
         capacity: usize,
         max_batch: usize,
     ) -> (IngestQueue, JoinHandle<()>) {
@@ -104,13 +114,14 @@ impl IngestQueue {
             })?;
         match answer.await {
             Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(WriteFailed)) | Err(_) => Err(SubmitError::Failed),
+            Ok(Err(WriteFailed::Unavailable)) => Err(SubmitError::Unavailable),
+            Ok(Err(WriteFailed::Refused)) | Err(_) => Err(SubmitError::Failed),
         }
     }
 }
 
 async fn write_batches(
-    store: Arc<dyn Store>,
+    store: Arc<dyn EventStore>,
     mut receiver: mpsc::Receiver<Job>,
     max_batch: usize,
     stats: Arc<IngestStats>,
@@ -118,32 +129,66 @@ async fn write_batches(
     let mut jobs = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut jobs, max_batch).await > 0 {
         // The events move out of their jobs (no copy); the replies wait for the outcome.
-        let (events, replies): (Vec<PendingEvent>, Vec<_>) =
+        let (events, replies): (Vec<PendingEvent>, Vec<Reply>) =
             jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
-        let count = events.len() as u64;
-        match store.append_events(events).await {
-            Ok(outcomes) => {
-                stats.commits.fetch_add(1, Ordering::Relaxed);
-                stats.events.fetch_add(count, Ordering::Relaxed);
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    // A waiter that went away (client disconnected) still had its event stored.
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
-            Err(error) => {
-                crate::error::ApiError::internal(
-                    "group commit failed; the batch was not stored",
-                    &error,
-                );
-                for reply in replies {
-                    let _ = reply.send(Err(WriteFailed));
-                }
-            }
-        }
+        commit(store.as_ref(), events.into(), replies, &stats).await;
     }
     tracing::info!(
         commits = stats.commits.load(Ordering::Relaxed),
         events = stats.events.load(Ordering::Relaxed),
         "ingest writer stopped"
     );
+}
+
+/// Stores a batch and answers its waiters.
+///
+/// No event can fail another: when the batch's transaction fails for any reason but the store
+/// being unavailable, the failure may belong to one event the store refuses, so the batch is
+/// split in halves and each half committed on its own (first half first, keeping the order
+/// of sequence numbers), down to single events. A refused event is then answered alone, after
+/// about 2·log2(n) extra transactions, and every other event is stored. A store-wide condition
+/// (disk full, connection lost) fails every waiter of the batch at once instead of retrying
+/// the events one by one against a store that cannot take any of them.
+async fn commit(
+    store: &dyn EventStore,
+    batch: Arc<[PendingEvent]>,
+    replies: Vec<Reply>,
+    stats: &IngestStats,
+) {
+    // Parts still to commit, the next one last.
+    let mut parts = vec![(batch, replies)];
+    while let Some((events, replies)) = parts.pop() {
+        let count = events.len();
+        match store.append_batch(events.clone()).await {
+            Ok(outcomes) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.events.fetch_add(count as u64, Ordering::Relaxed);
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    // A waiter that went away (client disconnected) still had its event stored.
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(error) if error.is_unavailable() => {
+                crate::error::ApiError::internal("group commit failed; nothing was stored", &error);
+                let waiting = parts.drain(..).flat_map(|(_, replies)| replies);
+                for reply in replies.into_iter().chain(waiting) {
+                    let _ = reply.send(Err(WriteFailed::Unavailable));
+                }
+            }
+            Err(error) if count == 1 => {
+                crate::error::ApiError::internal("the store refused an event", &error);
+                for reply in replies {
+                    let _ = reply.send(Err(WriteFailed::Refused));
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, count, "a group commit failed; committing its halves apart");
+                let middle = count / 2;
+                let mut first = replies;
+                let second = first.split_off(middle);
+                parts.push((Arc::from(events[middle..].to_vec()), second));
+                parts.push((Arc::from(events[..middle].to_vec()), first));
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 pub mod listen;
 pub mod meta_audit;
+pub mod nul;
 mod request_span;
 mod routes;
 pub mod schema_cache;
@@ -33,19 +34,22 @@ use auditlog_blob::{BlobStore, LinkSigner};
 use auditlog_store::postgres::PostgresStore;
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::Store;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 /// The environment that bootstrap keys (`AUDITLOG_API_KEYS`) and the first generated key belong to.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
@@ -128,6 +132,17 @@ impl MakeRequestId for MakeRequestUlid {
     }
 }
 
+/// Logs a 5xx response, except 503: an overloaded queue or an unavailable store answers every
+/// request with it for as long as the condition lasts, and says so itself in a throttled
+/// warning; one error line per request would flood the log.
+fn log_failed_response(class: ServerErrorsFailureClass, latency: Duration, _span: &Span) {
+    if matches!(class, ServerErrorsFailureClass::StatusCode(status) if status == StatusCode::SERVICE_UNAVAILABLE)
+    {
+        return;
+    }
+    tracing::error!(classification = %class, latency_ms = latency.as_millis() as u64, "response failed");
+}
+
 /// The router with the cross-cutting layers: request ids on every response, tracing, and a
 /// JSON 500 if a handler panics.
 pub fn app(state: AppState) -> Router {
@@ -136,7 +151,11 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal.into_response()
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span::make_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span::make_span)
+                .on_failure(log_failed_response),
+        )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUlid))
 }

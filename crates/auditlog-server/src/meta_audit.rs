@@ -29,6 +29,16 @@ pub struct MetaAudit {
     organizations: RwLock<HashMap<String, String>>,
 }
 
+/// 503 for a request whose meta-audit record cannot be written: it is not answered unrecorded.
+fn trail_unavailable() -> ApiError {
+    ApiError::Unavailable {
+        message: "This request is recorded in the meta-audit trail, and the record cannot be \
+                  written now: storage is temporarily unavailable (for example, the disk is \
+                  full). Retry shortly."
+            .into(),
+    }
+}
+
 fn truncate(text: &str) -> String {
     text.chars().take(MAX_VALUE_CHARS).collect()
 }
@@ -170,6 +180,7 @@ impl MetaAudit {
             Err(SubmitError::Overloaded) => Err(ApiError::Overloaded {
                 retry_after_secs: 1,
             }),
+            Err(SubmitError::Unavailable) => Err(trail_unavailable()),
         }
     }
 }

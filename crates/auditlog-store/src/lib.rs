@@ -13,6 +13,7 @@ pub use types::*;
 
 use async_trait::async_trait;
 use auditlog_domain::pagination::PagePlan;
+use std::sync::Arc;
 
 /// API keys, stored as SHA-256 hashes.
 #[async_trait]
@@ -53,10 +54,16 @@ pub trait OrganizationStore: Send + Sync {
 /// Events: appended in durable batches, each with a per-organization sequence number.
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// Appends a batch in one transaction and returns one outcome per event, in order. The
-    /// batch is taken by value: the SQLite store hands it to a blocking thread without a copy.
-    /// Returns only after the transaction is durable (committed and synced).
-    async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>>;
+    /// Appends a batch in one transaction and returns one outcome per event, in order.
+    /// Returns only after the transaction is durable (committed and synced); on an error
+    /// nothing of the batch was stored. The batch is shared rather than lent: the SQLite store
+    /// hands it to a blocking thread without a copy, and the caller keeps it to retry its
+    /// events apart when the transaction fails.
+    async fn append_batch(&self, batch: Arc<[PendingEvent]>) -> StoreResult<Vec<AppendOutcome>>;
+    /// [`EventStore::append_batch`] for a batch the caller will not need again.
+    async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>> {
+        self.append_batch(batch.into()).await
+    }
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>>;
     /// All events of an organization in sequence order (tests and tooling; not for big orgs).
     async fn list_events_by_sequence(

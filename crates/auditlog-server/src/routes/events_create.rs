@@ -95,6 +95,7 @@ pub async fn handler(
             SubmitError::Overloaded => ApiError::Overloaded {
                 retry_after_secs: 1,
             },
+            SubmitError::Unavailable => ApiError::store_unavailable(),
             SubmitError::Failed => ApiError::Internal,
         })?;
     let mut response = match outcome {

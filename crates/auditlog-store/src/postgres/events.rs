@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub(super) const COLUMNS: &str =
     "id, environment, organization_id, sequence, occurred_at, received_at, action,
@@ -101,7 +102,7 @@ async fn insert_events(tx: &mut PgConnection, stored: &[(&PendingEvent, i64)]) -
 
 #[async_trait]
 impl EventStore for PostgresStore {
-    async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>> {
+    async fn append_batch(&self, batch: Arc<[PendingEvent]>) -> StoreResult<Vec<AppendOutcome>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -149,7 +150,7 @@ impl EventStore for PostgresStore {
         let mut claimed: HashMap<Scope, &IdempotencyRecord> = HashMap::new();
         let mut stored: Vec<(&PendingEvent, i64)> = Vec::with_capacity(batch.len());
         let mut outcomes = Vec::with_capacity(batch.len());
-        for event in &batch {
+        for event in batch.iter() {
             if let Some(record) = &event.idempotency {
                 let scope = (record.environment.clone(), record.key.clone());
                 if let Some(first) = claimed.get(&scope) {

@@ -169,6 +169,11 @@ pub(super) fn append(
     connection: &mut Connection,
     batch: &[PendingEvent],
 ) -> StoreResult<Vec<AppendOutcome>> {
+    // A batch whose COMMIT and ROLLBACK both failed (an I/O error mid-way) can leave the
+    // connection inside its transaction; end it here, or no batch could begin again.
+    if !connection.is_autocommit() {
+        connection.execute_batch("ROLLBACK")?;
+    }
     // IMMEDIATE takes SQLite's write lock up front (waiting up to the busy timeout) instead of
     // failing when the first read turns into a write while another process holds the lock.
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -30,10 +30,10 @@ pub(super) fn from_row(row: &SqliteRow) -> StoredEvent {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>> {
+    async fn append_batch(&self, batch: Arc<[PendingEvent]>) -> StoreResult<Vec<AppendOutcome>> {
         // The store's one writer at a time: the batch goes through the ingest connection
         // (`event_writer`) while this guard keeps the sqlx writer idle.
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         let ingest = Arc::clone(&self.ingest_writer);
         tokio::task::spawn_blocking(move || {
             let mut connection = ingest

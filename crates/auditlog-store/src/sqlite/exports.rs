@@ -33,7 +33,7 @@ fn from_row(row: &SqliteRow) -> StoreResult<ExportRecord> {
 #[async_trait]
 impl ExportStore for SqliteStore {
     async fn create_export(&self, export: &ExportRecord, job: &NewJob) -> StoreResult<()> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO exports ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -84,7 +84,7 @@ impl ExportStore for SqliteStore {
         outcome: &ExportOutcome,
         now: i64,
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = match outcome {
             ExportOutcome::Ready { blob_key, row_count, byte_count, file_expires_at } => sqlx::query(
                 "UPDATE exports SET state = 'ready', blob_key = ?, row_count = ?, byte_count = ?,
@@ -125,7 +125,7 @@ impl ExportStore for SqliteStore {
     }
 
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE exports SET state = 'expired', updated_at = ? WHERE id = ? AND state = 'ready'",
         )

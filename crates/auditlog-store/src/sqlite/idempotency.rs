@@ -81,7 +81,7 @@ impl IdempotencyStore for SqliteStore {
         now_micros: i64,
         claimed_until: i64,
     ) -> StoreResult<ClaimOutcome> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         let existing = sqlx::query(
             "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
@@ -121,7 +121,7 @@ impl IdempotencyStore for SqliteStore {
     }
 
     async fn abandon_idempotency(&self, environment: &str, key: &str) -> StoreResult<()> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE environment = ? AND key = ? AND status = 0",
         )
@@ -133,7 +133,7 @@ impl IdempotencyStore for SqliteStore {
     }
 
     async fn save_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         if let Some(existing) =
             find_unexpired(&mut tx, &record.environment, &record.key, record.created_at).await?
@@ -146,7 +146,7 @@ impl IdempotencyStore for SqliteStore {
     }
 
     async fn purge_idempotency(&self, now_micros: i64) -> StoreResult<u64> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
             .bind(now_micros)
             .execute(&mut *writer)

@@ -58,7 +58,7 @@ impl JobStore for SqliteStore {
         builder.push(
             ")) ORDER BY run_after, id LIMIT 1) RETURNING id, kind, payload, attempts, lease_owner",
         );
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let row = builder.build().fetch_optional(&mut *writer).await?;
         row.map(|row| {
             Ok(JobRecord {
@@ -73,7 +73,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn renew_job_lease(&self, id: &str, owner: &str, lease_until: i64) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
         )
@@ -86,7 +86,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn complete_job(&self, id: &str, owner: &str, now: i64) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE jobs SET state = 'done', lease_expires_at = NULL, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running'",
@@ -107,7 +107,7 @@ impl JobStore for SqliteStore {
         run_after: i64,
         now: i64,
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE jobs SET state = 'queued', run_after = ?, last_error = ?, lease_owner = NULL,
                  lease_expires_at = NULL, updated_at = ?
@@ -124,7 +124,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn fail_job(&self, id: &str, owner: &str, error: &str, now: i64) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE jobs SET state = 'failed', last_error = ?, lease_expires_at = NULL, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running'",
@@ -139,7 +139,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn release_job(&self, id: &str, owner: &str, now: i64) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_after = ?, lease_owner = NULL,
                  lease_expires_at = NULL, updated_at = ?

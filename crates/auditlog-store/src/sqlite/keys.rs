@@ -8,7 +8,7 @@ use sqlx::Row;
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, environment, key_hash, display_prefix, created_at)
              VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",

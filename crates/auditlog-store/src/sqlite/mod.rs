@@ -6,6 +6,8 @@ mod event_reads;
 mod event_writer;
 mod events;
 mod exports;
+#[cfg(test)]
+mod fault_tests;
 mod idempotency;
 mod jobs;
 mod keys;
@@ -25,7 +27,7 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 /// Concurrent readers; SQLite in WAL mode lets them run beside the writer.
 const READER_CONNECTIONS: u32 = 8;
@@ -33,7 +35,10 @@ const READER_CONNECTIONS: u32 = 8;
 pub struct SqliteStore {
     /// SQLite allows one writer at a time; holding it behind a mutex makes that explicit and
     /// keeps writers from spinning on SQLITE_BUSY.
+    /// Take it with [`SqliteStore::lock_writer`], which heals it after a failed transaction.
     writer: Mutex<SqliteConnection>,
+    /// How `writer` was opened, to open it again (see [`SqliteStore::lock_writer`]).
+    writer_options: SqliteConnectOptions,
     readers: SqlitePool,
     /// The ingest path's connection (`event_writer`), used under `writer`'s lock.
     ingest_writer: Arc<std::sync::Mutex<rusqlite::Connection>>,
@@ -53,13 +58,12 @@ impl SqliteStore {
             // costs no system calls. Profiling showed it as many writes as the WAL itself.
             .pragma("temp_store", "MEMORY")
             .log_statements(tracing::log::LevelFilter::Trace);
-        let mut writer = base
+        let writer_options = base
             .clone()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .connect()
-            .await?;
+            .synchronous(SqliteSynchronous::Full);
+        let mut writer = writer_options.connect().await?;
         // `run_direct` rather than `run`: `run` goes through `Acquire`, whose future is not
         // `Send` for every lifetime, which would stop callers from spawning the server.
         sqlx::migrate!("./migrations/sqlite")
@@ -71,10 +75,37 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
+            writer_options,
             readers,
             ingest_writer: Arc::new(std::sync::Mutex::new(event_writer::open(path)?)),
             raw_readers: RawReaders::new(path.to_path_buf()),
         })
+    }
+
+    /// The writer connection, locked, outside any transaction.
+    ///
+    /// A transaction that fails (SQLITE_FULL or SQLITE_IOERR at COMMIT, typically: the disk
+    /// filled up) is rolled back automatically by SQLite; the ROLLBACK that sqlx then issues
+    /// fails ("no transaction is active"), and sqlx's own count of open transactions stays at
+    /// one, so every later `begin_with` on the connection would fail until a restart. A
+    /// connection still counted as inside a transaction here, where none can be live, is
+    /// closed (which rolls back whatever SQLite still holds) and opened anew.
+    pub(super) async fn lock_writer(&self) -> StoreResult<MutexGuard<'_, SqliteConnection>> {
+        let mut writer = self.writer.lock().await;
+        if writer.is_in_transaction() {
+            // A dropped transaction queues its ROLLBACK on the connection's worker thread; one
+            // round trip lets it run before the count is trusted.
+            let _ = writer.ping().await;
+        }
+        if writer.is_in_transaction() {
+            // Debug, not warn: on a full disk this happens after every failed write, and the
+            // failure itself is what gets reported.
+            tracing::debug!("the SQLite writer was left in a failed transaction; reopening it");
+            let fresh = self.writer_options.connect().await?;
+            let stale = std::mem::replace(&mut *writer, fresh);
+            let _ = stale.close_hard().await;
+        }
+        Ok(writer)
     }
 
     /// Closes every connection, checkpointing the WAL.

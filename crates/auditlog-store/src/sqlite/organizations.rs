@@ -40,7 +40,7 @@ fn classify(error: sqlx::Error) -> StoreError {
 #[async_trait]
 impl OrganizationStore for SqliteStore {
     async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO organizations ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )))
@@ -97,7 +97,7 @@ impl OrganizationStore for SqliteStore {
     }
 
     async fn update_organization(&self, org: &Organization) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE organizations SET name = ?, external_id = ?, metadata = ?, domains = ?,
                  stripe_customer_id = ?, allow_profiles_outside_organization = ?, updated_at = ?
@@ -124,7 +124,7 @@ impl OrganizationStore for SqliteStore {
         id: &str,
         at_micros: i64,
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE organizations SET deleted_at = ? WHERE environment = ? AND id = ? AND deleted_at IS NULL",
         )

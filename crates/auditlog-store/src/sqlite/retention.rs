@@ -41,7 +41,7 @@ impl RetentionStore for SqliteStore {
         days: i64,
         now: i64,
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "UPDATE organizations SET retention_period_in_days = ?, updated_at = ?
              WHERE environment = ? AND id = ? AND deleted_at IS NULL",
@@ -56,7 +56,7 @@ impl RetentionStore for SqliteStore {
     }
 
     async fn change_legal_hold(&self, entry: &LegalHoldEntry) -> StoreResult<LegalHoldChange> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         let held: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT legal_hold_since FROM organizations WHERE environment = ? AND id = ? AND deleted_at IS NULL",
@@ -153,7 +153,7 @@ impl RetentionStore for SqliteStore {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "INSERT INTO retention_sweeps (organization_id, lease_owner, lease_expires_at) VALUES (?, ?, ?)
              ON CONFLICT (organization_id) DO UPDATE SET lease_owner = excluded.lease_owner,
@@ -171,7 +171,7 @@ impl RetentionStore for SqliteStore {
     }
 
     async fn finish_sweep(&self, organization_id: &str, owner: &str, now: i64) -> StoreResult<()> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         sqlx::query(
             "UPDATE retention_sweeps SET lease_owner = NULL, lease_expires_at = NULL, last_swept_at = ?
              WHERE organization_id = ? AND lease_owner = ?",
@@ -194,7 +194,7 @@ impl RetentionStore for SqliteStore {
     ) -> StoreResult<u64> {
         // One small transaction per batch: the writer lock is held for a few milliseconds, so
         // ingest batches interleave with a large sweep instead of waiting for all of it.
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         let on_hold: Option<bool> = sqlx::query_scalar(
             "SELECT legal_hold_since IS NOT NULL FROM organizations WHERE environment = ? AND id = ?",

@@ -60,7 +60,7 @@ async fn latest_of(
 #[async_trait]
 impl SchemaStore for SqliteStore {
     async fn add_schema_version(&self, new: &NewSchema) -> StoreResult<(SchemaRecord, bool)> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         let version = match latest_of(&mut tx, &new.environment, &new.action).await? {
             Some((_, latest, fingerprint)) if fingerprint == new.fingerprint => {

@@ -145,7 +145,7 @@ impl TlogStore for SqliteStore {
         new_size: i64,
         hashes: &[(i64, [u8; 32])],
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         sqlx::query("INSERT OR IGNORE INTO tlog_trees (organization_id) VALUES (?)")
             .bind(organization_id)
@@ -184,7 +184,7 @@ impl TlogStore for SqliteStore {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<bool> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
             "INSERT INTO tlog_trees (organization_id, lease_owner, lease_expires_at) VALUES (?, ?, ?)
              ON CONFLICT (organization_id) DO UPDATE SET lease_owner = excluded.lease_owner,
@@ -202,7 +202,7 @@ impl TlogStore for SqliteStore {
     }
 
     async fn release_log_builder(&self, organization_id: &str, owner: &str) -> StoreResult<()> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         sqlx::query(
             "UPDATE tlog_trees SET lease_owner = NULL, lease_expires_at = NULL
              WHERE organization_id = ? AND lease_owner = ?",
@@ -218,7 +218,7 @@ impl TlogStore for SqliteStore {
         &self,
         checkpoint: &StoredCheckpoint,
     ) -> StoreResult<StoredCheckpoint> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         let built: Option<i64> =
             sqlx::query_scalar("SELECT tree_size FROM tlog_trees WHERE organization_id = ?")
@@ -295,7 +295,7 @@ impl TlogStore for SqliteStore {
     }
 
     async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.lock_writer().await?;
         sqlx::query(
             "INSERT INTO tlog_signing_key (id, seed, created_at) VALUES (1, ?, ?)
              ON CONFLICT (id) DO NOTHING",
