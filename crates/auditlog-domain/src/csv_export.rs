@@ -40,9 +40,11 @@ pub fn header(max_targets: usize) -> Vec<String> {
 }
 
 /// Prepends `'` to a cell a spreadsheet would evaluate (and to one already starting with `'`).
+/// A leading NUL counts too: some spreadsheets skip it and then evaluate what follows. Events
+/// stored today cannot hold NUL, but events stored by earlier releases can.
 pub fn protect(cell: &str) -> Cow<'_, str> {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => Cow::Owned(format!("'{cell}")),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'' | '\0') => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
     }
 }
@@ -290,6 +292,13 @@ mod tests {
         assert_eq!(unprotect(&record[10]), "@t");
         assert_eq!(&record[14], "", "second target columns are empty");
         assert_eq!(&record[18], "audit_log_event_1");
+    }
+
+    #[test]
+    fn a_leading_nul_is_protected_and_reversible() {
+        assert_eq!(protect("\0=1+1"), "'\0=1+1");
+        assert_eq!(unprotect(&protect("\0=1+1")), "\0=1+1");
+        assert_eq!(protect("a\0"), "a\0", "only a leading NUL");
     }
 
     #[test]
