@@ -5,6 +5,11 @@
 //! `event_matches_leaf` re-hashes the event as stored now and compares it with its logged leaf
 //! hash: `false` means the stored event was rewritten after it was logged (`null`: retention
 //! removed its payload; the leaf stays provable).
+//!
+//! Before answering, the proof is checked: the event's stored leaf hash, with the proof, must
+//! lead to the checkpoint's signed root. When it does not (the event's leaf hash was rewritten
+//! along with its payload, or the log's stored hashes were), the answer is the 500
+//! `log_integrity_failure` that names it, never a proof that proves nothing.
 
 use super::log_view::{b64, not_yet_in_log, tree_size_param, LogRouteError};
 use crate::auth::Environment;
@@ -15,7 +20,7 @@ use crate::tlog::hashes::prefetch;
 use crate::tlog::{parse_note, LogError};
 use auditlog_domain::canonical::leaf_hash;
 use auditlog_domain::FieldErrors;
-use auditlog_tlog::inclusion_proof;
+use auditlog_tlog::{inclusion_proof, verify_inclusion};
 use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
@@ -72,7 +77,22 @@ pub async fn handler(
     })
     .await?;
     let proof = inclusion_proof(size, index, &hashes).map_err(LogError::from)?;
-    let root = parse_note(&checkpoint.note).map(|(_, _, root)| b64(&root));
+    let root = parse_note(&checkpoint.note)
+        .map(|(_, _, root)| root)
+        .ok_or_else(|| {
+            LogError::Integrity(format!(
+                "The stored checkpoint of '{organization_id}' at tree size {tree_size} cannot be read."
+            ))
+        })?;
+    if !verify_inclusion(event.leaf_hash, index, size, &proof, root) {
+        return Err(LogError::Integrity(format!(
+            "The leaf hash stored with event '{}' (sequence {index}) does not lead to the signed \
+             root of the log of '{organization_id}' at tree size {tree_size}: the event or the \
+             log was altered after it was logged.",
+            event.id
+        ))
+        .into());
+    }
     let matches = event
         .payload
         .as_ref()
@@ -85,7 +105,7 @@ pub async fn handler(
         "leaf_hash": b64(&event.leaf_hash),
         "event_matches_leaf": matches,
         "tree_size": tree_size,
-        "root_hash": root,
+        "root_hash": b64(&root),
         "proof": proof.iter().map(b64).collect::<Vec<_>>(),
         "checkpoint": checkpoint.note,
     })))
