@@ -23,6 +23,8 @@ pub struct BlobStore {
     signer: Option<Arc<dyn Signer>>,
     /// Prepended to every key, so several deployments (or tests) can share one bucket.
     prefix: Path,
+    /// The directory of a local store: where interrupted uploads leave staging files.
+    local_root: Option<std::path::PathBuf>,
 }
 
 /// An object being read: its size first (for `Content-Length`), then its bytes as a stream so a
@@ -56,7 +58,9 @@ impl BlobStore {
                 source,
             })?
             .with_fsync(true);
-        Ok(Self::from_object_store(Arc::new(fs), ""))
+        let mut store = Self::from_object_store(Arc::new(fs), "");
+        store.local_root = Some(root.to_path_buf());
+        Ok(store)
     }
 
     /// In memory, for tests: same semantics as the real backends, nothing on disk.
@@ -71,6 +75,7 @@ impl BlobStore {
             store,
             signer: None,
             prefix: Path::from(prefix),
+            local_root: None,
         }
     }
 
@@ -108,6 +113,26 @@ impl BlobStore {
 
     /// Deletes `key`; deleting a missing object is Ok, so retention sweeps and retried jobs are
     /// idempotent.
+    /// Removes the staging files of uploads that were interrupted (a process killed mid-export)
+    /// and last written more than `older_than` ago; returns how many went. Local stores write an
+    /// upload to `KEY#N` and rename it on completion, so a kill leaves `KEY#N` behind forever.
+    /// S3 keeps an interrupted multipart upload's parts instead, which object_store cannot list:
+    /// a bucket lifecycle rule that aborts incomplete multipart uploads removes them there.
+    pub async fn remove_abandoned_uploads(
+        &self,
+        older_than: std::time::Duration,
+    ) -> BlobResult<usize> {
+        let Some(root) = self.local_root.clone() else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || remove_staging_files(&root, older_than))
+            .await
+            .map_err(|error| BlobError::Io {
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other(error),
+            })?
+    }
+
     pub async fn delete(&self, key: &str) -> BlobResult<()> {
         let path = self.path(key)?;
         match self.store.delete(&path).await {
@@ -217,5 +242,60 @@ fn store_error_at(location: &str, source: object_store::Error) -> BlobError {
     BlobError::Store {
         location: location.to_string(),
         source,
+    }
+}
+
+/// Whether `name` is a local upload's staging file: `NAME#DIGITS`.
+fn is_staging_file(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(stem, n)| {
+        !stem.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn remove_staging_files(
+    dir: &std::path::Path,
+    older_than: std::time::Duration,
+) -> BlobResult<usize> {
+    let io = |source| BlobError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_dir() {
+            removed += remove_staging_files(&entry.path(), older_than)?;
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age >= older_than);
+        if kind.is_file() && stale && is_staging_file(&entry.file_name().to_string_lossy()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(io(error)),
+            }
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod staging_tests {
+    use super::is_staging_file;
+
+    #[test]
+    fn staging_file_names() {
+        assert!(is_staging_file("exports/export_1.csv#1"));
+        assert!(is_staging_file("export_1.leaves#12"));
+        assert!(!is_staging_file("export_1.csv"));
+        assert!(!is_staging_file("export_1.csv#"));
+        assert!(!is_staging_file("#1"));
+        assert!(!is_staging_file("a#1b"));
     }
 }

@@ -143,6 +143,14 @@ pub trait ExportStore: Send + Sync {
         -> StoreResult<bool>;
     /// Ready exports whose file expired by `now` (oldest first, at most `limit`).
     async fn exports_due_to_expire(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportRecord>>;
+    /// Ready exports of an organization created before `created_before` (oldest first, at most
+    /// `limit`): the candidates whose files may hold events retention has since removed.
+    async fn ready_exports_created_before(
+        &self,
+        organization_id: &str,
+        created_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRecord>>;
     /// Marks a ready export expired (its file is gone); `Ok(false)` if it was not ready.
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool>;
     /// Most targets of any event the query selects (the number of target column groups).

@@ -9,12 +9,15 @@
 
 use crate::clock::now_micros;
 use crate::error::ApiError;
+use crate::jobs::maintenance::delete_export_files;
 use crate::state::AppState;
 use auditlog_domain::retention::retention_cutoff;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// Exports of one organization looked at per sweep; the rest wait for the next one.
+const PURGE_BATCH: i64 = 1000;
 /// How long a node may sweep one organization before renewing its lease.
 const SWEEP_LEASE_MICROS: i64 = 60_000_000;
 
@@ -61,8 +64,40 @@ pub async fn sweep_once(state: &AppState, shutdown: &CancellationToken, now: i64
             now,
         )
         .await;
+        purge_exports_reaching_before(state, &candidate.organization_id, cutoff, now).await;
     }
     total
+}
+
+/// Exports made before this sweep whose range starts before the retention cutoff may hold
+/// events retention removes: their files go now, not when their lifetime ends (the export
+/// becomes `expired`). An export whose range lies wholly inside the retention window stays.
+/// Organizations on legal hold never get here.
+async fn purge_exports_reaching_before(
+    state: &AppState,
+    organization_id: &str,
+    cutoff: i64,
+    now: i64,
+) {
+    let exports = match state
+        .store
+        .ready_exports_created_before(organization_id, now, PURGE_BATCH)
+        .await
+    {
+        Ok(exports) => exports,
+        Err(error) => {
+            ApiError::internal("listing exports to purge after retention failed", &error);
+            return;
+        }
+    };
+    for export in exports
+        .iter()
+        .filter(|export| export.filters.range_start < cutoff)
+    {
+        if delete_export_files(state, export, "retention").await {
+            tracing::info!(export_id = %export.id, "export purged: its range reaches past retention");
+        }
+    }
 }
 
 async fn sweep_organization(

@@ -183,6 +183,24 @@ impl ExportStore for PostgresStore {
         rows.iter().map(from_row).collect()
     }
 
+    async fn ready_exports_created_before(
+        &self,
+        organization_id: &str,
+        created_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM exports WHERE organization_id = $1 AND state = 'ready'
+               AND created_at < $2 ORDER BY created_at LIMIT $3"
+        )))
+        .bind(organization_id)
+        .bind(created_before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
         let result = sqlx::query(
             "UPDATE exports SET state = 'expired', updated_at = $1 WHERE id = $2 AND state = 'ready'",

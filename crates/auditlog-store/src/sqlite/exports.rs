@@ -124,6 +124,24 @@ impl ExportStore for SqliteStore {
         rows.iter().map(from_row).collect()
     }
 
+    async fn ready_exports_created_before(
+        &self,
+        organization_id: &str,
+        created_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM exports WHERE organization_id = ? AND state = 'ready'
+               AND created_at < ? ORDER BY created_at LIMIT ?"
+        )))
+        .bind(organization_id)
+        .bind(created_before)
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
         let mut writer = self.lock_writer().await?;
         let result = sqlx::query(
