@@ -74,11 +74,57 @@ pub enum BundleError {
     RootMismatch(String),
     #[error("bundle JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("bundle format: {0}")]
+    Format(String),
 }
 
 /// The bytes the manifest signature covers: the manifest's RFC 8785 canonical JSON.
 pub fn manifest_bytes(manifest: &Manifest) -> Result<Vec<u8>, BundleError> {
     Ok(canonical_bytes(&serde_json::to_value(manifest)?))
+}
+
+/// The canonical bytes of a manifest split around its leaves, so a bundle of any size can be
+/// signed and served while its leaves stream: the manifest's canonical bytes are
+/// `prefix ‖ leaf₀ ‖ "," ‖ leaf₁ ‖ … ‖ suffix`, each leaf as [`write_canonical_leaf`] writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestFrame {
+    pub prefix: Vec<u8>,
+    pub suffix: Vec<u8>,
+}
+
+impl ManifestFrame {
+    /// The frame of `manifest`, whose `leaves` must be empty (they are what goes between) and
+    /// whose `row_count` is already the number of leaves that will.
+    pub fn of(manifest: &Manifest) -> Result<ManifestFrame, BundleError> {
+        if !manifest.leaves.is_empty() {
+            return Err(BundleError::Format(
+                "a frame is cut from a manifest without leaves".into(),
+            ));
+        }
+        let bytes = manifest_bytes(manifest)?;
+        let marker: &[u8] = b"\"leaves\":[]";
+        let at = bytes
+            .windows(marker.len())
+            .position(|window| window == marker)
+            .ok_or_else(|| BundleError::Format("no leaves member in the manifest".into()))?;
+        let split = at + marker.len() - 1;
+        Ok(ManifestFrame {
+            prefix: bytes[..split].to_vec(),
+            suffix: bytes[split..].to_vec(),
+        })
+    }
+}
+
+/// One leaf as RFC 8785 writes it inside a manifest: `{"leaf_hash":"HEX","sequence":N}`.
+pub fn write_canonical_leaf(sequence: u64, leaf_hash: &Hash, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"leaf_hash\":\"");
+    let mut hex_digits = [0u8; 64];
+    // Cannot fail: the buffer is exactly twice the hash.
+    let _ = hex::encode_to_slice(leaf_hash, &mut hex_digits);
+    out.extend_from_slice(&hex_digits);
+    out.extend_from_slice(b"\",\"sequence\":");
+    out.extend_from_slice(sequence.to_string().as_bytes());
+    out.push(b'}');
 }
 
 /// SHA-256 of the CSV, hex, as the manifest lists it.
@@ -145,5 +191,64 @@ impl ExportBundle {
 
     pub fn from_json(bytes: &[u8]) -> Result<ExportBundle, BundleError> {
         Ok(serde_json::from_slice(bytes)?)
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    fn manifest(leaves: Vec<BundleLeaf>, row_count: u64) -> Manifest {
+        Manifest {
+            format: BUNDLE_FORMAT.into(),
+            export_id: "audit_log_export_1".into(),
+            organization_id: "org_1".into(),
+            filters: serde_json::json!({"actions": ["a\"leaves\":[]"], "range_start": 1}),
+            range_start: "2026-01-01T00:00:00.000Z".into(),
+            range_end: "2026-02-01T00:00:00.000Z".into(),
+            row_count,
+            csv_sha256: "ab".repeat(32),
+            csv_formula_protection: true,
+            checkpoint: "auditlog/org_1\n3\nAAAA\n\n— sig\n".into(),
+            leaves,
+            proof: MultiProof {
+                tree_size: 9,
+                nodes: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn a_framed_manifest_is_byte_identical_and_signs_the_same() {
+        let leaves: Vec<BundleLeaf> = (0..50u64)
+            .map(|i| BundleLeaf {
+                sequence: i * 977 + (i % 3) * 9_007_199_254,
+                leaf_hash: Sha256::digest(i.to_be_bytes()).into(),
+            })
+            .collect();
+        let whole = manifest_bytes(&manifest(leaves.clone(), 50)).unwrap();
+        let frame = ManifestFrame::of(&manifest(Vec::new(), 50)).unwrap();
+        let mut framed = frame.prefix.clone();
+        for (i, leaf) in leaves.iter().enumerate() {
+            if i > 0 {
+                framed.push(b',');
+            }
+            write_canonical_leaf(leaf.sequence, &leaf.leaf_hash, &mut framed);
+        }
+        framed.extend_from_slice(&frame.suffix);
+        assert_eq!(
+            String::from_utf8(framed.clone()).unwrap(),
+            String::from_utf8(whole.clone()).unwrap()
+        );
+
+        let signer = CheckpointSigner::generate("auditlog").unwrap();
+        let streamed = signer
+            .sign_streamed(|digest| {
+                for chunk in framed.chunks(7) {
+                    digest.update(chunk);
+                }
+            })
+            .unwrap();
+        assert_eq!(streamed, signer.sign_raw(&whole).unwrap());
     }
 }

@@ -24,8 +24,8 @@ pub mod tree;
 pub mod verify;
 
 pub use bundle::{
-    csv_sha256_hex, manifest_bytes, BundleError, BundleLeaf, ExportBundle, Manifest, ManifestInfo,
-    BUNDLE_FORMAT,
+    csv_sha256_hex, manifest_bytes, write_canonical_leaf, BundleError, BundleLeaf, ExportBundle,
+    Manifest, ManifestFrame, ManifestInfo, BUNDLE_FORMAT,
 };
 pub use checkpoint::{
     checkpoint_origin, open_checkpoint, Checkpoint, CheckpointError, CheckpointSigner,

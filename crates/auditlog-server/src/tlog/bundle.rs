@@ -5,16 +5,39 @@
 //! Built on request from the leaves sidecar the export job stored beside the CSV, and the
 //! smallest stored checkpoint whose tree holds every exported row (signed now, after building
 //! the tree that far, if there is none yet).
+//!
+//! A million-row bundle is ~100 MB of JSON, so it is never held whole: preparing it (proof,
+//! root check, signature) keeps only the leaves (40 bytes a row), one preparation at a time,
+//! and signs the manifest's canonical bytes as they stream ([`ManifestFrame`]); the response
+//! then streams the same bytes, reading the sidecar again.
 
 use super::builder::ensure_checkpoint;
 use super::hashes::prefetch;
-use super::sidecar::{decode, leaves_key};
-use super::LogError;
+use super::sidecar::{decode, leaves_key, ROW};
+use super::{parse_note, LogError};
 use crate::state::AppState;
+use auditlog_blob::BlobError;
 use auditlog_domain::timestamp::{format_canonical, from_micros};
 use auditlog_store::ExportRecord;
-use auditlog_tlog::{BundleError, ExportBundle, ManifestInfo, MultiProof};
-use futures::TryStreamExt;
+use auditlog_tlog::{
+    write_canonical_leaf, BundleError, Manifest, ManifestFrame, MultiProof, BUNDLE_FORMAT,
+};
+use base64::prelude::{Engine, BASE64_STANDARD};
+use bytes::Bytes;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use sha2::Digest;
+
+/// Leaves formatted per chunk of the response (and of the signature's hashing).
+const LEAVES_PER_CHUNK: usize = 4096;
+
+/// What a bundle response needs besides the leaves, which stream from the sidecar.
+pub struct PreparedBundle {
+    pub export_id: String,
+    pub frame: ManifestFrame,
+    pub row_count: u64,
+    /// Base64 Ed25519 signature of the manifest's canonical bytes.
+    pub signature: String,
+}
 
 /// Reads the whole sidecar of an export (`None`: there is none).
 async fn read_sidecar(state: &AppState, export_id: &str) -> Result<Option<Vec<u8>>, LogError> {
@@ -29,16 +52,23 @@ async fn read_sidecar(state: &AppState, export_id: &str) -> Result<Option<Vec<u8
     Ok(Some(bytes))
 }
 
-/// The bundle of a ready export; `Ok(None)` when its leaves sidecar is missing (an export
-/// produced before bundles existed, or whose files expired).
-pub async fn export_bundle(
+/// Proves, checks and signs the bundle of a ready export; `Ok(None)` when its leaves sidecar is
+/// missing (an export produced before bundles existed, or whose files expired).
+pub async fn prepare_bundle(
     state: &AppState,
     export: &ExportRecord,
-) -> Result<Option<ExportBundle>, LogError> {
+) -> Result<Option<PreparedBundle>, LogError> {
+    let _one_at_a_time = state
+        .tlog
+        .bundle_preparation
+        .acquire()
+        .await
+        .map_err(|_| LogError::Integrity("the server is stopping".into()))?;
     let Some(bytes) = read_sidecar(state, &export.id).await? else {
         return Ok(None);
     };
     let sidecar = decode(&bytes).map_err(LogError::Integrity)?;
+    drop(bytes);
     let store = state.store.as_ref();
     let organization_id = export.organization_id.as_str();
     // The tree must hold every exported row: up to the highest exported sequence.
@@ -55,30 +85,150 @@ pub async fn export_bundle(
         let _ = MultiProof::prove(size, &sequences, dry);
     })
     .await?;
-    let info = ManifestInfo {
+    let proof = MultiProof::prove(size, &sequences, &hashes).map_err(BundleError::from)?;
+    drop(sequences);
+    let pairs: Vec<(u64, [u8; 32])> = sidecar
+        .leaves
+        .iter()
+        .map(|leaf| (leaf.sequence, leaf.leaf_hash))
+        .collect();
+    let root = parse_note(&checkpoint.note)
+        .map(|(_, _, root)| root)
+        .ok_or_else(|| LogError::Integrity("a stored checkpoint cannot be read".into()))?;
+    // The rows' stored leaf hashes must lead to the signed root; otherwise the events (or the
+    // log) were rewritten in the database after they were logged.
+    match proof.root(&pairs) {
+        Ok(computed) if computed == root => {}
+        outcome => {
+            let why = outcome
+                .err()
+                .unwrap_or_else(|| "a leaf hash differs".into());
+            return Err(LogError::Integrity(format!(
+                "the exported events are not what the log of {organization_id} holds ({why}): \
+                 the stored events were altered after they were logged"
+            )));
+        }
+    }
+    drop(pairs);
+    let manifest = Manifest {
+        format: BUNDLE_FORMAT.into(),
         export_id: export.id.clone(),
         organization_id: organization_id.to_string(),
         filters: serde_json::to_value(&export.filters).map_err(BundleError::from)?,
         range_start: format_canonical(from_micros(export.filters.range_start)),
         range_end: format_canonical(from_micros(export.filters.range_end)),
+        row_count: sidecar.leaves.len() as u64,
+        csv_sha256: hex::encode(sidecar.csv_sha256),
         csv_formula_protection: sidecar.formula_protection,
+        checkpoint: checkpoint.note,
+        leaves: Vec::new(),
+        proof,
     };
-    let built = ExportBundle::build(
-        info,
-        sidecar.csv_sha256,
-        sidecar.leaves,
-        checkpoint.note,
-        &hashes,
-        state.tlog.signer(),
-    );
-    match built {
-        Ok(bundle) => Ok(Some(bundle)),
-        // The rows' stored leaf hashes do not lead to the signed root: the events (or the
-        // log) were rewritten in the database after they were logged.
-        Err(BundleError::RootMismatch(why)) => Err(LogError::Integrity(format!(
-            "the exported events are not what the log of {organization_id} holds ({why}): \
-             the stored events were altered after they were logged"
-        ))),
-        Err(error) => Err(error.into()),
+    let frame = ManifestFrame::of(&manifest)?;
+    let leaves = sidecar.leaves;
+    let signature = state.tlog.signer().sign_streamed(|digest| {
+        digest.update(&frame.prefix);
+        let mut chunk = Vec::with_capacity(LEAVES_PER_CHUNK * 100);
+        for (i, batch) in leaves.chunks(LEAVES_PER_CHUNK).enumerate() {
+            chunk.clear();
+            for (j, leaf) in batch.iter().enumerate() {
+                if i > 0 || j > 0 {
+                    chunk.push(b',');
+                }
+                write_canonical_leaf(leaf.sequence, &leaf.leaf_hash, &mut chunk);
+            }
+            digest.update(&chunk);
+        }
+        digest.update(&frame.suffix);
+    })?;
+    Ok(Some(PreparedBundle {
+        export_id: export.id.clone(),
+        frame,
+        row_count: leaves.len() as u64,
+        signature: BASE64_STANDARD.encode(signature),
+    }))
+}
+
+/// The bundle's JSON (`{"manifest":…,"manifest_signature":…}`, the manifest in its canonical
+/// form) as a stream, reading the leaves from the sidecar again as it goes.
+pub async fn bundle_body(
+    state: &AppState,
+    bundle: PreparedBundle,
+) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, LogError> {
+    let read = state
+        .blob
+        .get(&leaves_key(&bundle.export_id))
+        .await?
+        .ok_or_else(|| LogError::Integrity("the export's leaves disappeared".into()))?;
+    let mut head = b"{\"manifest\":".to_vec();
+    head.extend_from_slice(&bundle.frame.prefix);
+    let mut tail = bundle.frame.suffix.clone();
+    tail.extend_from_slice(b",\"manifest_signature\":\"");
+    tail.extend_from_slice(bundle.signature.as_bytes());
+    tail.extend_from_slice(b"\"}");
+    let leaves = LeafJson {
+        carry: Vec::new(),
+        remaining: bundle.row_count,
+        written: 0,
+    };
+    let key = leaves_key(&bundle.export_id);
+    let body = stream::unfold((read.stream, leaves), move |(mut source, mut leaves)| {
+        let key = key.clone();
+        async move {
+            loop {
+                if leaves.remaining == 0 {
+                    return None;
+                }
+                match source.next().await {
+                    Some(Ok(chunk)) => {
+                        let json = leaves.take(&chunk);
+                        if !json.is_empty() {
+                            return Some((Ok(Bytes::from(json)), (source, leaves)));
+                        }
+                    }
+                    Some(Err(error)) => return Some((Err(error), (source, leaves))),
+                    None => {
+                        let error = BlobError::Io {
+                            path: std::path::PathBuf::from(key),
+                            source: std::io::Error::other("the leaves sidecar ended early"),
+                        };
+                        leaves.remaining = 0;
+                        return Some((Err(error), (source, leaves)));
+                    }
+                }
+            }
+        }
+    });
+    Ok(stream::once(async move { Ok(Bytes::from(head)) })
+        .chain(body)
+        .chain(stream::once(async move { Ok(Bytes::from(tail)) }))
+        .boxed())
+}
+
+/// Turns the sidecar's 40-byte rows into the manifest's canonical leaf JSON, across chunk
+/// boundaries, stopping at the row count (the trailer after the rows is not leaves).
+struct LeafJson {
+    carry: Vec<u8>,
+    remaining: u64,
+    written: u64,
+}
+
+impl LeafJson {
+    fn take(&mut self, chunk: &[u8]) -> Vec<u8> {
+        self.carry.extend_from_slice(chunk);
+        let rows = (self.carry.len() / ROW).min(self.remaining as usize);
+        let mut json = Vec::with_capacity(rows * 100);
+        for row in self.carry[..rows * ROW].chunks_exact(ROW) {
+            if self.written > 0 {
+                json.push(b',');
+            }
+            let sequence = u64::from_be_bytes(row[..8].try_into().unwrap_or_default());
+            let hash: [u8; 32] = row[8..].try_into().unwrap_or_default();
+            write_canonical_leaf(sequence, &hash, &mut json);
+            self.written += 1;
+        }
+        self.carry.drain(..rows * ROW);
+        self.remaining -= rows as u64;
+        json
     }
 }

@@ -31,6 +31,9 @@ pub struct Tlog {
     deployment: String,
     /// Wakes the background builder (e.g. when an export waits for the log).
     pub wakeup: Notify,
+    /// Preparing a bundle holds its export's leaves in memory (40 bytes a row); one at a time
+    /// keeps concurrent downloads of large exports within bounded memory.
+    pub bundle_preparation: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Tlog {
@@ -89,6 +92,7 @@ impl Tlog {
             signer,
             deployment: config.deployment_name.clone(),
             wakeup: Notify::new(),
+            bundle_preparation: tokio::sync::Semaphore::new(1),
         })
     }
 

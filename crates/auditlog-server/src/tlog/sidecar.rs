@@ -8,7 +8,7 @@
 
 use auditlog_tlog::{BundleLeaf, Hash};
 
-const ROW: usize = 40;
+pub const ROW: usize = 40;
 const TRAILER: usize = 49;
 const MAGIC: &[u8; 8] = b"ALLEAVE1";
 
