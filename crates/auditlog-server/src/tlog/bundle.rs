@@ -13,7 +13,7 @@
 
 use super::builder::ensure_checkpoint;
 use super::hashes::prefetch;
-use super::sidecar::{decode, leaves_key, ROW};
+use super::sidecar::{leaves_key, Leaves, LeavesDecoder, ROW};
 use super::{parse_note, LogError};
 use crate::state::AppState;
 use auditlog_blob::BlobError;
@@ -39,17 +39,17 @@ pub struct PreparedBundle {
     pub signature: String,
 }
 
-/// Reads the whole sidecar of an export (`None`: there is none).
-async fn read_sidecar(state: &AppState, export_id: &str) -> Result<Option<Vec<u8>>, LogError> {
+/// Reads and decodes the sidecar of an export as it streams (`None`: there is none).
+async fn read_sidecar(state: &AppState, export_id: &str) -> Result<Option<Leaves>, LogError> {
     let Some(read) = state.blob.get(&leaves_key(export_id)).await? else {
         return Ok(None);
     };
-    let mut bytes = Vec::with_capacity(read.size as usize);
+    let mut decoder = LeavesDecoder::new(read.size).map_err(LogError::Integrity)?;
     let mut stream = read.stream;
     while let Some(chunk) = stream.try_next().await? {
-        bytes.extend_from_slice(&chunk);
+        decoder.push(&chunk);
     }
-    Ok(Some(bytes))
+    decoder.finish().map(Some).map_err(LogError::Integrity)
 }
 
 /// Proves, checks and signs the bundle of a ready export; `Ok(None)` when its leaves sidecar is
@@ -64,11 +64,9 @@ pub async fn prepare_bundle(
         .acquire()
         .await
         .map_err(|_| LogError::Integrity("the server is stopping".into()))?;
-    let Some(bytes) = read_sidecar(state, &export.id).await? else {
+    let Some(sidecar) = read_sidecar(state, &export.id).await? else {
         return Ok(None);
     };
-    let sidecar = decode(&bytes).map_err(LogError::Integrity)?;
-    drop(bytes);
     let store = state.store.as_ref();
     let organization_id = export.organization_id.as_str();
     // The tree must hold every exported row: up to the highest exported sequence.
@@ -87,9 +85,11 @@ pub async fn prepare_bundle(
     .await?;
     let proof = MultiProof::prove(size, &sequences, &hashes).map_err(BundleError::from)?;
     drop(sequences);
+    let row_count = sidecar.leaves.len() as u64;
+    // Same layout: the conversion reuses the leaves' allocation instead of copying them.
     let pairs: Vec<(u64, [u8; 32])> = sidecar
         .leaves
-        .iter()
+        .into_iter()
         .map(|leaf| (leaf.sequence, leaf.leaf_hash))
         .collect();
     let root = parse_note(&checkpoint.note)
@@ -109,7 +109,6 @@ pub async fn prepare_bundle(
             )));
         }
     }
-    drop(pairs);
     let manifest = Manifest {
         format: BUNDLE_FORMAT.into(),
         export_id: export.id.clone(),
@@ -117,7 +116,7 @@ pub async fn prepare_bundle(
         filters: serde_json::to_value(&export.filters).map_err(BundleError::from)?,
         range_start: format_canonical(from_micros(export.filters.range_start)),
         range_end: format_canonical(from_micros(export.filters.range_end)),
-        row_count: sidecar.leaves.len() as u64,
+        row_count,
         csv_sha256: hex::encode(sidecar.csv_sha256),
         csv_formula_protection: sidecar.formula_protection,
         checkpoint: checkpoint.note,
@@ -125,7 +124,7 @@ pub async fn prepare_bundle(
         proof,
     };
     let frame = ManifestFrame::of(&manifest)?;
-    let leaves = sidecar.leaves;
+    let leaves = pairs;
     let signature = state.tlog.signer().sign_streamed(|digest| {
         digest.update(&frame.prefix);
         let mut chunk = Vec::with_capacity(LEAVES_PER_CHUNK * 100);
@@ -135,7 +134,7 @@ pub async fn prepare_bundle(
                 if i > 0 || j > 0 {
                     chunk.push(b',');
                 }
-                write_canonical_leaf(leaf.sequence, &leaf.leaf_hash, &mut chunk);
+                write_canonical_leaf(leaf.0, &leaf.1, &mut chunk);
             }
             digest.update(&chunk);
         }
@@ -144,7 +143,7 @@ pub async fn prepare_bundle(
     Ok(Some(PreparedBundle {
         export_id: export.id.clone(),
         frame,
-        row_count: leaves.len() as u64,
+        row_count,
         signature: BASE64_STANDARD.encode(signature),
     }))
 }

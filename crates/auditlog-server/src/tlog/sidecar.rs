@@ -44,38 +44,104 @@ pub struct Leaves {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Leaves, String> {
-    let Some(body_len) = bytes.len().checked_sub(TRAILER) else {
-        return Err("the leaves sidecar is truncated".into());
-    };
-    let (body, trailer) = bytes.split_at(body_len);
-    if &trailer[41..] != MAGIC || body.len() % ROW != 0 {
-        return Err("the leaves sidecar is malformed".into());
-    }
-    let csv_sha256: Hash = trailer[..32].try_into().map_err(|_| "short trailer")?;
-    let count = u64::from_be_bytes(trailer[32..40].try_into().map_err(|_| "short trailer")?);
-    if count != (body.len() / ROW) as u64 {
-        return Err("the leaves sidecar's row count does not match its rows".into());
-    }
-    let leaves = body
-        .chunks_exact(ROW)
-        .map(|row| {
-            let (sequence, hash) = row.split_at(8);
-            BundleLeaf {
-                sequence: u64::from_be_bytes(sequence.try_into().unwrap_or_default()),
-                leaf_hash: hash.try_into().unwrap_or_default(),
-            }
+    let mut decoder = LeavesDecoder::new(bytes.len() as u64)?;
+    decoder.push(bytes);
+    decoder.finish()
+}
+
+/// Decodes a sidecar as its bytes arrive, so that only the leaves (40 bytes a row) are ever in
+/// memory, never the file as well.
+pub struct LeavesDecoder {
+    body_len: usize,
+    body_seen: usize,
+    carry: Vec<u8>,
+    leaves: Vec<BundleLeaf>,
+    trailer: Vec<u8>,
+}
+
+impl LeavesDecoder {
+    /// For a sidecar of `total` bytes.
+    pub fn new(total: u64) -> Result<LeavesDecoder, String> {
+        let body_len = (total as usize)
+            .checked_sub(TRAILER)
+            .ok_or("the leaves sidecar is truncated")?;
+        if body_len % ROW != 0 {
+            return Err("the leaves sidecar is malformed".into());
+        }
+        Ok(LeavesDecoder {
+            body_len,
+            body_seen: 0,
+            carry: Vec::with_capacity(ROW),
+            leaves: Vec::with_capacity(body_len / ROW),
+            trailer: Vec::with_capacity(TRAILER),
         })
-        .collect();
-    Ok(Leaves {
-        csv_sha256,
-        formula_protection: trailer[40] & 1 == 1,
-        leaves,
-    })
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        let take = chunk.len().min(self.body_len - self.body_seen);
+        let (mut body, trailer) = chunk.split_at(take);
+        self.body_seen += take;
+        if !self.carry.is_empty() {
+            let need = (ROW - self.carry.len()).min(body.len());
+            self.carry.extend_from_slice(&body[..need]);
+            body = &body[need..];
+            if self.carry.len() == ROW {
+                let row = std::mem::take(&mut self.carry);
+                self.leaves.push(leaf(&row));
+            }
+        }
+        let whole = body.len() / ROW * ROW;
+        self.leaves
+            .extend(body[..whole].chunks_exact(ROW).map(leaf));
+        self.carry.extend_from_slice(&body[whole..]);
+        self.trailer.extend_from_slice(trailer);
+    }
+
+    pub fn finish(self) -> Result<Leaves, String> {
+        let trailer = &self.trailer;
+        if trailer.len() != TRAILER || !self.carry.is_empty() || &trailer[41..] != MAGIC {
+            return Err("the leaves sidecar is malformed".into());
+        }
+        let csv_sha256: Hash = trailer[..32].try_into().map_err(|_| "short trailer")?;
+        let count = u64::from_be_bytes(trailer[32..40].try_into().map_err(|_| "short trailer")?);
+        if count != self.leaves.len() as u64 {
+            return Err("the leaves sidecar's row count does not match its rows".into());
+        }
+        Ok(Leaves {
+            csv_sha256,
+            formula_protection: trailer[40] & 1 == 1,
+            leaves: self.leaves,
+        })
+    }
+}
+
+fn leaf(row: &[u8]) -> BundleLeaf {
+    let (sequence, hash) = row.split_at(8);
+    BundleLeaf {
+        sequence: u64::from_be_bytes(sequence.try_into().unwrap_or_default()),
+        leaf_hash: hash.try_into().unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_the_same_in_chunks_of_any_size() {
+        let mut bytes = Vec::new();
+        encode_rows((0..25).map(|i| (i * 3, [i as u8; 32])), &mut bytes);
+        bytes.extend(encode_trailer([9; 32], 25, true));
+        let whole = decode(&bytes).unwrap();
+        for size in [1, 7, 39, 40, 41, 97, 5000] {
+            let mut decoder = LeavesDecoder::new(bytes.len() as u64).unwrap();
+            for chunk in bytes.chunks(size) {
+                decoder.push(chunk);
+            }
+            assert_eq!(decoder.finish().unwrap(), whole, "chunks of {size}");
+        }
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+    }
 
     #[test]
     fn round_trips() {
