@@ -3,7 +3,7 @@
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-BENCH_KEY="sk_bench_$(date +%s)_$$"
+BENCH_KEY="sk_bench_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/auditlog-bench.XXXXXX")"
 BENCH_SERVER_PID=""
 BENCH_DBS=()

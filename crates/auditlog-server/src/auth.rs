@@ -31,8 +31,9 @@ impl Environment {
     }
 }
 
-/// How long a verified key is trusted without asking the store again.
-const CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long a verified key is trusted without asking the store again: a key revoked on any
+/// node (or by `auditlog keys revoke`) is refused everywhere within this time.
+const CACHE_TTL: Duration = Duration::from_secs(4);
 const CACHE_MAX_ENTRIES: usize = 10_000;
 
 /// Verified key hashes → environment. Only successful lookups are cached, so a key created by

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod listen;
 pub mod meta_audit;
 pub mod nul;
+mod private_files;
 mod request_span;
 mod routes;
 pub mod schema_cache;
@@ -27,6 +28,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
+use crate::keys::KeyChange;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
 use anyhow::Context;
@@ -77,6 +79,7 @@ fn is_postgres_url(url: &str) -> bool {
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    private_files::restrict(&config.data_dir, 0o700)?;
     if let Some(url) = config
         .database_url
         .as_deref()
@@ -89,37 +92,60 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     let path = sqlite_path(config)?;
+    private_files::create_database_file(&path)?;
     let store = SqliteStore::open(&path)
         .await
         .with_context(|| format!("opening SQLite database {}", path.display()))?;
     Ok(Arc::new(store))
 }
 
-/// Registers `AUDITLOG_API_KEYS`; with no key anywhere, creates one and prints it once.
-async fn bootstrap_keys(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+/// Registers `AUDITLOG_API_KEYS` and revokes configured keys that left it; with no key
+/// anywhere, creates one and prints it once. Returns what changed, for the meta-audit trail.
+async fn bootstrap_keys(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<KeyChange>> {
     let now = clock::now_micros();
-    for key in config
+    let configured: Vec<&str> = config
         .api_keys
         .iter()
         .map(|k| k.trim())
         .filter(|k| !k.is_empty())
-    {
-        anyhow::ensure!(
-            key.starts_with(keys::KEY_PREFIX),
-            "API keys must start with sk_ (AUDITLOG_API_KEYS)"
-        );
-        keys::register_key(store, DEFAULT_ENVIRONMENT, key, now).await?;
+        .collect();
+    for key in &configured {
+        if let Some(why) = keys::weak_configured_key(key) {
+            anyhow::bail!("{why} (AUDITLOG_API_KEYS)");
+        }
+    }
+    let mut changes = Vec::new();
+    for key in &configured {
+        let source = auditlog_store::KEY_SOURCE_CONFIGURED;
+        if let Some(record) =
+            keys::register_key(store, DEFAULT_ENVIRONMENT, key, source, now).await?
+        {
+            changes.push(KeyChange::created(&record, "configuration"));
+        }
+    }
+    let hashes: Vec<[u8; 32]> = configured.iter().map(|k| keys::hash_key(k)).collect();
+    let all = store.list_api_keys().await?;
+    for id in keys::revoke_unconfigured(store, &hashes, now).await? {
+        if let Some(record) = all.iter().find(|k| k.id == id) {
+            tracing::warn!(key_id = %id, "API key revoked: it is no longer in AUDITLOG_API_KEYS");
+            changes.push(KeyChange::revoked(record, "configuration"));
+        }
     }
     if store.count_api_keys().await? == 0 {
         let key = keys::generate_key();
-        keys::register_key(store, DEFAULT_ENVIRONMENT, &key, now).await?;
+        let source = auditlog_store::KEY_SOURCE_CREATED;
+        if let Some(record) =
+            keys::register_key(store, DEFAULT_ENVIRONMENT, &key, source, now).await?
+        {
+            changes.push(KeyChange::created(&record, "first_start"));
+        }
         // Printed, not logged: it must never reach a log pipeline.
         println!(
             "No API key was configured, so one was created for the environment \"{DEFAULT_ENVIRONMENT}\".\n\
              It is shown only this once; keep it:\n\n    {key}\n"
         );
     }
-    Ok(())
+    Ok(changes)
 }
 
 #[derive(Clone, Copy)]
@@ -173,7 +199,12 @@ fn open_blob(config: &Config) -> anyhow::Result<(BlobStore, LinkSigner)> {
     };
     let links = match &config.download_secret {
         Some(secret) => LinkSigner::from_configured(secret)?,
-        None => LinkSigner::load_or_create(&config.data_dir.join("download-link.key"))?,
+        None => {
+            let path = config.data_dir.join("download-link.key");
+            let signer = LinkSigner::load_or_create(&path)?;
+            private_files::restrict(&path, 0o600)?;
+            signer
+        }
     };
     Ok((blob, links))
 }
@@ -186,7 +217,24 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    bootstrap_keys(store.as_ref(), &config).await?;
+    let key_changes = bootstrap_keys(store.as_ref(), &config).await?;
+    if config.meta_audit {
+        // Revocations create the trail if need be; keys bootstrapped from the configuration are
+        // recorded where a trail exists (a fresh deployment gets no trail organization of its own).
+        let (revoked, created): (Vec<_>, Vec<_>) = key_changes
+            .into_iter()
+            .partition(|change| change.action == keys::KEY_REVOKED);
+        meta_audit::record_key_changes(store.as_ref(), &revoked, false)
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!("recording API key changes in the meta-audit trail: {error:?}")
+            })?;
+        meta_audit::record_key_changes(store.as_ref(), &created, true)
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!("recording API key changes in the meta-audit trail: {error:?}")
+            })?;
+    }
     let tlog = Arc::new(tlog::Tlog::open(&config, store.as_ref()).await?);
     let (blob, links) = open_blob(&config)?;
     let address = listener.local_addr()?;

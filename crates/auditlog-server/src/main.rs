@@ -1,6 +1,7 @@
 //! The `auditlog` command: `serve` runs the service, `keys create` mints an API key.
 
 use auditlog_server::config::Config;
+use auditlog_server::meta_audit::record_key_changes;
 use auditlog_server::{clock, keys, open_store, run, DEFAULT_ENVIRONMENT};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -52,6 +53,19 @@ enum KeysCommand {
         /// Environment the key belongs to; it sees only this environment's data.
         #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
         environment: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// List API keys: record id, environment, source, last four characters, created, revoked.
+    List {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Revoke an API key by its record id (`key_…`, from `keys list`); every node refuses it
+    /// within 5 seconds.
+    Revoke {
+        /// The key's record id.
+        id: String,
         #[command(flatten)]
         config: Config,
     },
@@ -125,14 +139,79 @@ async fn main() -> anyhow::Result<()> {
             );
             let store = open_store(&config).await?;
             let key = keys::generate_key();
-            keys::register_key(
+            let created = keys::register_key(
                 store.as_ref(),
                 environment.trim(),
                 &key,
+                auditlog_store::KEY_SOURCE_CREATED,
                 clock::now_micros(),
             )
             .await?;
+            if let (Some(record), true) = (created, config.meta_audit) {
+                record_key_changes(
+                    store.as_ref(),
+                    &[keys::KeyChange::created(&record, "cli")],
+                    false,
+                )
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!("recording the key in the meta-audit trail: {error:?}")
+                })?;
+            }
             println!("{key}");
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::List { config },
+        } => {
+            let store = open_store(&config).await?;
+            println!("ID\tENVIRONMENT\tSOURCE\tLAST4\tCREATED\tREVOKED");
+            for key in store.list_api_keys().await? {
+                let at = |micros: i64| {
+                    auditlog_domain::timestamp::format_millis(
+                        auditlog_domain::timestamp::from_micros(micros),
+                    )
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.environment,
+                    key.source,
+                    if key.hint.is_empty() {
+                        "-"
+                    } else {
+                        key.hint.as_str()
+                    },
+                    at(key.created_at),
+                    key.revoked_at.map(at).unwrap_or_else(|| "-".into()),
+                );
+            }
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Revoke { id, config },
+        } => {
+            let store = open_store(&config).await?;
+            let record = store
+                .list_api_keys()
+                .await?
+                .into_iter()
+                .find(|key| key.id == id && key.revoked_at.is_none());
+            let Some(record) = record else {
+                anyhow::bail!("no unrevoked API key with the id {id} (see `auditlog keys list`)");
+            };
+            if store.revoke_api_key(&id, clock::now_micros()).await? && config.meta_audit {
+                record_key_changes(
+                    store.as_ref(),
+                    &[keys::KeyChange::revoked(&record, "cli")],
+                    false,
+                )
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!("recording the revocation in the meta-audit trail: {error:?}")
+                })?;
+            }
+            println!("revoked {id}");
             Ok(())
         }
     }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
-const KEY: &str = "sk_test_cluster_nodes";
+const KEY: &str = "sk_test_cluster_nodes_3Hn8Vb2QxJ6yT1kW5mZ";
 const DOWNLOAD_SECRET: &str = "cluster-test-download-secret-0123456789abcdef";
 const LEASE_SECS: u64 = 2;
 const PAGE_ROWS: u64 = 2000;

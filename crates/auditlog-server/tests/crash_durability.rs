@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "sk_test_crash_durability";
+const KEY: &str = "sk_test_crash_durability_7Qm2Xv9LpR4tZ8wK";
 
 /// Starts `auditlog serve` on a free port and returns the process and its base URL.
 fn start_server(data_dir: &std::path::Path) -> (Child, String) {

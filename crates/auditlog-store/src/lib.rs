@@ -18,10 +18,16 @@ use std::sync::Arc;
 /// API keys, stored as SHA-256 hashes.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
-    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
-    /// The key record whose hash equals `key_hash`, if any.
+    /// Stores a key; a key already stored keeps its record, except that a key now in the
+    /// configuration is marked configured. Returns whether a new record was stored.
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<bool>;
+    /// The unrevoked key record whose hash equals `key_hash`, if any.
     async fn find_api_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ApiKeyRecord>>;
     async fn count_api_keys(&self) -> StoreResult<i64>;
+    /// Every key record, revoked ones too, oldest first.
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revokes a key by its record id; `Ok(false)` when there is none or it was revoked already.
+    async fn revoke_api_key(&self, id: &str, now: i64) -> StoreResult<bool>;
 }
 
 /// Organizations, scoped by environment; deleted ones are invisible here.

@@ -7,9 +7,19 @@ pub struct ApiKeyRecord {
     pub id: String,
     pub environment: String,
     pub key_hash: [u8; 32],
-    pub display_prefix: String,
+    /// The key's last four characters, to recognise it in listings (empty for keys stored by
+    /// releases that kept a prefix instead).
+    pub hint: String,
+    /// Where the key came from: [`KEY_SOURCE_CONFIGURED`] or [`KEY_SOURCE_CREATED`].
+    pub source: String,
     pub created_at: i64,
+    pub revoked_at: Option<i64>,
 }
+
+/// A key bootstrapped from `AUDITLOG_API_KEYS`: revoked when it leaves the configuration.
+pub const KEY_SOURCE_CONFIGURED: &str = "configured";
+/// A key minted by `auditlog keys create` (or printed at first start): revoked only explicitly.
+pub const KEY_SOURCE_CREATED: &str = "created";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {

@@ -13,7 +13,7 @@ use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::{
     ApiKeyRecord, AppendOutcome, ClaimOutcome, EventStore, ExportOutcome, ExportQuery,
     ExportRecord, ExportRow, ExportState, IdempotencyRecord, NewJob, NewSchema, Organization,
-    OrganizationStore, PendingEvent, Store, StoreError,
+    OrganizationStore, PendingEvent, Store, StoreError, KEY_SOURCE_CONFIGURED, KEY_SOURCE_CREATED,
 };
 use postgres_support::TestDatabase;
 use std::collections::HashMap;
@@ -507,14 +507,67 @@ async fn api_keys_are_found_by_hash(store: &dyn Store) {
         id: "key_1".into(),
         environment: "prod".into(),
         key_hash: [3; 32],
-        display_prefix: "sk_abc".into(),
+        hint: "x7Qz".into(),
+        source: KEY_SOURCE_CREATED.into(),
         created_at: 1,
+        revoked_at: None,
     };
-    store.insert_api_key(&key).await.unwrap();
-    store.insert_api_key(&key).await.unwrap();
+    assert!(store.insert_api_key(&key).await.unwrap());
+    assert!(!store.insert_api_key(&key).await.unwrap());
     assert_eq!(store.count_api_keys().await.unwrap(), 1);
-    assert_eq!(store.find_api_key(&[3; 32]).await.unwrap(), Some(key));
+    assert_eq!(
+        store.find_api_key(&[3; 32]).await.unwrap(),
+        Some(key.clone())
+    );
     assert!(store.find_api_key(&[4; 32]).await.unwrap().is_none());
+    // The same key given in the configuration later is marked configured.
+    let configured = ApiKeyRecord {
+        id: "key_2".into(),
+        source: KEY_SOURCE_CONFIGURED.into(),
+        ..key.clone()
+    };
+    assert!(!store.insert_api_key(&configured).await.unwrap());
+    let found = store.find_api_key(&[3; 32]).await.unwrap().unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.source.as_str()),
+        ("key_1", KEY_SOURCE_CONFIGURED)
+    );
+}
+
+async fn api_keys_are_listed_and_revoked(store: &dyn Store) {
+    for (n, hash) in [(1, [5u8; 32]), (2, [6u8; 32])] {
+        let key = ApiKeyRecord {
+            id: format!("key_r{n}"),
+            environment: "prod".into(),
+            key_hash: hash,
+            hint: format!("000{n}"),
+            source: KEY_SOURCE_CREATED.into(),
+            created_at: 10 + n,
+            revoked_at: None,
+        };
+        store.insert_api_key(&key).await.unwrap();
+    }
+    assert!(store.revoke_api_key("key_r1", 50).await.unwrap());
+    assert!(
+        !store.revoke_api_key("key_r1", 60).await.unwrap(),
+        "revoked once"
+    );
+    assert!(!store.revoke_api_key("key_none", 60).await.unwrap());
+    assert!(
+        store.find_api_key(&[5; 32]).await.unwrap().is_none(),
+        "a revoked key is not found"
+    );
+    assert!(store.find_api_key(&[6; 32]).await.unwrap().is_some());
+    let listed = store.list_api_keys().await.unwrap();
+    let ids: Vec<(&str, Option<i64>)> = listed
+        .iter()
+        .map(|k| (k.id.as_str(), k.revoked_at))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![("key_1", None), ("key_r1", Some(50)), ("key_r2", None)],
+        "oldest first, revoked ones too"
+    );
 }
 
 #[tokio::test]
@@ -537,6 +590,7 @@ async fn sqlite_idempotency_and_keys() {
     idempotency_records_expire_and_are_scoped(&store).await;
     idempotency_claims_serialize_duplicates(&store).await;
     api_keys_are_found_by_hash(&store).await;
+    api_keys_are_listed_and_revoked(&store).await;
 }
 
 #[tokio::test]
@@ -1205,6 +1259,7 @@ async fn postgres_idempotency_and_keys() {
     idempotency_records_expire_and_are_scoped(&store).await;
     idempotency_claims_serialize_duplicates(&store).await;
     api_keys_are_found_by_hash(&store).await;
+    api_keys_are_listed_and_revoked(&store).await;
     store.close().await;
 }
 

@@ -81,6 +81,15 @@ pub async fn handler(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = EventInput::from_value(body).map_err(ApiError::Validation)?;
+    state
+        .meta_audit
+        .refuse_changes_to_trail(
+            &state,
+            environment.name(),
+            &input.organization_id,
+            "an event from a client",
+        )
+        .await?;
     check_schema(&state, environment.name(), &input).await?;
     let claim = claim.map(|Extension(claim)| claim);
     let idempotency = claim

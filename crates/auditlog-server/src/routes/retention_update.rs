@@ -19,6 +19,10 @@ pub async fn handler(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let days = parse_retention_update(&body).map_err(ApiError::Validation)?;
+    state
+        .meta_audit
+        .refuse_changes_to_trail(&state, environment.name(), &id, "changing its retention")
+        .await?;
     if !state
         .store
         .set_retention(environment.name(), &id, days, now_micros())

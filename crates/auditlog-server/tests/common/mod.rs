@@ -133,9 +133,15 @@ impl TestServer {
     pub async fn key_for_environment(&self, environment: &str) -> String {
         let store = self.open_store().await;
         let key = auditlog_server::keys::generate_key();
-        auditlog_server::keys::register_key(store.as_ref(), environment, &key, 0)
-            .await
-            .expect("register key");
+        auditlog_server::keys::register_key(
+            store.as_ref(),
+            environment,
+            &key,
+            auditlog_store::KEY_SOURCE_CREATED,
+            0,
+        )
+        .await
+        .expect("register key");
         key
     }
 

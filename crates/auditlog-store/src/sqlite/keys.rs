@@ -1,47 +1,85 @@
 use super::{hash_from_blob, SqliteStore};
 use crate::error::StoreResult;
-use crate::types::ApiKeyRecord;
+use crate::types::{ApiKeyRecord, KEY_SOURCE_CONFIGURED};
 use crate::KeyStore;
 use async_trait::async_trait;
 use sqlx::Row;
 
+const COLUMNS: &str = "id, environment, key_hash, hint, source, created_at, revoked_at";
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: row.get("id"),
+        environment: row.get("environment"),
+        key_hash: hash_from_blob(row.get("key_hash")),
+        hint: row.get("hint"),
+        source: row.get("source"),
+        created_at: row.get("created_at"),
+        revoked_at: row.get("revoked_at"),
+    }
+}
+
 #[async_trait]
 impl KeyStore for SqliteStore {
-    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<bool> {
         let mut writer = self.lock_writer().await?;
-        sqlx::query(
-            "INSERT INTO api_keys (id, environment, key_hash, display_prefix, created_at)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
+        let inserted = sqlx::query(
+            "INSERT INTO api_keys (id, environment, key_hash, hint, source, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
         )
         .bind(&key.id)
         .bind(&key.environment)
         .bind(&key.key_hash[..])
-        .bind(&key.display_prefix)
+        .bind(&key.hint)
+        .bind(&key.source)
         .bind(key.created_at)
         .execute(&mut *writer)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted && key.source == KEY_SOURCE_CONFIGURED {
+            sqlx::query("UPDATE api_keys SET source = ? WHERE key_hash = ? AND revoked_at IS NULL")
+                .bind(KEY_SOURCE_CONFIGURED)
+                .bind(&key.key_hash[..])
+                .execute(&mut *writer)
+                .await?;
+        }
+        Ok(inserted)
     }
 
     async fn find_api_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT id, environment, key_hash, display_prefix, created_at FROM api_keys WHERE key_hash = ?",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"
+        )))
         .bind(&key_hash[..])
         .fetch_optional(&self.readers)
         .await?;
-        Ok(row.map(|row| ApiKeyRecord {
-            id: row.get("id"),
-            environment: row.get("environment"),
-            key_hash: hash_from_blob(row.get("key_hash")),
-            display_prefix: row.get("display_prefix"),
-            created_at: row.get("created_at"),
-        }))
+        Ok(row.as_ref().map(from_row))
     }
 
     async fn count_api_keys(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
             .fetch_one(&self.readers)
             .await?)
+    }
+
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
+        )))
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    async fn revoke_api_key(&self, id: &str, now: i64) -> StoreResult<bool> {
+        let mut writer = self.lock_writer().await?;
+        let result =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *writer)
+                .await?;
+        Ok(result.rows_affected() == 1)
     }
 }

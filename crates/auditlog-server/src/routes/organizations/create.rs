@@ -6,6 +6,7 @@ use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
+use crate::meta_audit::{reserved_external_id, META_EXTERNAL_ID};
 use crate::state::AppState;
 use auditlog_domain::ids::{new_id, ORGANIZATION_PREFIX};
 use auditlog_store::Organization;
@@ -20,6 +21,9 @@ pub async fn handler(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let changes = OrganizationChanges::parse(&body, true).map_err(ApiError::Validation)?;
+    if changes.sets_external_id(META_EXTERNAL_ID) {
+        return Err(reserved_external_id());
+    }
     let now = now_micros();
     let mut organization = Organization {
         id: new_id(ORGANIZATION_PREFIX),

@@ -156,6 +156,11 @@ fn domain_list(
 }
 
 impl OrganizationChanges {
+    /// Whether these changes set the external id to `value`.
+    pub fn sets_external_id(&self, value: &str) -> bool {
+        matches!(&self.external_id, Some(Some(id)) if id == value)
+    }
+
     /// Parses a create (`name` required) or update body.
     pub fn parse(body: &Value, creating: bool) -> Result<OrganizationChanges, FieldErrors> {
         let mut errors = FieldErrors::default();

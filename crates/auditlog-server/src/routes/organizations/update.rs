@@ -7,6 +7,7 @@ use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::extract::PathId;
+use crate::meta_audit::{reserved_external_id, META_EXTERNAL_ID};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -19,6 +20,13 @@ pub async fn handler(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let changes = OrganizationChanges::parse(&body, false).map_err(ApiError::Validation)?;
+    if changes.sets_external_id(META_EXTERNAL_ID) {
+        return Err(reserved_external_id());
+    }
+    state
+        .meta_audit
+        .refuse_changes_to_trail(&state, environment.name(), &id, "changing the organization")
+        .await?;
     let mut organization = state
         .store
         .get_organization(environment.name(), &id)
