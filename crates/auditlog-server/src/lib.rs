@@ -77,9 +77,7 @@ fn is_postgres_url(url: &str) -> bool {
 /// Opens the configured store: PostgreSQL for `postgres://…`, otherwise SQLite (in the data
 /// dir by default), creating the data directory if needed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    private_files::restrict(&config.data_dir, 0o700)?;
+    private_files::create_private_dir(&config.data_dir)?;
     if let Some(url) = config
         .database_url
         .as_deref()

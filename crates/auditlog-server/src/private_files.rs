@@ -7,6 +7,19 @@ use std::fs::{OpenOptions, Permissions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+/// Creates `dir` (and missing parents) with mode 0700, or tightens an existing one.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating data directory {}", dir.display()))?;
+    }
+    restrict(dir, 0o700)
+}
+
 /// Sets `path`'s permission bits to `mode` when they are wider.
 pub fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
     let Ok(metadata) = std::fs::metadata(path) else {
