@@ -97,20 +97,6 @@ pub async fn prepare_bundle(
     let root = parse_note(&checkpoint.note)
         .map(|(_, _, root)| root)
         .ok_or_else(|| LogError::Integrity("a stored checkpoint cannot be read".into()))?;
-    // The rows' stored leaf hashes must lead to the signed root; otherwise the events (or the
-    // log) were rewritten in the database after they were logged.
-    match proof.root(&pairs) {
-        Ok(computed) if computed == root => {}
-        outcome => {
-            let why = outcome
-                .err()
-                .unwrap_or_else(|| "a leaf hash differs".into());
-            return Err(LogError::Integrity(format!(
-                "the exported events are not what the log of {organization_id} holds ({why}): \
-                 the stored events were altered after they were logged"
-            )));
-        }
-    }
     let manifest = Manifest {
         format: BUNDLE_FORMAT.into(),
         export_id: export.id.clone(),
@@ -126,6 +112,7 @@ pub async fn prepare_bundle(
         proof,
     };
     let frame = ManifestFrame::of(&manifest)?;
+    let manifest_proof = manifest.proof;
     let leaves = pairs;
     let signature = state.tlog.signer().sign_streamed(|digest| {
         digest.update(&frame.prefix);
@@ -142,6 +129,22 @@ pub async fn prepare_bundle(
         }
         digest.update(&frame.suffix);
     })?;
+    // The rows' stored leaf hashes must lead to the signed root; otherwise the events (or the
+    // log) were rewritten in the database after they were logged. Checked after signing, so the
+    // check can sort the leaves in place (the signature needs them in CSV order); nothing signed
+    // leaves this function unless it passes.
+    match manifest_proof.root_of(leaves) {
+        Ok(computed) if computed == root => {}
+        outcome => {
+            let why = outcome
+                .err()
+                .unwrap_or_else(|| "a leaf hash differs".into());
+            return Err(LogError::Integrity(format!(
+                "the exported events are not what the log of {organization_id} holds ({why}): \
+                 the stored events were altered after they were logged"
+            )));
+        }
+    }
     Ok(Some(PreparedBundle {
         export_id: export.id.clone(),
         frame,
