@@ -346,6 +346,20 @@ fn job_row(database: &Path, export_id: &str) -> String {
     )
 }
 
+/// The job row once the runner has finished with it: an export turns ready or error before its
+/// job is marked done or failed (two writes), so a row read right after the export settled can
+/// still say `running`.
+fn settled_job_row(database: &Path, export_id: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let row = job_row(database, export_id);
+        if !row.starts_with("running|") || std::time::Instant::now() > deadline {
+            return row;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// An event exactly as `POST /audit_logs/events` would store it (see `pending_event` in
 /// routes/events_create.rs), for writing many events through the store directly.
 fn pending_event(environment: &str, body: &Value) -> PendingEvent {

@@ -91,7 +91,7 @@ async fn an_export_created_just_before_shutdown_is_ready_after_restart() {
     let (header, rows) = export_csv(&server, &id).await;
     assert_eq!(header, expected_header(0));
     assert_eq!(rows.len(), 3);
-    assert!(job_row(&database, &id).starts_with("done|"));
+    assert!(settled_job_row(&database, &id).starts_with("done|"));
     drop(server.stop().await);
 }
 
@@ -150,7 +150,7 @@ async fn a_job_interrupted_by_shutdown_is_handed_back_and_finished_after_restart
     let (header, rows) = export_csv(&server, &id).await;
     assert_eq!(header, expected_header(3));
     assert_eq!(rows.len(), EVENTS);
-    assert!(job_row(&database, &id).starts_with("done|1|"));
+    assert!(settled_job_row(&database, &id).starts_with("done|1|"));
     drop(server.stop().await);
 }
 
@@ -182,7 +182,7 @@ async fn a_slow_job_keeps_its_lease_by_heartbeat_and_runs_once() {
     eprintln!("a {EVENTS}-page export took {took:?}");
     let (_, rows) = export_csv(&server, &id).await;
     assert_eq!(rows.len(), EVENTS);
-    let job = job_row(&server.database_path(), &id);
+    let job = settled_job_row(&server.database_path(), &id);
     assert!(
         job.starts_with("done|1|"),
         "ran once, never re-claimed: {job}"
@@ -377,7 +377,7 @@ async fn a_transient_storage_failure_is_retried_until_it_succeeds() {
     std::fs::remove_file(&blocker).unwrap();
     let (_, rows) = export_csv(&server, &id).await;
     assert_eq!(rows.len(), 1);
-    let job = job_row(&database, &id);
+    let job = settled_job_row(&database, &id);
     assert!(
         job.starts_with("done|") && !job.starts_with("done|1|"),
         "finished by a retry: {job}"
@@ -417,7 +417,7 @@ async fn an_unreadable_stored_event_ends_the_export_in_error() {
     assert!(failed["url"].is_null(), "{failed}");
     assert_millis_timestamp(&failed["updated_at"]);
     // Given up at once (a permanent failure is not retried) and without a file.
-    let job = job_row(&server.database_path(), &id);
+    let job = settled_job_row(&server.database_path(), &id);
     assert!(job.starts_with("failed|1|"), "{job}");
     assert!(!blob_path(server.data_dir.path(), &id).exists());
     assert_eq!(leftover_files(server.data_dir.path()), Vec::<String>::new());
