@@ -3,6 +3,6 @@
 use axum::Json;
 use serde_json::{json, Value};
 
-pub async fn handler() -> Json<Value> {
+pub async fn get_health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }

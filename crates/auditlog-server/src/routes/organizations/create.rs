@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::{Map, Value};
 
-pub async fn handler(
+pub async fn create_organization(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     JsonBody(body): JsonBody,

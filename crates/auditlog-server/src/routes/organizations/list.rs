@@ -6,7 +6,7 @@ use super::view::organization_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryMap;
-use crate::routes::list_envelope::list_json;
+use crate::routes::list::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use auditlog_domain::FieldErrors;
@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn list_organizations(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryMap(query): QueryMap,

@@ -1,9 +1,27 @@
 //! The subset of the WorkOS Organizations API that the official SDKs call.
 
-pub mod create;
-pub mod delete;
+mod create;
+mod delete;
 mod fields;
-pub mod get;
-pub mod list;
-pub mod update;
+mod get;
+mod list;
+mod update;
 mod view;
+
+use crate::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/organizations",
+            post(create::create_organization).get(list::list_organizations),
+        )
+        .route(
+            "/organizations/{id}",
+            get(get::get_organization)
+                .put(update::update_organization)
+                .delete(delete::delete_organization),
+        )
+}

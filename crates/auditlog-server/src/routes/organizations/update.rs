@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn update_organization(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

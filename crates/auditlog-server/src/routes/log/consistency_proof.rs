@@ -4,7 +4,7 @@
 //! both sizes when there are (`null` otherwise). A client checks it against the checkpoints it
 //! saved, with `auditlog verify --old-checkpoint … --new-checkpoint … --consistency-proof …`.
 
-use super::log_view::{b64, not_yet_in_log, require_organization, tree_size_param, LogRouteError};
+use super::view::{b64, not_yet_in_log, require_organization, tree_size_param, LogRouteError};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-pub async fn handler(
+pub async fn get_consistency_proof(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(organization_id): PathId,

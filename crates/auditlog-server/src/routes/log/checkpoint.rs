@@ -1,7 +1,7 @@
 //! `GET /audit_logs/log/{organization_id}/checkpoint[?tree_size=N]` (extension): the newest
 //! signed checkpoint of the organization's log, or the stored one of that size.
 
-use super::log_view::{checkpoint_json, require_organization, tree_size_param, LogRouteError};
+use super::view::{checkpoint_json, require_organization, tree_size_param, LogRouteError};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn get_checkpoint(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(organization_id): PathId,

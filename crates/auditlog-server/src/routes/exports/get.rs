@@ -1,6 +1,6 @@
 //! `GET /audit_logs/exports/{id}`: every GET of a ready export issues a fresh download link.
 
-use super::export_view::{download_url, export_json};
+use super::view::{download_url, export_json};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn get_export(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

@@ -1,17 +1,17 @@
 //! `GET /audit_logs/actions`: every action with its latest schema, newest first by default.
 
-use super::schema_view::action_json;
+use super::view::action_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryMap;
-use crate::routes::list_envelope::list_json;
+use crate::routes::list::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn list_actions(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryMap(query): QueryMap,

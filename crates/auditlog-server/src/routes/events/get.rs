@@ -1,6 +1,6 @@
 //! `GET /audit_logs/events/{id}` (extension): one event; recorded in the meta-audit trail.
 
-use super::event_view::event_json;
+use super::view::event_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn get_event(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

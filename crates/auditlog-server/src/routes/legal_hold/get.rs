@@ -1,6 +1,6 @@
 //! `GET /organizations/{id}/legal_hold` (extension): whether a hold is on, and its history.
 
-use super::legal_hold_view::legal_hold_json;
+use super::view::legal_hold_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn get_legal_hold(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

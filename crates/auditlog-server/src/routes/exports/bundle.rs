@@ -2,7 +2,7 @@
 //! export (`auditlog_tlog::ExportBundle` JSON), to check offline with `auditlog verify`. It
 //! streams: a million-row bundle is ~100 MB and is never held in memory whole.
 
-use super::log_view::LogRouteError;
+use crate::routes::log::view::LogRouteError;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
@@ -15,7 +15,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-pub async fn handler(
+pub async fn get_export_bundle(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

@@ -25,7 +25,7 @@ pub async fn retention_in_force(
         .unwrap_or(state.config.default_retention_days))
 }
 
-pub async fn handler(
+pub async fn get_retention(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn get_log_key(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!("{}\n", state.tlog.verifier_key()),

@@ -2,7 +2,7 @@
 //! of the organization to its log now and returns a signed checkpoint of the result (the newest
 //! one when nothing was added).
 
-use super::log_view::{checkpoint_json, require_organization, LogRouteError};
+use super::view::{checkpoint_json, require_organization, LogRouteError};
 use crate::auth::Environment;
 use crate::extract::PathId;
 use crate::state::AppState;
@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn create_checkpoint(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(organization_id): PathId,

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 const DOCUMENT: &str = include_str!("../../openapi.json");
 
-pub async fn handler() -> Response {
+pub async fn get_openapi_document() -> Response {
     let mut response = DOCUMENT.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

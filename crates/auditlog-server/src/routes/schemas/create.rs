@@ -1,7 +1,7 @@
 //! `POST /audit_logs/actions/{action}/schemas`: 201 with a new version, or 200 with the latest
 //! version when the submitted schema is identical to it (versions are immutable).
 
-use super::schema_view::{schema_json, valid_action_name};
+use super::view::{schema_json, valid_action_name};
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn create_schema(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(action): PathId,

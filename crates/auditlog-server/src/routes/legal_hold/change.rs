@@ -2,7 +2,7 @@
 //! take `{"reason": "…"}` and are recorded with the API key that did it. While a hold is on,
 //! retention deletes nothing of the organization and its export files do not expire.
 
-use super::legal_hold_view::legal_hold_json;
+use super::view::legal_hold_json;
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
@@ -69,7 +69,7 @@ async fn change(
     }
 }
 
-pub async fn place(
+pub async fn place_legal_hold(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
@@ -81,7 +81,7 @@ pub async fn place(
     ))
 }
 
-pub async fn release(
+pub async fn release_legal_hold(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

@@ -1,6 +1,6 @@
 //! `POST /audit_logs/exports` → 201 with a pending export; a background job produces the file.
 
-use super::export_view::export_json;
+use super::view::export_json;
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn create_export(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     JsonBody(body): JsonBody,

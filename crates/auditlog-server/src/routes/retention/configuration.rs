@@ -1,6 +1,6 @@
 //! `GET /organizations/{id}/audit_log_configuration` (spec §7).
 
-use super::retention_get::retention_in_force;
+use super::get::retention_in_force;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-pub async fn handler(
+pub async fn get_audit_log_configuration(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,

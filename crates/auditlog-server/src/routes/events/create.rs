@@ -74,7 +74,7 @@ async fn check_schema(
 }
 
 #[tracing::instrument(skip_all, fields(environment = %environment.name()))]
-pub async fn handler(
+pub async fn create_event(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     claim: Option<Extension<IdempotencyClaim>>,

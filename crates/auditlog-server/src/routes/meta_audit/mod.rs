@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-pub async fn handler(
+pub async fn get_meta_audit_trail(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
 ) -> Result<Json<Value>, ApiError> {
@@ -26,4 +26,11 @@ pub async fn handler(
         "enabled": state.config.meta_audit,
         "organization_id": organization_id,
     })))
+}
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/audit_logs/meta_audit",
+        axum::routing::get(get_meta_audit_trail),
+    )
 }

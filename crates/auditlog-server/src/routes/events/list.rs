@@ -7,7 +7,7 @@
 //! commit order, so a poller that stores `last_sequence` sees every later event exactly once,
 //! however late its `occurred_at` and whichever node committed it.
 
-use super::event_view::event_json;
+use super::view::event_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryPairs;
@@ -93,7 +93,7 @@ fn filters(request: &Request, errors: &mut FieldErrors) -> ExportFilters {
     }
 }
 
-pub async fn handler(
+pub async fn list_events(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryPairs(pairs): QueryPairs,

@@ -17,7 +17,7 @@ fn not_found() -> ApiError {
     ApiError::NotFound("Export file not found, or the link has expired.".into())
 }
 
-pub async fn handler(
+pub async fn download_export(
     State(state): State<AppState>,
     PathId(file): PathId,
     QueryMap(query): QueryMap,
@@ -82,4 +82,12 @@ pub async fn handler(
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(response)
+}
+
+/// Authenticated by its signed link, not by an API key.
+pub fn public_router() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/downloads/exports/{id}",
+        axum::routing::get(download_export),
+    )
 }

@@ -11,7 +11,7 @@
 //! along with its payload, or the log's stored hashes were), the answer is the 500
 //! `log_integrity_failure` that names it, never a proof that proves nothing.
 
-use super::log_view::{b64, not_yet_in_log, tree_size_param, LogRouteError};
+use super::view::{b64, not_yet_in_log, tree_size_param, LogRouteError};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
@@ -25,7 +25,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-pub async fn handler(
+pub async fn get_inclusion_proof(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(event_id): PathId,

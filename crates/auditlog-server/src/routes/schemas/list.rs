@@ -1,17 +1,17 @@
 //! `GET /audit_logs/actions/{action}/schemas`: versions of one action, newest first by default.
 
-use super::schema_view::schema_json;
+use super::view::schema_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
-use crate::routes::list_envelope::list_json;
+use crate::routes::list::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use axum::extract::State;
 use axum::{Extension, Json};
 use serde_json::Value;
 
-pub async fn handler(
+pub async fn list_schemas(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(action): PathId,

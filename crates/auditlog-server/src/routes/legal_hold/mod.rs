@@ -1,0 +1,18 @@
+//! Legal hold (extension): while held, retention deletes none of an organization's events.
+
+mod change;
+mod get;
+mod view;
+
+use crate::state::AppState;
+use axum::routing::get;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/organizations/{id}/legal_hold",
+        get(get::get_legal_hold)
+            .post(change::place_legal_hold)
+            .delete(change::release_legal_hold),
+    )
+}
