@@ -85,8 +85,8 @@ pub async fn download_export(
 }
 
 /// Authenticated by its signed link, not by an API key.
-pub fn public_router() -> axum::Router<AppState> {
-    axum::Router::new().route(
+pub fn public_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().route(
         "/downloads/exports/{id}",
         axum::routing::get(download_export),
     )

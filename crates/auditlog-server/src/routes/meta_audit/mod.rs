@@ -28,8 +28,8 @@ pub async fn get_meta_audit_trail(
     })))
 }
 
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new().route(
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().route(
         "/audit_logs/meta_audit",
         axum::routing::get(get_meta_audit_trail),
     )
