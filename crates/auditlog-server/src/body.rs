@@ -68,7 +68,7 @@ impl FromRequest<AppState> for JsonBody {
         if !content_type_is_json(request.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = read_limited(request.into_body(), state.config.max_body_bytes).await?;
+        let bytes = read_limited(request.into_body(), state.config.limits.max_body_bytes).await?;
         let value: Value = serde_json::from_slice(&bytes).map_err(ApiError::invalid_json)?;
         let nul = crate::nul::body_errors(&bytes, &value);
         if !nul.is_empty() {

@@ -1,26 +1,95 @@
-//! Server configuration: every flag has an `AUDITLOG_*` environment variable.
+//! Server configuration: every flag has an `AUDITLOG_*` environment variable. Defaults live in
+//! [`defaults`] and nowhere else: the flags and the `Default` impls (tests, embedding) both read
+//! them. Secret values are [`Secret`]s: `--help` never prints them (`hide_env_values`) and
+//! `Debug` shows `[redacted]`.
 
 use clap::Args;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Every default value of the configuration.
+pub mod defaults {
+    pub const LISTEN: &str = "127.0.0.1:8080";
+    pub const DATA_DIR: &str = "./data";
+    pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+    pub const MAX_CONNECTIONS: usize = 1024;
+    pub const HEADER_TIMEOUT_SECS: u64 = 10;
+    pub const BODY_TIMEOUT_SECS: u64 = 30;
+    pub const IDLE_TIMEOUT_SECS: u64 = 60;
+    pub const INGEST_QUEUE: usize = 10_000;
+    pub const INGEST_BATCH: usize = 512;
+    pub const SCHEMA_CACHE_MB: u64 = 64;
+    pub const DOWNLOAD_LINK_TTL_SECS: i64 = 600;
+    pub const EXPORT_FILE_TTL_SECS: i64 = 7 * 24 * 3600;
+    pub const EXPORT_CONCURRENCY: usize = 2;
+    pub const EXPORT_PAGE_ROWS: i64 = 5000;
+    pub const CSV_FORMULA_PROTECTION: bool = true;
+    pub const MAINTENANCE_INTERVAL_SECS: u64 = 60;
+    pub const JOB_LEASE_SECS: i64 = 30;
+    pub const RETENTION_SWEEP_INTERVAL_SECS: u64 = 3600;
+    pub const RETENTION_BATCH: i64 = 1000;
+    pub const DEFAULT_RETENTION_DAYS: i64 = 365;
+    pub const META_AUDIT: bool = true;
+    pub const DEPLOYMENT_NAME: &str = "auditlog";
+    pub const LOG_INTERVAL_SECS: u64 = 5;
+}
+
+/// A configured secret (a database URL with its password, a key, a signing seed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Secret {
+        Secret(value.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(value.to_string()))
+    }
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "AUDITLOG_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Directory for the embedded database and local export files.
-    #[arg(long, env = "AUDITLOG_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    /// Database URL; unset means SQLite in the data dir (`sqlite://PATH` names another file).
-    #[arg(long, env = "AUDITLOG_DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// Blob store URL for export files; unset means files under the data dir.
-    #[arg(long, env = "AUDITLOG_BLOB_URL")]
-    pub blob_url: Option<String>,
-    /// Public base URL of this server, used in download links (default: http://LISTEN).
-    #[arg(long, env = "AUDITLOG_PUBLIC_URL")]
-    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub listen: ListenConfig,
+    #[command(flatten)]
+    pub storage: StorageConfig,
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+    #[command(flatten)]
+    pub exports: ExportsConfig,
+    #[command(flatten)]
+    pub jobs: JobsConfig,
+    #[command(flatten)]
+    pub log: LogConfig,
     /// Comma-separated `sk_…` keys to accept for the default environment.
     #[arg(
         long,
@@ -28,142 +97,266 @@ pub struct Config {
         value_delimiter = ',',
         hide_env_values = true
     )]
-    pub api_keys: Vec<String>,
-    /// Largest accepted request body, in bytes.
-    #[arg(long, env = "AUDITLOG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
-    pub max_body_bytes: usize,
-    /// Most client connections served at once; beyond them a small reserve answers only
-    /// `GET /health` (others get 503 + Retry-After) and further connections are closed.
-    #[arg(long, env = "AUDITLOG_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
-    pub max_connections: usize,
-    /// Seconds a client has to send a request's line and headers; a keep-alive connection
-    /// waiting for its next request is closed after the same time.
-    #[arg(long, env = "AUDITLOG_HEADER_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_TIMEOUT_SECS)]
-    pub header_timeout_secs: u64,
-    /// Seconds a client has to send a whole request body after its headers (JSON 408 after).
-    #[arg(long, env = "AUDITLOG_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS)]
-    pub body_timeout_secs: u64,
-    /// Seconds without a byte moving either way after which a connection is closed.
-    #[arg(long, env = "AUDITLOG_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
-    pub idle_timeout_secs: u64,
-    /// Events waiting for the writer before ingest answers 503 with Retry-After.
-    #[arg(long, env = "AUDITLOG_INGEST_QUEUE", default_value_t = 10_000)]
-    pub ingest_queue: usize,
-    /// Most events written in one group commit.
-    #[arg(long, env = "AUDITLOG_INGEST_BATCH", default_value_t = 512)]
-    pub ingest_batch: usize,
-    /// Memory for compiled action schemas, in MiB (an estimate: least recently used leave first).
-    #[arg(long, env = "AUDITLOG_SCHEMA_CACHE_MB", default_value_t = DEFAULT_SCHEMA_CACHE_MB)]
-    pub schema_cache_mb: u64,
+    pub api_keys: Vec<Secret>,
     /// Reject events whose action has no schema, as WorkOS does (default: accept them).
     #[arg(long, env = "AUDITLOG_REQUIRE_SCHEMAS")]
     pub require_schemas: bool,
+    /// Record reads of events, export creations and downloads in a meta-audit trail.
+    #[arg(long, env = "AUDITLOG_META_AUDIT", default_value_t = defaults::META_AUDIT, action = clap::ArgAction::Set)]
+    pub meta_audit: bool,
+}
+
+/// Where the server listens and how it names itself in links.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Listening")]
+pub struct ListenConfig {
+    /// Address to listen on.
+    #[arg(long, env = "AUDITLOG_LISTEN", default_value = defaults::LISTEN)]
+    pub listen: SocketAddr,
+    /// Public base URL of this server, used in download links (default: http://LISTEN).
+    #[arg(long, env = "AUDITLOG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// Where data lives: what `keys` and `seed` need as well as `serve`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Storage")]
+pub struct StorageConfig {
+    /// Directory for the embedded database and local export files.
+    #[arg(long, env = "AUDITLOG_DATA_DIR", default_value = defaults::DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// Database URL; unset means SQLite in the data dir (`sqlite://PATH` names another file).
+    #[arg(long, env = "AUDITLOG_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+    /// Blob store URL for export files; unset means files under the data dir.
+    #[arg(long, env = "AUDITLOG_BLOB_URL")]
+    pub blob_url: Option<String>,
+}
+
+/// What one client or one burst can take.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitsConfig {
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "AUDITLOG_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Most client connections served at once; beyond them a small reserve answers only
+    /// `GET /health` (others get 503 + Retry-After) and further connections are closed.
+    #[arg(long, env = "AUDITLOG_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's line and headers; a keep-alive connection
+    /// waiting for its next request is closed after the same time.
+    #[arg(long, env = "AUDITLOG_HEADER_TIMEOUT_SECS", default_value_t = defaults::HEADER_TIMEOUT_SECS)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body after its headers (JSON 408 after).
+    #[arg(long, env = "AUDITLOG_BODY_TIMEOUT_SECS", default_value_t = defaults::BODY_TIMEOUT_SECS)]
+    pub body_timeout_secs: u64,
+    /// Seconds without a byte moving either way after which a connection is closed.
+    #[arg(long, env = "AUDITLOG_IDLE_TIMEOUT_SECS", default_value_t = defaults::IDLE_TIMEOUT_SECS)]
+    pub idle_timeout_secs: u64,
+    /// Events waiting for the writer before ingest answers 503 with Retry-After.
+    #[arg(long, env = "AUDITLOG_INGEST_QUEUE", default_value_t = defaults::INGEST_QUEUE)]
+    pub ingest_queue: usize,
+    /// Most events written in one group commit.
+    #[arg(long, env = "AUDITLOG_INGEST_BATCH", default_value_t = defaults::INGEST_BATCH)]
+    pub ingest_batch: usize,
+    /// Memory for compiled action schemas, in MiB (an estimate: least recently used leave first).
+    #[arg(long, env = "AUDITLOG_SCHEMA_CACHE_MB", default_value_t = defaults::SCHEMA_CACHE_MB)]
+    pub schema_cache_mb: u64,
+}
+
+/// Export files and their download links.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Exports")]
+pub struct ExportsConfig {
     /// Secret for signing download links of local export files (default: a random secret
     /// generated once and kept in the data dir). Give the same value to every node.
     #[arg(long, env = "AUDITLOG_DOWNLOAD_SECRET", hide_env_values = true)]
-    pub download_secret: Option<String>,
+    pub download_secret: Option<Secret>,
     /// How long a download link stays valid after the GET that issued it, in seconds.
-    #[arg(long, env = "AUDITLOG_DOWNLOAD_LINK_TTL_SECS", default_value_t = 600)]
+    #[arg(long, env = "AUDITLOG_DOWNLOAD_LINK_TTL_SECS", default_value_t = defaults::DOWNLOAD_LINK_TTL_SECS)]
     pub download_link_ttl_secs: i64,
     /// How long export files are kept before they are deleted and the export is `expired`.
-    #[arg(long, env = "AUDITLOG_EXPORT_FILE_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    #[arg(long, env = "AUDITLOG_EXPORT_FILE_TTL_SECS", default_value_t = defaults::EXPORT_FILE_TTL_SECS)]
     pub export_file_ttl_secs: i64,
     /// Exports produced at the same time on this node.
-    #[arg(long, env = "AUDITLOG_EXPORT_CONCURRENCY", default_value_t = 2)]
+    #[arg(long, env = "AUDITLOG_EXPORT_CONCURRENCY", default_value_t = defaults::EXPORT_CONCURRENCY)]
     pub export_concurrency: usize,
     /// Events read per page while writing an export.
-    #[arg(long, env = "AUDITLOG_EXPORT_PAGE_ROWS", default_value_t = 5000)]
+    #[arg(long, env = "AUDITLOG_EXPORT_PAGE_ROWS", default_value_t = defaults::EXPORT_PAGE_ROWS)]
     pub export_page_rows: i64,
     /// Prefix spreadsheet-formula-looking CSV cells with `'` (see README).
-    #[arg(long, env = "AUDITLOG_CSV_FORMULA_PROTECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "AUDITLOG_CSV_FORMULA_PROTECTION", default_value_t = defaults::CSV_FORMULA_PROTECTION, action = clap::ArgAction::Set)]
     pub csv_formula_protection: bool,
+}
+
+/// Background jobs: maintenance, leases, retention.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Background jobs")]
+pub struct JobsConfig {
     /// How often background maintenance (file expiry, key purges) runs, in seconds.
-    #[arg(long, env = "AUDITLOG_MAINTENANCE_INTERVAL_SECS", default_value_t = 60)]
+    #[arg(long, env = "AUDITLOG_MAINTENANCE_INTERVAL_SECS", default_value_t = defaults::MAINTENANCE_INTERVAL_SECS)]
     pub maintenance_interval_secs: u64,
     /// How long a node holds a job before it must renew its lease, in seconds.
-    #[arg(long, env = "AUDITLOG_JOB_LEASE_SECS", default_value_t = 30)]
+    #[arg(long, env = "AUDITLOG_JOB_LEASE_SECS", default_value_t = defaults::JOB_LEASE_SECS)]
     pub job_lease_secs: i64,
     /// How often the retention sweeper runs, in seconds (its first run is one interval after start).
     #[arg(
         long,
         env = "AUDITLOG_RETENTION_SWEEP_INTERVAL_SECS",
-        default_value_t = 3600
+        default_value_t = defaults::RETENTION_SWEEP_INTERVAL_SECS
     )]
     pub retention_sweep_interval_secs: u64,
     /// Events redacted per sweeper transaction (small batches keep ingest flowing).
-    #[arg(long, env = "AUDITLOG_RETENTION_BATCH", default_value_t = 1000)]
+    #[arg(long, env = "AUDITLOG_RETENTION_BATCH", default_value_t = defaults::RETENTION_BATCH)]
     pub retention_batch: i64,
-    /// Record reads of events, export creations and downloads in a meta-audit trail.
-    #[arg(long, env = "AUDITLOG_META_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
-    pub meta_audit: bool,
+    /// Retention of organizations that have none set, in days.
+    #[arg(long, env = "AUDITLOG_DEFAULT_RETENTION_DAYS", default_value_t = defaults::DEFAULT_RETENTION_DAYS)]
+    pub default_retention_days: i64,
+}
+
+/// The tamper-evidence log.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Tamper-evidence log")]
+pub struct LogConfig {
     /// Name of this deployment: the signed-note key name of its verifier key, and the first part
     /// of every organization log's origin (`NAME/org_…`). No spaces or `+`.
-    #[arg(long, env = "AUDITLOG_DEPLOYMENT_NAME", default_value = "auditlog")]
+    #[arg(long, env = "AUDITLOG_DEPLOYMENT_NAME", default_value = defaults::DEPLOYMENT_NAME)]
     pub deployment_name: String,
     /// Ed25519 seed (64 hex digits) that signs checkpoints and export manifests (default: one
     /// generated once and kept in the database, shared by every node).
     #[arg(long, env = "AUDITLOG_LOG_SIGNING_KEY", hide_env_values = true)]
-    pub log_signing_key: Option<String>,
+    pub log_signing_key: Option<Secret>,
     /// How often the tamper-evidence log builder appends new events and signs a checkpoint;
     /// 0 turns background building off on this node (trees then grow on demand only).
-    #[arg(long, env = "AUDITLOG_LOG_INTERVAL_SECS", default_value_t = 5)]
+    #[arg(long, env = "AUDITLOG_LOG_INTERVAL_SECS", default_value_t = defaults::LOG_INTERVAL_SECS)]
     pub log_interval_secs: u64,
-    /// Retention of organizations that have none set, in days.
-    #[arg(long, env = "AUDITLOG_DEFAULT_RETENTION_DAYS", default_value_t = 365)]
-    pub default_retention_days: i64,
 }
-
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
-pub const DEFAULT_SCHEMA_CACHE_MB: u64 = 64;
-pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
-pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 
 impl Config {
     /// The connection limits of the listener.
     pub fn connection_limits(&self) -> crate::listen::Limits {
         use std::time::Duration;
+        let limits = &self.limits;
         crate::listen::Limits {
-            max_connections: self.max_connections.max(1),
-            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
-            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
-            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+            max_connections: limits.max_connections.max(1),
+            header_timeout: Duration::from_secs(limits.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(limits.body_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(limits.idle_timeout_secs.max(1)),
         }
     }
 
-    /// A configuration with every default, for tests and embedding.
+    /// A configuration with every default, on an ephemeral port, for tests and embedding.
     pub fn with_data_dir(data_dir: PathBuf) -> Config {
         Config {
-            listen: "127.0.0.1:0".parse().expect("static address parses"),
+            listen: ListenConfig {
+                listen: "127.0.0.1:0".parse().expect("static address parses"),
+                public_url: None,
+            },
+            storage: StorageConfig::with_data_dir(data_dir),
+            limits: LimitsConfig::default(),
+            exports: ExportsConfig::default(),
+            jobs: JobsConfig::default(),
+            log: LogConfig::default(),
+            api_keys: Vec::new(),
+            require_schemas: false,
+            meta_audit: defaults::META_AUDIT,
+        }
+    }
+}
+
+impl StorageConfig {
+    pub fn with_data_dir(data_dir: PathBuf) -> StorageConfig {
+        StorageConfig {
             data_dir,
             database_url: None,
             blob_url: None,
-            public_url: None,
-            api_keys: Vec::new(),
-            max_body_bytes: 1024 * 1024,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
-            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
-            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
-            ingest_queue: 10_000,
-            ingest_batch: 512,
-            default_retention_days: 365,
-            require_schemas: false,
-            schema_cache_mb: DEFAULT_SCHEMA_CACHE_MB,
-            download_secret: None,
-            download_link_ttl_secs: 600,
-            export_file_ttl_secs: 7 * 24 * 3600,
-            export_concurrency: 2,
-            export_page_rows: 5000,
-            csv_formula_protection: true,
-            maintenance_interval_secs: 60,
-            job_lease_secs: 30,
-            retention_sweep_interval_secs: 3600,
-            retention_batch: 1000,
-            deployment_name: "auditlog".into(),
-            log_signing_key: None,
-            log_interval_secs: 5,
-            meta_audit: true,
         }
+    }
+
+    /// The database URL, if one is configured.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_ref().map(Secret::expose)
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_connections: defaults::MAX_CONNECTIONS,
+            header_timeout_secs: defaults::HEADER_TIMEOUT_SECS,
+            body_timeout_secs: defaults::BODY_TIMEOUT_SECS,
+            idle_timeout_secs: defaults::IDLE_TIMEOUT_SECS,
+            ingest_queue: defaults::INGEST_QUEUE,
+            ingest_batch: defaults::INGEST_BATCH,
+            schema_cache_mb: defaults::SCHEMA_CACHE_MB,
+        }
+    }
+}
+
+impl Default for ExportsConfig {
+    fn default() -> Self {
+        ExportsConfig {
+            download_secret: None,
+            download_link_ttl_secs: defaults::DOWNLOAD_LINK_TTL_SECS,
+            export_file_ttl_secs: defaults::EXPORT_FILE_TTL_SECS,
+            export_concurrency: defaults::EXPORT_CONCURRENCY,
+            export_page_rows: defaults::EXPORT_PAGE_ROWS,
+            csv_formula_protection: defaults::CSV_FORMULA_PROTECTION,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            maintenance_interval_secs: defaults::MAINTENANCE_INTERVAL_SECS,
+            job_lease_secs: defaults::JOB_LEASE_SECS,
+            retention_sweep_interval_secs: defaults::RETENTION_SWEEP_INTERVAL_SECS,
+            retention_batch: defaults::RETENTION_BATCH,
+            default_retention_days: defaults::DEFAULT_RETENTION_DAYS,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            deployment_name: defaults::DEPLOYMENT_NAME.into(),
+            log_signing_key: None,
+            log_interval_secs: defaults::LOG_INTERVAL_SECS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let mut config = Config::with_data_dir("/tmp/x".into());
+        config.storage.database_url = Some(Secret::new("postgres://u:hunter2@db/x"));
+        config.api_keys = vec![Secret::new("sk_live_hunter2hunter2hunter2hunter2")];
+        config.exports.download_secret = Some(Secret::new("hunter2"));
+        config.log.log_signing_key = Some(Secret::new("hunter2"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn flag_defaults_are_the_default_impls() {
+        let parsed = Cli::parse_from(["auditlog", "--listen", "127.0.0.1:0"]).config;
+        let built = Config::with_data_dir(defaults::DATA_DIR.into());
+        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
     }
 }

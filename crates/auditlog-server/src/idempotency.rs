@@ -211,7 +211,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         return ApiError::Unauthorized.into_response();
     };
     let (mut parts, body) = request.into_parts();
-    let bytes = match read_limited(body, state.config.max_body_bytes).await {
+    let bytes = match read_limited(body, state.config.limits.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };

@@ -25,7 +25,7 @@ pub mod tlog;
 pub mod verify;
 
 use crate::auth::KeyCache;
-use crate::config::Config;
+use crate::config::{Config, StorageConfig};
 use crate::error::ApiError;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
@@ -58,8 +58,8 @@ use tracing::Span;
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 
 /// Where the SQLite database lives for this configuration.
-pub fn sqlite_path(config: &Config) -> anyhow::Result<PathBuf> {
-    match config.database_url.as_deref() {
+pub fn sqlite_path(config: &StorageConfig) -> anyhow::Result<PathBuf> {
+    match config.database_url() {
         None => Ok(config.data_dir.join("auditlog.db")),
         Some(url) => match url
             .strip_prefix("sqlite://")
@@ -77,13 +77,9 @@ fn is_postgres_url(url: &str) -> bool {
 
 /// Opens the configured store: PostgreSQL for `postgres://…`, otherwise SQLite (in the data
 /// dir by default), creating the data directory if needed.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(config: &StorageConfig) -> anyhow::Result<Arc<dyn Store>> {
     private_files::create_private_dir(&config.data_dir)?;
-    if let Some(url) = config
-        .database_url
-        .as_deref()
-        .filter(|url| is_postgres_url(url))
-    {
+    if let Some(url) = config.database_url().filter(|url| is_postgres_url(url)) {
         // The URL may carry a password: never echo it.
         let store = PostgresStore::connect(url)
             .await
@@ -105,7 +101,7 @@ async fn bootstrap_keys(store: &dyn Store, config: &Config) -> anyhow::Result<Ve
     let configured: Vec<&str> = config
         .api_keys
         .iter()
-        .map(|k| k.trim())
+        .map(|k| k.expose().trim())
         .filter(|k| !k.is_empty())
         .collect();
     for key in &configured {
@@ -189,17 +185,17 @@ pub fn app(state: AppState) -> Router {
 /// and lets the writer commit what it was given.
 /// The blob store and download-link signer of this configuration.
 fn open_blob(config: &Config) -> anyhow::Result<(BlobStore, LinkSigner)> {
-    let blob = match config.blob_url.as_deref() {
-        None => BlobStore::local(&config.data_dir.join("blobs"))?,
+    let blob = match config.storage.blob_url.as_deref() {
+        None => BlobStore::local(&config.storage.data_dir.join("blobs"))?,
         Some(url) if url.starts_with("s3://") => BlobStore::s3(url)?,
         Some(url) => anyhow::bail!(
             "unsupported blob URL (use s3://bucket/prefix, or none for local files): {url}"
         ),
     };
-    let links = match &config.download_secret {
-        Some(secret) => LinkSigner::from_configured(secret)?,
+    let links = match &config.exports.download_secret {
+        Some(secret) => LinkSigner::from_configured(secret.expose())?,
         None => {
-            let path = config.data_dir.join("download-link.key");
+            let path = config.storage.data_dir.join("download-link.key");
             let signer = LinkSigner::load_or_create(&path)?;
             private_files::restrict(&path, 0o600)?;
             signer
@@ -215,7 +211,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
+    let store = open_store(&config.storage).await?;
     let key_changes = bootstrap_keys(store.as_ref(), &config).await?;
     if config.meta_audit {
         // Revocations create the trail if need be; keys bootstrapped from the configuration are
@@ -223,31 +219,33 @@ pub async fn run(
         let (revoked, created): (Vec<_>, Vec<_>) = key_changes
             .into_iter()
             .partition(|change| change.action == keys::KEY_REVOKED);
-        meta_audit::record_key_changes(store.as_ref(), &revoked, false)
-            .await
-            .map_err(|error| {
-                anyhow::anyhow!("recording API key changes in the meta-audit trail: {error:?}")
-            })?;
-        meta_audit::record_key_changes(store.as_ref(), &created, true)
-            .await
-            .map_err(|error| {
-                anyhow::anyhow!("recording API key changes in the meta-audit trail: {error:?}")
-            })?;
+        for (changes, only_into_existing_trail) in [(revoked, false), (created, true)] {
+            meta_audit::record_key_changes(store.as_ref(), &changes, only_into_existing_trail)
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!("recording API key changes in the meta-audit trail: {error:?}")
+                })?;
+        }
     }
     let tlog = Arc::new(tlog::Tlog::open(&config, store.as_ref()).await?);
     let (blob, links) = open_blob(&config)?;
     let address = listener.local_addr()?;
     let public_url = config
+        .listen
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"))
         .trim_end_matches('/')
         .to_string();
-    let schema_cache = SchemaCache::with_budget(config.schema_cache_mb.saturating_mul(1024 * 1024));
+    let schema_cache =
+        SchemaCache::with_budget(config.limits.schema_cache_mb.saturating_mul(1024 * 1024));
     let mut limits = config.connection_limits();
     limits.max_connections = listen::fit_connection_cap(limits.max_connections);
-    let (ingest, writer) =
-        IngestQueue::start(store.clone(), config.ingest_queue, config.ingest_batch);
+    let (ingest, writer) = IngestQueue::start(
+        store.clone(),
+        config.limits.ingest_queue,
+        config.limits.ingest_batch,
+    );
     let state = AppState::new(state::Services {
         config: Arc::new(config),
         store,

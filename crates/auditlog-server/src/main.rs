@@ -1,6 +1,6 @@
 //! The `auditlog` command: `serve` runs the service, `keys create` mints an API key.
 
-use auditlog_server::config::Config;
+use auditlog_server::config::{defaults, Config, StorageConfig};
 use auditlog_server::meta_audit::record_key_changes;
 use auditlog_server::{clock, keys, open_store, run, DEFAULT_ENVIRONMENT};
 use clap::{Parser, Subcommand};
@@ -34,7 +34,7 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         batch: usize,
         #[command(flatten)]
-        config: Config,
+        storage: StorageConfig,
     },
     /// Verify an export bundle and its CSV, or that a newer checkpoint extends an older one,
     /// offline (exit status 0 only when every check passes).
@@ -46,6 +46,16 @@ enum Command {
     },
 }
 
+/// What the `keys` commands use: the store, and whether key changes go to the trail.
+#[derive(clap::Args)]
+struct KeysConfig {
+    #[command(flatten)]
+    storage: StorageConfig,
+    /// Record key creations and revocations in the meta-audit trail.
+    #[arg(long, env = "AUDITLOG_META_AUDIT", default_value_t = defaults::META_AUDIT, action = clap::ArgAction::Set)]
+    meta_audit: bool,
+}
+
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Create a new API key and print it (it is stored only as a hash).
@@ -54,12 +64,12 @@ enum KeysCommand {
         #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
         environment: String,
         #[command(flatten)]
-        config: Config,
+        config: KeysConfig,
     },
     /// List API keys: record id, environment, source, last four characters, created, revoked.
     List {
         #[command(flatten)]
-        config: Config,
+        storage: StorageConfig,
     },
     /// Revoke an API key by its record id (`key_…`, from `keys list`); every node refuses it
     /// within 5 seconds.
@@ -67,7 +77,7 @@ enum KeysCommand {
         /// The key's record id.
         id: String,
         #[command(flatten)]
-        config: Config,
+        config: KeysConfig,
     },
 }
 
@@ -93,6 +103,18 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested; draining in-flight requests");
 }
 
+/// Records a key change made from the command line in the meta-audit trail.
+async fn record_in_trail(
+    store: &dyn auditlog_store::Store,
+    change: keys::KeyChange,
+) -> anyhow::Result<()> {
+    record_key_changes(store, &[change], false)
+        .await
+        .map_err(|error| {
+            anyhow::anyhow!("recording an API key change in the meta-audit trail: {error:?}")
+        })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -110,16 +132,16 @@ async fn main() -> anyhow::Result<()> {
     match command {
         Command::Verify(_) => Ok(()),
         Command::Serve(config) => {
-            let listener = tokio::net::TcpListener::bind(config.listen).await?;
+            let listener = tokio::net::TcpListener::bind(config.listen.listen).await?;
             run(config, listener, shutdown_signal()).await
         }
         Command::Seed {
             events,
             environment,
             batch,
-            config,
+            storage,
         } => {
-            let store = open_store(&config).await?;
+            let store = open_store(&storage).await?;
             let organization =
                 auditlog_server::seed::seed(store.as_ref(), &environment, events, batch.max(1))
                     .await?;
@@ -137,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
                 !environment.trim().is_empty(),
                 "--environment must not be empty"
             );
-            let store = open_store(&config).await?;
+            let store = open_store(&config.storage).await?;
             let key = keys::generate_key();
             let created = keys::register_key(
                 store.as_ref(),
@@ -148,23 +170,15 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             if let (Some(record), true) = (created, config.meta_audit) {
-                record_key_changes(
-                    store.as_ref(),
-                    &[keys::KeyChange::created(&record, "cli")],
-                    false,
-                )
-                .await
-                .map_err(|error| {
-                    anyhow::anyhow!("recording the key in the meta-audit trail: {error:?}")
-                })?;
+                record_in_trail(store.as_ref(), keys::KeyChange::created(&record, "cli")).await?;
             }
             println!("{key}");
             Ok(())
         }
         Command::Keys {
-            command: KeysCommand::List { config },
+            command: KeysCommand::List { storage },
         } => {
-            let store = open_store(&config).await?;
+            let store = open_store(&storage).await?;
             println!("ID\tENVIRONMENT\tSOURCE\tLAST4\tCREATED\tREVOKED");
             for key in store.list_api_keys().await? {
                 let at = |micros: i64| {
@@ -191,7 +205,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Revoke { id, config },
         } => {
-            let store = open_store(&config).await?;
+            let store = open_store(&config.storage).await?;
             let record = store
                 .list_api_keys()
                 .await?
@@ -201,15 +215,7 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("no unrevoked API key with the id {id} (see `auditlog keys list`)");
             };
             if store.revoke_api_key(&id, clock::now_micros()).await? && config.meta_audit {
-                record_key_changes(
-                    store.as_ref(),
-                    &[keys::KeyChange::revoked(&record, "cli")],
-                    false,
-                )
-                .await
-                .map_err(|error| {
-                    anyhow::anyhow!("recording the revocation in the meta-audit trail: {error:?}")
-                })?;
+                record_in_trail(store.as_ref(), keys::KeyChange::revoked(&record, "cli")).await?;
             }
             println!("revoked {id}");
             Ok(())

@@ -439,7 +439,7 @@ fn padded_event(org: &str, size: usize) -> Vec<u8> {
 #[tokio::test]
 async fn bodies_over_the_configured_limit_are_413() {
     let limit = 2048;
-    let server = TestServer::start_with(|config| config.max_body_bytes = limit).await;
+    let server = TestServer::start_with(|config| config.limits.max_body_bytes = limit).await;
     let org = server.create_org("Acme").await;
     let json_type = Some("application/json");
     let (status, body) = post_raw(&server, json_type, padded_event(&org, limit)).await;
@@ -469,7 +469,8 @@ async fn bodies_over_the_configured_limit_are_413() {
 #[tokio::test]
 async fn a_limit_above_two_mebibytes_is_honoured() {
     // axum's own default body limit is 2 MiB; the configured limit must win over it.
-    let server = TestServer::start_with(|config| config.max_body_bytes = 4 * 1024 * 1024).await;
+    let server =
+        TestServer::start_with(|config| config.limits.max_body_bytes = 4 * 1024 * 1024).await;
     let org = server.create_org("Acme").await;
     let (status, body) = post_raw(
         &server,

@@ -39,9 +39,9 @@ async fn exports_go_to_the_bucket_and_download_through_presigned_links() {
     };
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
     let server = TestServer::start_with(|c| {
-        c.blob_url = Some(blob_url);
-        c.export_file_ttl_secs = 3;
-        c.maintenance_interval_secs = 1;
+        c.storage.blob_url = Some(blob_url);
+        c.exports.export_file_ttl_secs = 3;
+        c.jobs.maintenance_interval_secs = 1;
     })
     .await;
     let org = server.create_org("S3 Co").await;

@@ -111,7 +111,7 @@ async fn proofs_and_checkpoints_verify_with_ours_and_independent_implementations
 
 #[tokio::test]
 async fn the_builder_signs_a_checkpoint_when_the_log_grew() {
-    let server = TestServer::start_with(|c| c.log_interval_secs = 1).await;
+    let server = TestServer::start_with(|c| c.log.log_interval_secs = 1).await;
     let org = server.create_org("Acme").await;
     ingest(&server, &org, 0..5).await;
     let vkey = log_key(&server).await;
@@ -131,7 +131,7 @@ async fn the_builder_signs_a_checkpoint_when_the_log_grew() {
 
 #[tokio::test]
 async fn with_background_building_off_the_log_grows_on_demand_only() {
-    let server = TestServer::start_with(|c| c.log_interval_secs = 0).await;
+    let server = TestServer::start_with(|c| c.log.log_interval_secs = 0).await;
     let org = server.create_org("Acme").await;
     ingest(&server, &org, 0..4).await;
     // A running builder would have built at start-up and again after an interval.
@@ -291,7 +291,7 @@ async fn checkpoints_after_a_restart_extend_the_ones_before() {
 
 #[tokio::test]
 async fn retention_keeps_proofs_valid_for_what_remains() {
-    let server = TestServer::start_with(|c| c.retention_sweep_interval_secs = 1).await;
+    let server = TestServer::start_with(|c| c.jobs.retention_sweep_interval_secs = 1).await;
     let org = server.create_org("Acme").await;
     let now = chrono::Utc::now();
     for (i, days_ago) in [400, 10, 500, 1, 450, 2].into_iter().enumerate() {

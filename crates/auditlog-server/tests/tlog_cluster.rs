@@ -22,12 +22,12 @@ async fn two_nodes_never_sign_inconsistent_checkpoints() {
         eprintln!("two_nodes_never_sign_inconsistent_checkpoints: PostgreSQL only, skipped");
         return;
     }
-    let a = TestServer::start_with(|c| c.log_interval_secs = 1).await;
+    let a = TestServer::start_with(|c| c.log.log_interval_secs = 1).await;
     let (url, key) = (a.database_url().unwrap(), a.key.clone());
     let b = TestServer::start_with(move |c| {
-        c.database_url = Some(url);
-        c.api_keys.push(key);
-        c.log_interval_secs = 1;
+        c.storage.database_url = Some(url.into());
+        c.api_keys.push(key.into());
+        c.log.log_interval_secs = 1;
     })
     .await;
     let vkey = log_key(&a).await;
@@ -81,7 +81,7 @@ async fn bundles_of_exports_in_s3_verify() {
         eprintln!("bundles_of_exports_in_s3_verify: no S3 test server, skipped");
         return;
     };
-    let server = TestServer::start_with(|c| c.blob_url = Some(blob_url)).await;
+    let server = TestServer::start_with(|c| c.storage.blob_url = Some(blob_url)).await;
     let org = server.create_org("Acme").await;
     ingest(&server, &org, 0..7).await;
     let id = ready_export(&server, &org).await;

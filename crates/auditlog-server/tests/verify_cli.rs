@@ -79,7 +79,7 @@ fn rows(csv: &[u8]) -> Vec<String> {
 }
 
 async fn server_with_known_key() -> TestServer {
-    TestServer::start_with(|c| c.log_signing_key = Some(SEED_HEX.into())).await
+    TestServer::start_with(|c| c.log.log_signing_key = Some(SEED_HEX.into())).await
 }
 
 /// An organization with `n` events and a ready export of them: (org, CSV, bundle).

@@ -136,7 +136,7 @@ pub async fn run(
     };
     // The widest event sets the header's target columns; finding it scans the whole range, so
     // the first page is read meanwhile.
-    let page_rows = state.config.export_page_rows;
+    let page_rows = state.config.exports.export_page_rows;
     let (max_targets, mut page) = tokio::try_join!(
         state.store.export_max_targets(&query),
         state.store.export_page(&query, None, page_rows)
@@ -144,7 +144,7 @@ pub async fn run(
     .map_err(retryable)?;
     let max_targets = max_targets.max(0) as usize;
     let key = blob_key(export_id);
-    let protect = state.config.csv_formula_protection;
+    let protect = state.config.exports.csv_formula_protection;
     let csv = state.blob.writer(&key).await.map_err(retryable)?;
     let leaves = match state.blob.writer(&leaves_key(export_id)).await {
         Ok(leaves) => leaves,
@@ -215,7 +215,7 @@ pub async fn run(
         blob_key: key,
         row_count: rows,
         byte_count,
-        file_expires_at: now + state.config.export_file_ttl_secs * 1_000_000,
+        file_expires_at: now + state.config.exports.export_file_ttl_secs * 1_000_000,
     };
     state
         .store

@@ -15,7 +15,7 @@ const EXPIRY_BATCH: i64 = 100;
 pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(
-            state.config.maintenance_interval_secs.max(1),
+            state.config.jobs.maintenance_interval_secs.max(1),
         ));
         loop {
             tokio::select! {
@@ -78,7 +78,7 @@ pub async fn delete_export_files(state: &AppState, export: &ExportRecord, why: &
 /// continuously and renews its job lease every third of it, so a staging file untouched for ten
 /// leases belongs to no running job.
 async fn remove_abandoned_uploads(state: &AppState) {
-    let grace = Duration::from_secs(state.config.job_lease_secs.max(1) as u64 * 10);
+    let grace = Duration::from_secs(state.config.jobs.job_lease_secs.max(1) as u64 * 10);
     match state.blob.remove_abandoned_uploads(grace).await {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "staging files of interrupted uploads removed"),

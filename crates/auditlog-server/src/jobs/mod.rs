@@ -48,7 +48,9 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
 }
 
 async fn run_loop(state: AppState, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(state.config.export_concurrency.max(1)));
+    let slots = Arc::new(Semaphore::new(
+        state.config.exports.export_concurrency.max(1),
+    ));
     let mut running = JoinSet::new();
     loop {
         while running.try_join_next().is_some() {}
@@ -57,7 +59,7 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => break,
         };
         let now = now_micros();
-        let lease_until = now + state.config.job_lease_secs * 1_000_000;
+        let lease_until = now + state.config.jobs.job_lease_secs * 1_000_000;
         match state
             .store
             .claim_job(&[EXPORT_JOB], &state.node_id, now, lease_until)
@@ -90,7 +92,7 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
 
 /// Renews the lease every third of its length; cancels `lost` if the job is no longer ours.
 async fn heartbeat(state: AppState, job_id: String, lost: CancellationToken) {
-    let lease = state.config.job_lease_secs.max(1);
+    let lease = state.config.jobs.job_lease_secs.max(1);
     let period = Duration::from_millis((lease as u64 * 1000 / 3).max(100));
     loop {
         tokio::time::sleep(period).await;

@@ -23,7 +23,7 @@ const SWEEP_LEASE_MICROS: i64 = 60_000_000;
 
 pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let period = Duration::from_secs(state.config.retention_sweep_interval_secs.max(1));
+        let period = Duration::from_secs(state.config.jobs.retention_sweep_interval_secs.max(1));
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(period) => {}
@@ -53,7 +53,7 @@ pub async fn sweep_once(state: &AppState, shutdown: &CancellationToken, now: i64
         }
         let days = candidate
             .retention_period_in_days
-            .unwrap_or(state.config.default_retention_days);
+            .unwrap_or(state.config.jobs.default_retention_days);
         let cutoff = retention_cutoff(now, days);
         total += sweep_organization(
             state,
@@ -133,14 +133,14 @@ async fn sweep_organization(
                 environment,
                 organization_id,
                 cutoff,
-                state.config.retention_batch,
+                state.config.jobs.retention_batch,
                 now,
             )
             .await
         {
             Ok(count) => {
                 redacted += count;
-                if (count as i64) < state.config.retention_batch {
+                if (count as i64) < state.config.jobs.retention_batch {
                     break;
                 }
             }

@@ -257,11 +257,11 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
 /// proofs and bundles that need a newer tree).
 pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
-        if state.config.log_interval_secs == 0 {
+        if state.config.log.log_interval_secs == 0 {
             tracing::info!("background log building is off (--log-interval-secs 0)");
             return;
         }
-        let period = Duration::from_secs(state.config.log_interval_secs);
+        let period = Duration::from_secs(state.config.log.log_interval_secs);
         loop {
             build_once(&state, &shutdown).await;
             tokio::select! {

@@ -79,18 +79,18 @@ impl Tlog {
     /// The configured key, or the deployment's key from the database (created there by the
     /// first node that starts).
     pub async fn open(config: &Config, store: &dyn Store) -> anyhow::Result<Tlog> {
-        let seed = match &config.log_signing_key {
-            Some(text) => parse_seed(text)?,
+        let seed = match &config.log.log_signing_key {
+            Some(text) => parse_seed(text.expose())?,
             None => store
                 .log_signing_seed(&rand::random(), crate::clock::now_micros())
                 .await
                 .context("loading the log signing key")?,
         };
-        let signer = CheckpointSigner::from_seed(&config.deployment_name, seed)
+        let signer = CheckpointSigner::from_seed(&config.log.deployment_name, seed)
             .context("--deployment-name must be non-empty, without spaces or '+'")?;
         Ok(Tlog {
             signer,
-            deployment: config.deployment_name.clone(),
+            deployment: config.log.deployment_name.clone(),
             wakeup: Notify::new(),
             bundle_preparation: tokio::sync::Semaphore::new(1),
         })

@@ -70,13 +70,13 @@ impl TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let key = format!("sk_test_{}", ulid_like());
         let mut config = Config::with_data_dir(data_dir.path().to_path_buf());
-        config.api_keys = vec![key.clone()];
+        config.api_keys = vec![key.as_str().into()];
         let mut database = None;
         if postgres_backend() {
             let created = TestDatabase::create()
                 .await
                 .expect("AUDITLOG_TEST_BACKEND=postgres needs AUDITLOG_TEST_DATABASE_URL");
-            config.database_url = Some(created.url.clone());
+            config.storage.database_url = Some(created.url.as_str().into());
             database = Some(Arc::new(created));
         }
         configure(&mut config);
@@ -182,10 +182,10 @@ impl TestServer {
         );
         let restarted_key = key.clone();
         let mut server = TestServer::start_with(move |config| {
-            config.data_dir = path;
-            config.api_keys = vec![restarted_key];
+            config.storage.data_dir = path;
+            config.api_keys = vec![restarted_key.into()];
             if url.is_some() {
-                config.database_url = url;
+                config.storage.database_url = url.map(Into::into);
             }
             configure(config);
         })

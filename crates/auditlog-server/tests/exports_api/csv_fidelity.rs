@@ -53,7 +53,7 @@ fn awkward_event(org: &str, i: usize) -> Value {
 }
 
 async fn awkward_values_round_trip(protection: bool) {
-    let server = TestServer::start_with(|c| c.csv_formula_protection = protection).await;
+    let server = TestServer::start_with(|c| c.exports.csv_formula_protection = protection).await;
     let org = server.create_org("Quoting Co").await;
     let bodies: Vec<Value> = (0..AWKWARD.len()).map(|i| awkward_event(&org, i)).collect();
     for body in &bodies {

@@ -123,7 +123,7 @@ async fn tampered_foreign_or_incomplete_links_are_404_without_content() {
 
 #[tokio::test]
 async fn links_expire_after_download_link_ttl_secs() {
-    let server = TestServer::start_with(|c| c.download_link_ttl_secs = 2).await;
+    let server = TestServer::start_with(|c| c.exports.download_link_ttl_secs = 2).await;
     let org = server.create_org("Acme").await;
     post_event(
         &server,
@@ -166,7 +166,10 @@ async fn links_depend_on_the_download_secret() {
     const SECRET_B: &str = "second-download-secret-0123456789abcdef";
     // A data dir this test owns, so it outlives each server.
     let data_dir = tempfile::tempdir().unwrap();
-    let server = start_on(&data_dir, |c| c.download_secret = Some(SECRET_A.into())).await;
+    let server = start_on(&data_dir, |c| {
+        c.exports.download_secret = Some(SECRET_A.into())
+    })
+    .await;
     let org = server.create_org("Acme").await;
     post_event(
         &server,
@@ -179,7 +182,10 @@ async fn links_depend_on_the_download_secret() {
     drop(server.stop().await);
 
     // Another secret: the old link is refused, a new one works.
-    let server = start_on(&data_dir, |c| c.download_secret = Some(SECRET_B.into())).await;
+    let server = start_on(&data_dir, |c| {
+        c.exports.download_secret = Some(SECRET_B.into())
+    })
+    .await;
     let old = rebase(&url, &server.base_url);
     assert_link_refused(&download(&old).await, "link signed with another secret");
     let fresh = ready_url(&server, &id).await;
@@ -187,7 +193,10 @@ async fn links_depend_on_the_download_secret() {
     drop(server.stop().await);
 
     // The first secret again: its links survive a restart.
-    let server = start_on(&data_dir, |c| c.download_secret = Some(SECRET_A.into())).await;
+    let server = start_on(&data_dir, |c| {
+        c.exports.download_secret = Some(SECRET_A.into())
+    })
+    .await;
     assert_eq!(download(&rebase(&url, &server.base_url)).await.status, 200);
     assert_link_refused(
         &download(&rebase(&fresh, &server.base_url)).await,

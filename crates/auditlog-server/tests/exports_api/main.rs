@@ -433,7 +433,7 @@ async fn start_on(
 ) -> TestServer {
     let path = data_dir.path().to_path_buf();
     TestServer::start_with(move |config| {
-        config.data_dir = path;
+        config.storage.data_dir = path;
         configure(config);
     })
     .await

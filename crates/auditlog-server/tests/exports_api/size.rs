@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn a_many_page_export_has_every_row_once_in_order() {
     const EVENTS: usize = 12_000;
-    let server = TestServer::start_with(|c| c.export_page_rows = 1000).await;
+    let server = TestServer::start_with(|c| c.exports.export_page_rows = 1000).await;
     let org = server.create_org("Big").await;
     let neighbour = server.create_org("Neighbour").await;
     let mut events = bulk_events(&org, EVENTS, 3);

@@ -5,8 +5,8 @@ use super::*;
 #[tokio::test]
 async fn files_expire_and_the_export_becomes_expired() {
     let server = TestServer::start_with(|c| {
-        c.export_file_ttl_secs = 1;
-        c.maintenance_interval_secs = 1;
+        c.exports.export_file_ttl_secs = 1;
+        c.jobs.maintenance_interval_secs = 1;
     })
     .await;
     let org = server.create_org("Acme").await;
@@ -105,7 +105,7 @@ async fn a_job_interrupted_by_shutdown_is_handed_back_and_finished_after_restart
     const EVENTS: usize = 4000;
     let data_dir = tempfile::tempdir().unwrap();
     // One row per page makes the job slow enough to be caught mid-run.
-    let server = start_on(&data_dir, |c| c.export_page_rows = 1).await;
+    let server = start_on(&data_dir, |c| c.exports.export_page_rows = 1).await;
     let org = server.create_org("Slow").await;
     let store = SqliteStore::open(&data_dir.path().join("auditlog.db"))
         .await
@@ -146,7 +146,7 @@ async fn a_job_interrupted_by_shutdown_is_handed_back_and_finished_after_restart
     );
 
     // The next start picks it up at once (not after the 30 s lease) and finishes it.
-    let server = start_on(&data_dir, |c| c.export_page_rows = 1000).await;
+    let server = start_on(&data_dir, |c| c.exports.export_page_rows = 1000).await;
     let (header, rows) = export_csv(&server, &id).await;
     assert_eq!(header, expected_header(3));
     assert_eq!(rows.len(), EVENTS);
@@ -162,8 +162,8 @@ async fn a_slow_job_keeps_its_lease_by_heartbeat_and_runs_once() {
     const EVENTS: usize = 2500;
     // A two-second lease, and a job that takes about twice as long.
     let server = TestServer::start_with(|c| {
-        c.job_lease_secs = 2;
-        c.export_page_rows = 1;
+        c.jobs.job_lease_secs = 2;
+        c.exports.export_page_rows = 1;
     })
     .await;
     let org = server.create_org("Slow").await;
@@ -197,7 +197,7 @@ async fn an_event_stored_during_the_export_is_never_truncated() {
         return;
     }
     const EVENTS: usize = 1500;
-    let server = TestServer::start_with(|c| c.export_page_rows = 1).await;
+    let server = TestServer::start_with(|c| c.exports.export_page_rows = 1).await;
     let org = server.create_org("Racy").await;
     let base = micros_of("2026-03-01T10:00:00.000Z");
     let at = |offset_ms: i64| {

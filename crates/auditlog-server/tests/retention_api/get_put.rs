@@ -13,7 +13,7 @@ async fn get_returns_the_default_retention() {
     );
     assert_eq!(sdk_retention(&server.workos(), &id).await, Some(365));
 
-    let short = TestServer::start_with(|c| c.default_retention_days = 30).await;
+    let short = TestServer::start_with(|c| c.jobs.default_retention_days = 30).await;
     let id = short.create_org("Short default").await;
     let (status, body) = send(short.get(&retention_path(&id))).await;
     assert_eq!(

@@ -8,8 +8,8 @@ use super::*;
 async fn ingest_during_sweep<const BACKLOG: usize>() {
     const SENDERS: usize = 8;
     let server = TestServer::start_with(|c| {
-        c.retention_sweep_interval_secs = 1;
-        c.retention_batch = 500;
+        c.jobs.retention_sweep_interval_secs = 1;
+        c.jobs.retention_batch = 500;
     })
     .await;
     let id = server.create_org("Backlog").await;

@@ -96,9 +96,9 @@ async fn legal_hold_validation_history_and_conflicts() {
 #[tokio::test]
 async fn legal_hold_stops_the_sweeper_and_export_expiry() {
     let server = TestServer::start_with(|c| {
-        c.retention_sweep_interval_secs = 1;
-        c.maintenance_interval_secs = 1;
-        c.export_file_ttl_secs = 1;
+        c.jobs.retention_sweep_interval_secs = 1;
+        c.jobs.maintenance_interval_secs = 1;
+        c.exports.export_file_ttl_secs = 1;
     })
     .await;
     let held = server.create_org("Held").await;

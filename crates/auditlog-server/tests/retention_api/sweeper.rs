@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn sweeper_redacts_events_past_retention() {
-    let server = TestServer::start_with(|c| c.retention_sweep_interval_secs = 1).await;
+    let server = TestServer::start_with(|c| c.jobs.retention_sweep_interval_secs = 1).await;
     let monthly = server.create_org("Thirty days").await;
     let default = server.create_org("Default retention").await;
     set_retention_days(&server, &monthly, 30).await;

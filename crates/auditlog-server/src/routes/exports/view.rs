@@ -114,7 +114,7 @@ pub async fn download_url(
     let (ExportState::Ready, Some(key)) = (export.state, export.blob_key.as_deref()) else {
         return Ok(None);
     };
-    let ttl = state.config.download_link_ttl_secs.max(1);
+    let ttl = state.config.exports.download_link_ttl_secs.max(1);
     let file_name = format!("{}.csv", export.id);
     match state
         .blob

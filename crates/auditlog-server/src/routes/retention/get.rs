@@ -22,7 +22,7 @@ pub async fn retention_in_force(
         .ok_or_else(|| ApiError::organization_not_found(id))?;
     Ok(policy
         .retention_period_in_days
-        .unwrap_or(state.config.default_retention_days))
+        .unwrap_or(state.config.jobs.default_retention_days))
 }
 
 pub async fn get_retention(
