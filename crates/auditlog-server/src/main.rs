@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Bulk-load synthetic events into a new organization (for benchmarks); prints its id.
     #[command(hide = true)]
     Seed {
@@ -133,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Verify(_) => Ok(()),
         Command::Serve(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen.listen).await?;
-            run(config, listener, shutdown_signal()).await
+            run(*config, listener, shutdown_signal()).await
         }
         Command::Seed {
             events,
