@@ -1,8 +1,12 @@
 //! The tracing span of each request, with the secrets of its URL left out: a download link's
 //! `signature` (and a presigned S3 URL's credentials) are bearer secrets, and logs travel
-//! further than the links were meant to.
+//! further than the links were meant to. The span carries the request id (the `X-Request-ID`
+//! sent back) and, once routing has matched, the route's path template.
 
+use axum::extract::{MatchedPath, Request as AxumRequest};
 use axum::http::{Request, Uri};
+use axum::middleware::Next;
+use axum::response::Response;
 use tracing::Span;
 
 /// Query parameters whose values authenticate the request by themselves.
@@ -13,14 +17,31 @@ const SECRET_PARAMETERS: [&str; 4] = [
     "x-amz-security-token",
 ];
 
-/// The span of a request: method and URI with secret query values replaced by `REDACTED`.
+/// The span of a request: its id, method and URI with secret query values replaced by
+/// `REDACTED`; `route` is filled in by [`record_route`].
 pub fn make_span<B>(request: &Request<B>) -> Span {
-    tracing::debug_span!(
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
         "request",
+        request_id = %request_id,
         method = %request.method(),
         uri = %redacted(request.uri()),
         version = ?request.version(),
+        route = tracing::field::Empty,
     )
+}
+
+/// Route middleware: records the matched path template (`/organizations/{organization_id}`)
+/// in the request's span, so log lines group by endpoint without parsing URIs.
+pub async fn record_route(request: AxumRequest, next: Next) -> Response {
+    if let Some(path) = request.extensions().get::<MatchedPath>() {
+        Span::current().record("route", path.as_str());
+    }
+    next.run(request).await
 }
 
 /// `uri` as path and query, with the values of [`SECRET_PARAMETERS`] redacted.

@@ -50,7 +50,9 @@ async fn encode_page(
     payloads: Vec<String>,
     max_targets: usize,
 ) -> Result<(CsvEncoder, Vec<u8>), JobError> {
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
         for text in payloads {
             encoder.write_payload(&text, max_targets).map_err(|e| {
                 JobError::Permanent(format!("a stored event payload is not JSON: {e}"))

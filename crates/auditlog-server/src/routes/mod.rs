@@ -54,6 +54,7 @@ pub fn operations() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, _) = api_routes().split_for_parts();
     let api = api
+        .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         // Layers run bottom-up: authentication first, then idempotency (which needs the environment).
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     let (public, _) = public_routes().split_for_parts();
     public
+        .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback_service(api)
         .with_state(state)
