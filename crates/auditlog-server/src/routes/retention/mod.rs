@@ -6,16 +6,16 @@ mod update;
 
 use crate::state::AppState;
 use axum::routing::get;
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route(
-            "/organizations/{organization_id}/audit_logs_retention",
+            "/organizations/{id}/audit_logs_retention",
             get(get::get_retention).put(update::update_retention),
         )
         .route(
-            "/organizations/{organization_id}/audit_log_configuration",
+            "/organizations/{id}/audit_log_configuration",
             get(configuration::get_audit_log_configuration),
         )
 }
