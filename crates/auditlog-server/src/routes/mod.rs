@@ -1,4 +1,5 @@
-//! The router, one module per resource; each resource module has its own `router()`.
+//! The router, one module per resource; each resource module has its own `router()`, whose
+//! annotated handlers also make up the OpenAPI document (`crate::openapi`).
 
 mod downloads;
 mod events;
@@ -18,12 +19,12 @@ use crate::auth::require_api_key;
 use crate::idempotency::idempotency;
 use crate::state::AppState;
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Every API route; all of them require an API key.
-fn api_routes(state: AppState) -> Router {
-    Router::new()
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(events::router())
         .merge(exports::router())
         .merge(schemas::router())
@@ -32,23 +33,38 @@ fn api_routes(state: AppState) -> Router {
         .merge(legal_hold::router())
         .merge(log::router())
         .merge(meta_audit::router())
+}
+
+/// The routes that need no API key.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(log::public_router())
+        .merge(downloads::public_router())
+}
+
+/// The operations of every route, for the OpenAPI document.
+pub fn operations() -> utoipa::openapi::OpenApi {
+    let mut operations = api_routes().into_openapi();
+    operations.merge(public_routes().into_openapi());
+    operations
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, _) = api_routes().split_for_parts();
+    let api = api
         .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         // Layers run bottom-up: authentication first, then idempotency (which needs the environment).
         .layer(from_fn_with_state(state.clone(), idempotency))
         .layer(from_fn_with_state(state.clone(), require_api_key))
-        .with_state(state)
-}
-
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health::get_health))
-        .route("/openapi.json", get(openapi::get_openapi_document))
-        .merge(log::public_router())
-        .merge(downloads::public_router())
+        .with_state(state.clone());
+    let (public, _) = public_routes().split_for_parts();
+    public
         .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        .fallback_service(api_routes(state.clone()))
+        .fallback_service(api)
         .with_state(state)
 }

@@ -8,13 +8,13 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route(
             "/audit_logs/events",
             post(create::create_event).get(list::list_events),
         )
-        .route("/audit_logs/events/{id}", get(get::get_event))
+        .route("/audit_logs/events/{event_id}", get(get::get_event))
 }

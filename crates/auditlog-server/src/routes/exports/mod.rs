@@ -7,15 +7,12 @@ mod get;
 pub(crate) mod view;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit_logs/exports", post(create::create_export))
-        .route("/audit_logs/exports/{id}", get(get::get_export))
-        .route(
-            "/audit_logs/exports/{id}/bundle",
-            get(bundle::get_export_bundle),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create::create_export))
+        .routes(routes!(get::get_export))
+        .routes(routes!(bundle::get_export_bundle))
 }

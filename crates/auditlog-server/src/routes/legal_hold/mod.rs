@@ -6,11 +6,11 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/organizations/{id}/legal_hold",
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route(
+        "/organizations/{organization_id}/legal_hold",
         get(get::get_legal_hold)
             .post(change::place_legal_hold)
             .delete(change::release_legal_hold),

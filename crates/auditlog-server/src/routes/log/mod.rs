@@ -10,25 +10,25 @@ pub(crate) mod view;
 
 use crate::state::AppState;
 use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route(
-            "/audit_logs/events/{id}/inclusion_proof",
+            "/audit_logs/events/{event_id}/inclusion_proof",
             get(inclusion_proof::get_inclusion_proof),
         )
         .route(
-            "/audit_logs/log/{id}/checkpoint",
+            "/audit_logs/log/{organization_id}/checkpoint",
             get(checkpoint::get_checkpoint).post(checkpoint_create::create_checkpoint),
         )
         .route(
-            "/audit_logs/log/{id}/consistency_proof",
+            "/audit_logs/log/{organization_id}/consistency_proof",
             get(consistency_proof::get_consistency_proof),
         )
 }
 
 /// Needs no API key: anyone checking a bundle or checkpoint needs the key.
-pub fn public_router() -> Router<AppState> {
-    Router::new().route("/.well-known/auditlog/log-key", get(key::get_log_key))
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/.well-known/auditlog/log-key", get(key::get_log_key))
 }

@@ -10,16 +10,16 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route(
             "/organizations",
             post(create::create_organization).get(list::list_organizations),
         )
         .route(
-            "/organizations/{id}",
+            "/organizations/{organization_id}",
             get(get::get_organization)
                 .put(update::update_organization)
                 .delete(delete::delete_organization),

@@ -6,16 +6,16 @@ mod update;
 
 use crate::state::AppState;
 use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route(
-            "/organizations/{id}/audit_logs_retention",
+            "/organizations/{organization_id}/audit_logs_retention",
             get(get::get_retention).put(update::update_retention),
         )
         .route(
-            "/organizations/{id}/audit_log_configuration",
+            "/organizations/{organization_id}/audit_log_configuration",
             get(configuration::get_audit_log_configuration),
         )
 }

@@ -7,13 +7,13 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/audit_logs/actions", get(actions::list_actions))
         .route(
-            "/audit_logs/actions/{id}/schemas",
+            "/audit_logs/actions/{action}/schemas",
             post(create::create_schema).get(list::list_schemas),
         )
 }
