@@ -1,5 +1,5 @@
 //! The WorkOS error envelope. Every failure leaves the server as JSON with a `message`, and a
-//! `code` where WorkOS or our SDK mapping (spec §1.3) calls for one.
+//! `code` where WorkOS or the official SDKs' error mapping calls for one.
 
 use auditlog_domain::schema::SchemaViolation;
 use auditlog_domain::FieldErrors;
@@ -8,9 +8,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::Instant;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -53,56 +50,6 @@ pub enum ApiError {
 
 /// Seconds a client is asked to wait when the store is unavailable.
 pub const STORE_RETRY_AFTER_SECS: u64 = 5;
-/// While the store stays unavailable, at most one log line per this many seconds says so.
-const UNAVAILABLE_LOG_EVERY_SECS: u64 = 10;
-
-/// When the last "storage unavailable" line was logged (seconds since the first), and how many
-/// were left out since: a full disk fails every write of every request and background job,
-/// and one line per failure would flood the log (and the disk it may share).
-static UNAVAILABLE_LOGGED_AT: AtomicU64 = AtomicU64::new(0);
-static UNAVAILABLE_SUPPRESSED: AtomicU64 = AtomicU64::new(0);
-
-fn seconds_since_start() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    // Offset by the interval so that the very first report is logged.
-    START.get_or_init(Instant::now).elapsed().as_secs() + UNAVAILABLE_LOG_EVERY_SECS
-}
-
-/// Logs that the store is unavailable, at most once per interval.
-fn report_unavailable(context: &str, chain: &str) {
-    let now = seconds_since_start();
-    let last = UNAVAILABLE_LOGGED_AT.load(Ordering::Relaxed);
-    if now < last + UNAVAILABLE_LOG_EVERY_SECS
-        || UNAVAILABLE_LOGGED_AT
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
-        UNAVAILABLE_SUPPRESSED.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    let suppressed = UNAVAILABLE_SUPPRESSED.swap(0, Ordering::Relaxed);
-    tracing::warn!(
-        error = %chain,
-        similar_failures_not_logged = suppressed,
-        "{context}: storage unavailable; answering 503 until it recovers"
-    );
-}
-
-/// True when a [`StoreError::Unavailable`] is `error` or among its causes.
-fn store_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if error
-            .downcast_ref::<StoreError>()
-            .is_some_and(StoreError::is_unavailable)
-        {
-            return true;
-        }
-        current = error.source();
-    }
-    false
-}
-
 impl ApiError {
     pub fn organization_not_found(id: &str) -> ApiError {
         ApiError::NotFound(format!("Organization not found: '{id}'."))
@@ -126,20 +73,13 @@ impl ApiError {
 
     /// Logs an unexpected store failure with its cause chain, once, and hides it from the
     /// client. A store that is unavailable is a 503 instead, logged at most every few seconds.
+    /// The answer to an unexpected failure, logged through [`crate::failure::report`]: 503
+    /// when storage is unavailable, otherwise 500.
     pub fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> ApiError {
-        let mut chain = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
+        match crate::failure::report(context, error) {
+            crate::failure::Failure::StorageUnavailable => ApiError::store_unavailable(),
+            crate::failure::Failure::Other => ApiError::Internal,
         }
-        if store_unavailable(error) {
-            report_unavailable(context, &chain);
-            return ApiError::store_unavailable();
-        }
-        tracing::error!(error = %chain, "{context}");
-        ApiError::Internal
     }
 }
 

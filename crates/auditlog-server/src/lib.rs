@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod failure;
 pub mod idempotency;
 pub mod ingest;
 pub mod jobs;

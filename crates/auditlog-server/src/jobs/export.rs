@@ -241,6 +241,6 @@ pub async fn give_up(state: &AppState, job: &JobRecord, reason: &str) {
         .finish_export(export_id, &outcome, now_micros())
         .await
     {
-        crate::error::ApiError::internal("marking an export as failed", &error);
+        crate::failure::report("marking an export as failed", &error);
     }
 }

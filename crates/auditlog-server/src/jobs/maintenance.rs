@@ -2,7 +2,6 @@
 //! `expired`), remove staging files of interrupted uploads, and purge expired idempotency keys.
 
 use crate::clock::now_micros;
-use crate::error::ApiError;
 use crate::state::AppState;
 use auditlog_store::ExportRecord;
 use std::time::Duration;
@@ -35,7 +34,7 @@ pub async fn expire_export_files(state: &AppState) {
     let due = match state.store.exports_due_to_expire(now, EXPIRY_BATCH).await {
         Ok(due) => due,
         Err(error) => {
-            ApiError::internal("listing exports to expire failed", &error);
+            crate::failure::report("listing exports to expire failed", &error);
             return;
         }
     };
@@ -68,7 +67,7 @@ pub async fn delete_export_files(state: &AppState, export: &ExportRecord, why: &
     {
         Ok(_) => true,
         Err(error) => {
-            ApiError::internal("marking an export expired failed", &error);
+            crate::failure::report("marking an export expired failed", &error);
             false
         }
     }
@@ -93,7 +92,7 @@ async fn purge_idempotency(state: &AppState) {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "expired idempotency keys removed"),
         Err(error) => {
-            ApiError::internal("purging idempotency keys failed", &error);
+            crate::failure::report("purging idempotency keys failed", &error);
         }
     }
 }

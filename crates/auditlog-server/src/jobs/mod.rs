@@ -11,7 +11,6 @@ pub mod maintenance;
 pub mod retention;
 
 use crate::clock::now_micros;
-use crate::error::ApiError;
 use crate::state::AppState;
 use auditlog_store::JobRecord;
 use std::sync::Arc;
@@ -82,7 +81,7 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
             }
             Err(error) => {
                 drop(permit);
-                ApiError::internal("claiming a job failed", &error);
+                crate::failure::report("claiming a job failed", &error);
                 tokio::time::sleep(IDLE_POLL).await;
             }
         }
@@ -109,7 +108,7 @@ async fn heartbeat(state: AppState, job_id: String, lost: CancellationToken) {
                 return;
             }
             Err(error) => {
-                ApiError::internal("renewing a job lease failed", &error);
+                crate::failure::report("renewing a job lease failed", &error);
             }
         }
     }
@@ -163,6 +162,6 @@ async fn run_job(state: &AppState, job: JobRecord, shutdown: CancellationToken) 
         }
     };
     if let Err(error) = recorded {
-        ApiError::internal("recording a job outcome failed", &error);
+        crate::failure::report("recording a job outcome failed", &error);
     }
 }

@@ -8,7 +8,6 @@
 //! On a cluster one node sweeps an organization at a time, under a lease.
 
 use crate::clock::now_micros;
-use crate::error::ApiError;
 use crate::jobs::maintenance::delete_export_files;
 use crate::state::AppState;
 use auditlog_domain::retention::retention_cutoff;
@@ -42,7 +41,7 @@ pub async fn sweep_once(state: &AppState, shutdown: &CancellationToken, now: i64
     let candidates = match state.store.sweep_candidates().await {
         Ok(candidates) => candidates,
         Err(error) => {
-            ApiError::internal("listing organizations to sweep failed", &error);
+            crate::failure::report("listing organizations to sweep failed", &error);
             return 0;
         }
     };
@@ -86,7 +85,7 @@ async fn purge_exports_reaching_before(
     {
         Ok(exports) => exports,
         Err(error) => {
-            ApiError::internal("listing exports to purge after retention failed", &error);
+            crate::failure::report("listing exports to purge after retention failed", &error);
             return;
         }
     };
@@ -122,7 +121,7 @@ async fn sweep_organization(
         Ok(true) => {}
         Ok(false) => return 0, // another node is sweeping it
         Err(error) => {
-            ApiError::internal("claiming a retention sweep failed", &error);
+            crate::failure::report("claiming a retention sweep failed", &error);
             return 0;
         }
     }
@@ -145,7 +144,7 @@ async fn sweep_organization(
                 }
             }
             Err(error) => {
-                ApiError::internal("redacting expired events failed", &error);
+                crate::failure::report("redacting expired events failed", &error);
                 break;
             }
         }
@@ -164,7 +163,7 @@ async fn sweep_organization(
         .finish_sweep(organization_id, owner, now_micros())
         .await
     {
-        ApiError::internal("finishing a retention sweep failed", &error);
+        crate::failure::report("finishing a retention sweep failed", &error);
     }
     redacted
 }

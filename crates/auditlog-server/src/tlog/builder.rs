@@ -9,7 +9,6 @@
 use super::hashes::prefetch;
 use super::{parse_note, LogError, Tlog};
 use crate::clock::now_micros;
-use crate::error::ApiError;
 use crate::state::AppState;
 use auditlog_store::{Store, StoredCheckpoint};
 use auditlog_tlog::{
@@ -205,7 +204,7 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
     let backlog = match store.log_backlog(BACKLOG_LIMIT).await {
         Ok(backlog) => backlog,
         Err(error) => {
-            ApiError::internal("listing logs to build failed", &error);
+            crate::failure::report("listing logs to build failed", &error);
             return;
         }
     };
@@ -223,7 +222,7 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
             Ok(true) => {}
             Ok(false) => continue, // another node builds it
             Err(error) => {
-                ApiError::internal("claiming a log builder lease failed", &error);
+                crate::failure::report("claiming a log builder lease failed", &error);
                 continue;
             }
         }
@@ -242,11 +241,11 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
             }
             Ok(_) => {}
             Err(error) => {
-                ApiError::internal("building an organization's log failed", &error);
+                crate::failure::report("building an organization's log failed", &error);
             }
         }
         if let Err(error) = store.release_log_builder(organization_id, owner).await {
-            ApiError::internal("releasing a log builder lease failed", &error);
+            crate::failure::report("releasing a log builder lease failed", &error);
         }
     }
 }
