@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::keys::hash_key;
-use crate::state::AppState;
+use auditlog_store::Store;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
@@ -42,8 +42,23 @@ const CACHE_MAX_ENTRIES: usize = 10_000;
 type CachedKey = (Environment, Instant);
 
 #[derive(Default)]
-pub struct KeyCache {
+struct KeyCache {
     entries: RwLock<HashMap<[u8; 32], CachedKey>>,
+}
+
+/// Resolves bearer keys to environments: the store's key table behind a short-lived cache.
+pub struct ApiKeys {
+    store: Arc<dyn Store>,
+    cache: KeyCache,
+}
+
+impl ApiKeys {
+    pub fn new(store: Arc<dyn Store>) -> ApiKeys {
+        ApiKeys {
+            store,
+            cache: KeyCache::default(),
+        }
+    }
 }
 
 impl KeyCache {
@@ -77,12 +92,12 @@ fn bearer_token(request: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn resolve(state: &AppState, token: &str) -> Result<Option<Environment>, ApiError> {
+async fn resolve(keys: &ApiKeys, token: &str) -> Result<Option<Environment>, ApiError> {
     let hash = hash_key(token);
-    if let Some(environment) = state.key_cache.get(&hash) {
+    if let Some(environment) = keys.cache.get(&hash) {
         return Ok(Some(environment));
     }
-    let Some(record) = state.store.find_api_key(&hash).await? else {
+    let Some(record) = keys.store.find_api_key(&hash).await? else {
         return Ok(None);
     };
     // The row was found by its hash; compare again in constant time so that no code path
@@ -94,20 +109,20 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<Environment>, A
         name: Arc::from(record.environment.as_str()),
         key_id: Arc::from(record.id.as_str()),
     };
-    state.key_cache.put(hash, environment.clone());
+    keys.cache.put(hash, environment.clone());
     Ok(Some(environment))
 }
 
 /// Middleware: 401 unless the request carries a known `Authorization: Bearer sk_…` key.
 pub async fn require_api_key(
-    State(state): State<AppState>,
+    State(keys): State<Arc<ApiKeys>>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let Some(token) = bearer_token(&request) else {
         return ApiError::Unauthorized.into_response();
     };
-    match resolve(&state, token).await {
+    match resolve(&keys, token).await {
         Ok(Some(environment)) => {
             request.extensions_mut().insert(environment);
             next.run(request).await

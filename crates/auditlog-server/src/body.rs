@@ -4,7 +4,6 @@
 
 use crate::error::ApiError;
 use crate::listen::BodyTimedOut;
-use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
@@ -61,14 +60,23 @@ fn content_type_is_json(headers: &HeaderMap) -> bool {
 /// A request body parsed as a JSON value.
 pub struct JsonBody(pub Value);
 
-impl FromRequest<AppState> for JsonBody {
+/// The largest request body a route accepts, from the state it runs with.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl<S> FromRequest<S> for JsonBody
+where
+    S: Send + Sync,
+    BodyLimit: axum::extract::FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let BodyLimit(limit) = axum::extract::FromRef::from_ref(state);
         if !content_type_is_json(request.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = read_limited(request.into_body(), state.config.limits.max_body_bytes).await?;
+        let bytes = read_limited(request.into_body(), limit).await?;
         let value: Value = serde_json::from_slice(&bytes).map_err(ApiError::invalid_json)?;
         let nul = crate::nul::body_errors(&bytes, &value);
         if !nul.is_empty() {

@@ -25,7 +25,7 @@ pub mod state;
 pub mod tlog;
 pub mod verify;
 
-use crate::auth::KeyCache;
+use crate::auth::ApiKeys;
 use crate::config::{Config, StorageConfig};
 use crate::error::ApiError;
 use crate::idempotency::KeyLocks;
@@ -247,11 +247,12 @@ pub async fn run(
         config.limits.ingest_queue,
         config.limits.ingest_batch,
     );
+    let meta_audit = meta_audit::MetaAudit::new(config.meta_audit, store.clone(), ingest.clone());
     let state = AppState::new(state::Services {
+        api_keys: Arc::new(ApiKeys::new(store.clone())),
         config: Arc::new(config),
         store,
         ingest,
-        key_cache: Arc::new(KeyCache::default()),
         idempotency_locks: Arc::new(KeyLocks::default()),
         schema_cache: Arc::new(schema_cache),
         blob: Arc::new(blob),
@@ -260,7 +261,7 @@ pub async fn run(
         node_id: Arc::from(auditlog_domain::ids::new_id("node")),
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
         tlog,
-        meta_audit: Arc::new(meta_audit::MetaAudit::default()),
+        meta_audit: Arc::new(meta_audit),
     });
     let stopping = CancellationToken::new();
     let runner = jobs::start(state.clone(), stopping.clone());

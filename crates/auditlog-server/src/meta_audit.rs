@@ -6,13 +6,13 @@
 use crate::error::ApiError;
 use crate::ingest::{prepare_event, SubmitError};
 use crate::keys::KeyChange;
-use crate::state::AppState;
+use crate::ingest::IngestQueue;
 use auditlog_domain::ids::{new_id, ORGANIZATION_PREFIX};
 use auditlog_domain::EventInput;
 use auditlog_store::{AppendOutcome, Organization, Store, StoreError};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 pub const META_EXTERNAL_ID: &str = "auditlog-meta-audit";
 /// Metadata values are capped at 500 characters like any event's.
@@ -24,8 +24,12 @@ pub struct MetaActor<'a> {
     pub kind: &'a str,
 }
 
-#[derive(Default)]
+/// The trail: owns the handles it writes and looks up with, so handlers need only call it.
 pub struct MetaAudit {
+    /// Off with `--meta-audit false`: nothing is recorded.
+    enabled: bool,
+    store: Arc<dyn Store>,
+    ingest: IngestQueue,
     /// environment → its meta-audit organization id
     organizations: RwLock<HashMap<String, String>>,
     /// environment → when it was last found to have no trail
@@ -168,10 +172,24 @@ pub async fn record_key_changes(
 }
 
 impl MetaAudit {
+    pub fn new(enabled: bool, store: Arc<dyn Store>, ingest: IngestQueue) -> MetaAudit {
+        MetaAudit {
+            enabled,
+            store,
+            ingest,
+            organizations: RwLock::default(),
+            absent: RwLock::default(),
+        }
+    }
+
+    /// Whether reads, exports and downloads are recorded.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The environment's meta-audit organization, created on first use.
     pub async fn organization(
         &self,
-        state: &AppState,
         environment: &str,
     ) -> Result<String, ApiError> {
         if let Some(id) = self
@@ -182,7 +200,7 @@ impl MetaAudit {
         {
             return Ok(id.clone());
         }
-        let id = trail_organization(state.store.as_ref(), environment).await?;
+        let id = trail_organization(self.store.as_ref(), environment).await?;
         self.organizations
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -193,7 +211,6 @@ impl MetaAudit {
     /// True when `organization_id` is the environment's meta-audit trail (never creates it).
     pub async fn is_trail(
         &self,
-        state: &AppState,
         environment: &str,
         organization_id: &str,
     ) -> Result<bool, ApiError> {
@@ -216,7 +233,7 @@ impl MetaAudit {
         if recently_absent {
             return Ok(false);
         }
-        match state
+        match self
             .store
             .find_organization_by_external_id(environment, META_EXTERNAL_ID)
             .await?
@@ -242,12 +259,11 @@ impl MetaAudit {
     /// Refuses a client's change to the trail: only the server writes it.
     pub async fn refuse_changes_to_trail(
         &self,
-        state: &AppState,
         environment: &str,
         organization_id: &str,
         what: &str,
     ) -> Result<(), ApiError> {
-        if self.is_trail(state, environment, organization_id).await? {
+        if self.is_trail(environment, organization_id).await? {
             return Err(ApiError::Conflict {
                 code: "meta_audit_trail",
                 message: format!(
@@ -263,22 +279,21 @@ impl MetaAudit {
     /// meta-audit is off or when the subject is the trail itself.
     pub async fn record(
         &self,
-        state: &AppState,
         environment: &str,
         action: &str,
         actor: MetaActor<'_>,
         targets: &[(&str, &str)],
         details: &[(&str, String)],
     ) -> Result<(), ApiError> {
-        if !state.config.meta_audit {
+        if !self.enabled {
             return Ok(());
         }
-        let trail = self.organization(state, environment).await?;
+        let trail = self.organization(environment).await?;
         if targets.iter().any(|(id, _)| *id == trail) {
             return Ok(());
         }
         let input = event_body(&trail, action, actor, targets, details)?;
-        match state
+        match self
             .ingest
             .submit(prepare_event(environment, &input, None))
             .await

@@ -1,6 +1,7 @@
 //! Shared state handed to every handler.
 
-use crate::auth::KeyCache;
+use crate::auth::ApiKeys;
+use crate::body::BodyLimit;
 use crate::config::Config;
 use crate::idempotency::KeyLocks;
 use crate::ingest::IngestQueue;
@@ -35,7 +36,7 @@ pub struct Services {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub ingest: IngestQueue,
-    pub key_cache: Arc<KeyCache>,
+    pub api_keys: Arc<ApiKeys>,
     pub idempotency_locks: Arc<KeyLocks>,
     pub schema_cache: Arc<SchemaCache>,
     /// Export files.
@@ -52,4 +53,10 @@ pub struct Services {
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
     /// Tamper evidence: the deployment's log signer and the log builder's wake-up.
     pub tlog: Arc<crate::tlog::Tlog>,
+}
+
+impl axum::extract::FromRef<AppState> for BodyLimit {
+    fn from_ref(state: &AppState) -> BodyLimit {
+        BodyLimit(state.config.limits.max_body_bytes)
+    }
 }

@@ -59,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(fallback::method_not_allowed)
         // Layers run bottom-up: authentication first, then idempotency (which needs the environment).
         .layer(from_fn_with_state(state.clone(), idempotency))
-        .layer(from_fn_with_state(state.clone(), require_api_key))
+        .layer(from_fn_with_state(state.api_keys.clone(), require_api_key))
         .with_state(state.clone());
     let (public, _) = public_routes().split_for_parts();
     public

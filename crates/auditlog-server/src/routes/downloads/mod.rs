@@ -57,7 +57,6 @@ pub async fn download_export(
     state
         .meta_audit
         .record(
-            &state,
             &export.environment,
             "auditlog.export.downloaded",
             actor,

@@ -84,7 +84,6 @@ pub async fn create_event(
     state
         .meta_audit
         .refuse_changes_to_trail(
-            &state,
             environment.name(),
             &input.organization_id,
             "an event from a client",

@@ -35,7 +35,6 @@ pub async fn get_event(
     state
         .meta_audit
         .record(
-            &state,
             environment.name(),
             "auditlog.event.read",
             actor,

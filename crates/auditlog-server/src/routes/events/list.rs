@@ -220,7 +220,6 @@ pub async fn list_events(
         ),
     ];
     let record = state.meta_audit.record(
-        &state,
         env,
         "auditlog.events.listed",
         actor,

@@ -99,7 +99,6 @@ pub async fn create_export(
     state
         .meta_audit
         .record(
-            &state,
             environment.name(),
             "auditlog.export.created",
             actor,

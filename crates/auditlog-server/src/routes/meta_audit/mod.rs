@@ -11,11 +11,11 @@ pub async fn get_meta_audit_trail(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
 ) -> Result<Json<Value>, ApiError> {
-    let organization_id = if state.config.meta_audit {
+    let organization_id = if state.meta_audit.enabled() {
         Some(
             state
                 .meta_audit
-                .organization(&state, environment.name())
+                .organization(environment.name())
                 .await?,
         )
     } else {
@@ -23,7 +23,7 @@ pub async fn get_meta_audit_trail(
     };
     Ok(Json(json!({
         "object": "meta_audit_trail",
-        "enabled": state.config.meta_audit,
+        "enabled": state.meta_audit.enabled(),
         "organization_id": organization_id,
     })))
 }

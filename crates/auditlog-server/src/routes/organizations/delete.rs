@@ -18,7 +18,7 @@ pub async fn delete_organization(
 ) -> Result<StatusCode, ApiError> {
     if state
         .meta_audit
-        .is_trail(&state, environment.name(), &id)
+        .is_trail(environment.name(), &id)
         .await?
     {
         return Err(ApiError::Conflict {

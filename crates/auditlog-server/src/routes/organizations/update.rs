@@ -25,7 +25,7 @@ pub async fn update_organization(
     }
     state
         .meta_audit
-        .refuse_changes_to_trail(&state, environment.name(), &id, "changing the organization")
+        .refuse_changes_to_trail(environment.name(), &id, "changing the organization")
         .await?;
     let mut organization = state
         .store

@@ -21,7 +21,7 @@ pub async fn update_retention(
     let days = parse_retention_update(&body).map_err(ApiError::Validation)?;
     state
         .meta_audit
-        .refuse_changes_to_trail(&state, environment.name(), &id, "changing its retention")
+        .refuse_changes_to_trail(environment.name(), &id, "changing its retention")
         .await?;
     if !state
         .store
