@@ -81,4 +81,3 @@ fn store_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
-

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on every POST (spec §3.6, choices in the README's API notes):
+//! `Idempotency-Key` on every POST (the choices are in the README's API notes):
 //! scoped per environment, kept 24 hours; the first completed response (any status below 500
 //! except 429) is replayed byte for byte; the same key with a different request is a 409.
 //!
@@ -8,16 +8,19 @@
 //! mid-request leaves a claim that lapses after 30 s. The event endpoint stores its final
 //! record in the same transaction as the event (see `IdempotencyClaim`); other endpoints store
 //! it here, after the handler has answered; a 5xx or 429 drops the claim so a retry runs again.
+//!
+//! Routes opt in with a route layer: [`claim_keys`] for most POSTs, [`keys_recorded_by_handler`]
+//! for the one whose handler records the key with its effect. Both find the [`Idempotency`]
+//! service in the request's extensions (an app-level layer puts it there).
 
 use crate::auth::Environment;
 use crate::body::read_limited;
 use crate::clock::now_micros;
 use crate::error::ApiError;
-use crate::state::AppState;
 use auditlog_domain::canonical::canonical_bytes;
-use auditlog_store::{ClaimOutcome, IdempotencyRecord};
+use auditlog_store::{ClaimOutcome, IdempotencyRecord, Store};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -83,6 +86,33 @@ impl KeyLocks {
     }
 }
 
+/// What the idempotency layer needs: the store that keeps claims and records, this node's
+/// per-key locks, and how large a body it may read.
+pub struct Idempotency {
+    store: Arc<dyn Store>,
+    locks: KeyLocks,
+    max_body_bytes: usize,
+}
+
+impl Idempotency {
+    pub fn new(store: Arc<dyn Store>, max_body_bytes: usize) -> Idempotency {
+        Idempotency {
+            store,
+            locks: KeyLocks::default(),
+            max_body_bytes,
+        }
+    }
+}
+
+/// Where a route's response to a keyed request is recorded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recording {
+    /// Claimed in the store before the handler runs, recorded after it answers.
+    ByLayer,
+    /// By the handler, in the transaction of its effect (see [`keys_recorded_by_handler`]).
+    ByHandler,
+}
+
 /// Fingerprint of a request: method, path and body. A JSON body is compared by meaning (its
 /// RFC 8785 canonical form), because SDKs that rebuild a request on retry may serialize the
 /// same object with another key order or spacing.
@@ -125,7 +155,7 @@ const POLL_IN_FLIGHT: Duration = Duration::from_millis(20);
 /// Claims the key for this request; `Some(response)` when the request must not run (a replay,
 /// a conflict, or an error).
 async fn claim_key(
-    state: &AppState,
+    service: &Idempotency,
     environment: &str,
     key: &str,
     request_hash: &[u8; 32],
@@ -133,7 +163,7 @@ async fn claim_key(
     let started = Instant::now();
     loop {
         let now = now_micros();
-        match state
+        match service
             .store
             .claim_idempotency(environment, key, request_hash, now, now + CLAIM_MICROS)
             .await
@@ -171,25 +201,34 @@ fn key_reused() -> Response {
     .into_response()
 }
 
-/// `POST /audit_logs/events` records its key in the transaction that stores the event (DESIGN
-/// §3a): the group commit replays a completed record or stores the new one atomically with the
-/// event, and a concurrent duplicate queues on this node's key lock or, on another node, on the
-/// key row the batch transaction locks. A separate claim would cost a durable commit of its own
-/// per event, outside the group commit: it made keyed ingest (every Node, Python and Go SDK
-/// request) ten times slower than unkeyed.
-fn recorded_with_the_effect(method: &Method, path: &str) -> bool {
-    method == Method::POST && path == "/audit_logs/events"
+/// Route layer for a POST whose handler records the key in the transaction of its effect:
+/// `POST /audit_logs/events`, where the group commit replays a completed record or stores the
+/// new one atomically with the event, and a concurrent duplicate queues on this node's key lock
+/// or, on another node, on the key row the batch transaction locks. A separate claim would cost
+/// a durable commit of its own per event, outside the group commit: it made keyed ingest (every
+/// Node, Python and Go SDK request) ten times slower than unkeyed.
+pub async fn keys_recorded_by_handler(request: Request, next: Next) -> Response {
+    handle(request, next, Recording::ByHandler).await
+}
+
+/// Route layer for POSTs: claims the key, runs the request once, records and replays its answer.
+pub async fn claim_keys(request: Request, next: Next) -> Response {
+    handle(request, next, Recording::ByLayer).await
 }
 
 fn worth_keeping(status: StatusCode) -> bool {
     !status.is_server_error() && status != StatusCode::TOO_MANY_REQUESTS
 }
 
-/// Middleware for every authenticated route; acts on POSTs that carry the header.
-pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Acts on POSTs that carry the header; anything else passes through.
+async fn handle(request: Request, next: Next, recording: Recording) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
+    let Some(service) = request.extensions().get::<Arc<Idempotency>>().cloned() else {
+        tracing::error!("the idempotency service is not in the request extensions");
+        return ApiError::Internal.into_response();
+    };
     let Some(raw_key) = request.headers().get(HEADER) else {
         return next.run(request).await;
     };
@@ -211,7 +250,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         return ApiError::Unauthorized.into_response();
     };
     let (mut parts, body) = request.into_parts();
-    let bytes = match read_limited(body, state.config.limits.max_body_bytes).await {
+    let bytes = match read_limited(body, service.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };
@@ -224,11 +263,11 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
 
     // Duplicates on this node queue on a lock; duplicates on other nodes see the claim row, or
     // for events the key row that the batch transaction locks.
-    let lock = state.idempotency_locks.lock_for(environment.name(), &key);
+    let lock = service.locks.lock_for(environment.name(), &key);
     let _in_flight = lock.lock().await;
-    let claimed = !recorded_with_the_effect(&parts.method, parts.uri.path());
+    let claimed = recording == Recording::ByLayer;
     if claimed {
-        if let Some(answer) = claim_key(&state, environment.name(), &key, &request_hash).await {
+        if let Some(answer) = claim_key(&service, environment.name(), &key, &request_hash).await {
             return answer;
         }
     }
@@ -245,7 +284,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         if !claimed {
             return response;
         }
-        if let Err(error) = state
+        if let Err(error) = service
             .store
             .abandon_idempotency(environment.name(), &claim.key)
             .await
@@ -262,7 +301,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         Err(error) => return error.into_response(),
     };
     let record = claim.record(environment.name(), parts.status, &body);
-    match state.store.save_idempotency(&record).await {
+    match service.store.save_idempotency(&record).await {
         // Unclaimed (an event refused before it reached the store): an earlier request with
         // this key answered first, and its answer stands, or 409 if it was another request.
         Ok(in_force) if !claimed && in_force != record => replay(&in_force, &claim.request_hash),

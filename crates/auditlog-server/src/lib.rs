@@ -28,7 +28,7 @@ pub mod verify;
 use crate::auth::ApiKeys;
 use crate::config::{Config, StorageConfig};
 use crate::error::ApiError;
-use crate::idempotency::KeyLocks;
+use crate::idempotency::Idempotency;
 use crate::ingest::IngestQueue;
 use crate::keys::KeyChange;
 use crate::schema_cache::SchemaCache;
@@ -250,10 +250,13 @@ pub async fn run(
     let meta_audit = meta_audit::MetaAudit::new(config.meta_audit, store.clone(), ingest.clone());
     let state = AppState::new(state::Services {
         api_keys: Arc::new(ApiKeys::new(store.clone())),
+        idempotency: Arc::new(Idempotency::new(
+            store.clone(),
+            config.limits.max_body_bytes,
+        )),
         config: Arc::new(config),
         store,
         ingest,
-        idempotency_locks: Arc::new(KeyLocks::default()),
         schema_cache: Arc::new(schema_cache),
         blob: Arc::new(blob),
         links: Arc::new(links),

@@ -4,9 +4,9 @@
 //! `--meta-audit false`. Reads of the meta-audit trail itself are not recorded (no loops).
 
 use crate::error::ApiError;
+use crate::ingest::IngestQueue;
 use crate::ingest::{prepare_event, SubmitError};
 use crate::keys::KeyChange;
-use crate::ingest::IngestQueue;
 use auditlog_domain::ids::{new_id, ORGANIZATION_PREFIX};
 use auditlog_domain::EventInput;
 use auditlog_store::{AppendOutcome, Organization, Store, StoreError};
@@ -188,10 +188,7 @@ impl MetaAudit {
     }
 
     /// The environment's meta-audit organization, created on first use.
-    pub async fn organization(
-        &self,
-        environment: &str,
-    ) -> Result<String, ApiError> {
+    pub async fn organization(&self, environment: &str) -> Result<String, ApiError> {
         if let Some(id) = self
             .organizations
             .read()

@@ -3,7 +3,7 @@
 use crate::auth::ApiKeys;
 use crate::body::BodyLimit;
 use crate::config::Config;
-use crate::idempotency::KeyLocks;
+use crate::idempotency::Idempotency;
 use crate::ingest::IngestQueue;
 use crate::meta_audit::MetaAudit;
 use crate::schema_cache::SchemaCache;
@@ -37,7 +37,7 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub ingest: IngestQueue,
     pub api_keys: Arc<ApiKeys>,
-    pub idempotency_locks: Arc<KeyLocks>,
+    pub idempotency: Arc<Idempotency>,
     pub schema_cache: Arc<SchemaCache>,
     /// Export files.
     pub blob: Arc<BlobStore>,

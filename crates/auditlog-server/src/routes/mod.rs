@@ -16,10 +16,9 @@ mod retention;
 mod schemas;
 
 use crate::auth::require_api_key;
-use crate::idempotency::idempotency;
 use crate::state::AppState;
 use axum::middleware::from_fn_with_state;
-use axum::Router;
+use axum::{Extension, Router};
 use utoipa_axum::router::OpenApiRouter;
 
 /// Every API route; all of them require an API key.
@@ -57,8 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        // Layers run bottom-up: authentication first, then idempotency (which needs the environment).
-        .layer(from_fn_with_state(state.clone(), idempotency))
+        // Layers run bottom-up: authentication first; the resources' idempotency route layers
+        // (which need the environment) find their service in the extensions.
+        .layer(Extension(state.idempotency.clone()))
         .layer(from_fn_with_state(state.api_keys.clone(), require_api_key))
         .with_state(state.clone());
     let (public, _) = public_routes().split_for_parts();

@@ -219,13 +219,9 @@ pub async fn list_events(
             serde_json::to_string(&request.lists).unwrap_or_default(),
         ),
     ];
-    let record = state.meta_audit.record(
-        env,
-        "auditlog.events.listed",
-        actor,
-        &targets,
-        &details,
-    );
+    let record = state
+        .meta_audit
+        .record(env, "auditlog.events.listed", actor, &targets, &details);
     // The read is on record durably before any of its data leaves, as before; the query and
     // the record's commit (an fsync) just run at the same time instead of one after the other.
     let (body, ()) = tokio::try_join!(read, record)?;

@@ -17,4 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             post(create::create_event).get(list::list_events),
         )
         .route("/audit_logs/events/{event_id}", get(get::get_event))
+        .route_layer(axum::middleware::from_fn(
+            crate::idempotency::keys_recorded_by_handler,
+        ))
 }

@@ -15,4 +15,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create::create_export))
         .routes(routes!(get::get_export))
         .routes(routes!(bundle::get_export_bundle))
+        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
 }

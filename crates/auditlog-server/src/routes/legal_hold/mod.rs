@@ -9,10 +9,12 @@ use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route(
-        "/organizations/{organization_id}/legal_hold",
-        get(get::get_legal_hold)
-            .post(change::place_legal_hold)
-            .delete(change::release_legal_hold),
-    )
+    OpenApiRouter::new()
+        .route(
+            "/organizations/{organization_id}/legal_hold",
+            get(get::get_legal_hold)
+                .post(change::place_legal_hold)
+                .delete(change::release_legal_hold),
+        )
+        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
 }

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             "/audit_logs/log/{organization_id}/consistency_proof",
             get(consistency_proof::get_consistency_proof),
         )
+        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
 }
 
 /// Needs no API key: anyone checking a bundle or checkpoint needs the key.

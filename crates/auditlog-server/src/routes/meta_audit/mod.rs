@@ -12,12 +12,7 @@ pub async fn get_meta_audit_trail(
     Extension(environment): Extension<Environment>,
 ) -> Result<Json<Value>, ApiError> {
     let organization_id = if state.meta_audit.enabled() {
-        Some(
-            state
-                .meta_audit
-                .organization(environment.name())
-                .await?,
-        )
+        Some(state.meta_audit.organization(environment.name()).await?)
     } else {
         None
     };

@@ -16,11 +16,7 @@ pub async fn delete_organization(
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
-    if state
-        .meta_audit
-        .is_trail(environment.name(), &id)
-        .await?
-    {
+    if state.meta_audit.is_trail(environment.name(), &id).await? {
         return Err(ApiError::Conflict {
             code: "meta_audit_trail",
             message: "The meta-audit trail organization cannot be deleted.".into(),

@@ -24,4 +24,5 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .put(update::update_organization)
                 .delete(delete::delete_organization),
         )
+        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
 }

@@ -16,4 +16,5 @@ pub fn router() -> OpenApiRouter<AppState> {
             "/audit_logs/actions/{action}/schemas",
             post(create::create_schema).get(list::list_schemas),
         )
+        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
 }
