@@ -270,7 +270,7 @@ pub async fn run(
     let runner = jobs::start(state.clone(), stopping.clone());
     let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
     let sweeper = jobs::retention::start(state.clone(), stopping.clone());
-    let log_builder = tlog::builder::start(state.clone(), stopping.clone());
+    let log_builder = jobs::log_builder::start(state.clone(), stopping.clone());
     tracing::info!(address = %address, node = %state.node_id, "auditlog listening");
     let signal = {
         let stopping = stopping.clone();

@@ -7,6 +7,7 @@
 //! On shutdown running jobs stop at their next page and are handed back to the queue.
 
 pub mod export;
+pub mod log_builder;
 pub mod maintenance;
 pub mod retention;
 

@@ -9,13 +9,10 @@
 use super::hashes::prefetch;
 use super::{parse_note, LogError, Tlog};
 use crate::clock::now_micros;
-use crate::state::AppState;
 use auditlog_store::{Store, StoredCheckpoint};
 use auditlog_tlog::{
     consistency_proof, hashes_to_store_batch, tree_root, verify_consistency, Hash,
 };
-use std::time::Duration;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Leaves appended per transaction (about twice as many hashes are written). Each transaction
@@ -23,9 +20,9 @@ use tokio_util::sync::CancellationToken;
 /// SQLite store, and showed in ingest's p99 latency; at 1,024 it is a few milliseconds.
 const APPEND_BATCH: i64 = 1024;
 /// Organizations looked at per round.
-const BACKLOG_LIMIT: i64 = 1000;
+pub const BACKLOG_LIMIT: i64 = 1000;
 /// How long a node may build one organization before renewing its lease.
-const BUILDER_LEASE_MICROS: i64 = 60_000_000;
+pub const BUILDER_LEASE_MICROS: i64 = 60_000_000;
 
 /// The background builder's lease and shutdown, for [`build_to`].
 pub struct Background<'a> {
@@ -196,78 +193,4 @@ pub async fn ensure_checkpoint(
     sign_checkpoint(store, tlog, organization_id, true)
         .await?
         .ok_or_else(|| LogError::Integrity("no checkpoint after signing".into()))
-}
-
-/// One round of the background builder over every organization whose log lags.
-pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
-    let store = state.store.as_ref();
-    let backlog = match store.log_backlog(BACKLOG_LIMIT).await {
-        Ok(backlog) => backlog,
-        Err(error) => {
-            crate::failure::report("listing logs to build failed", &error);
-            return;
-        }
-    };
-    for item in backlog {
-        if shutdown.is_cancelled() {
-            return;
-        }
-        let organization_id = item.organization_id.as_str();
-        let owner = state.node_id.as_ref();
-        let now = now_micros();
-        match store
-            .claim_log_builder(organization_id, owner, now, now + BUILDER_LEASE_MICROS)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => continue, // another node builds it
-            Err(error) => {
-                crate::failure::report("claiming a log builder lease failed", &error);
-                continue;
-            }
-        }
-        let background = Background {
-            lease_owner: owner,
-            shutdown,
-        };
-        let built = build_to(store, organization_id, item.leaf_count, Some(&background)).await;
-        let signed = match built {
-            Ok(_) => sign_checkpoint(store, &state.tlog, organization_id, false).await,
-            Err(error) => Err(error),
-        };
-        match signed {
-            Ok(Some(checkpoint)) if Some(checkpoint.tree_size) != item.checkpoint_size => {
-                tracing::debug!(organization_id, size = checkpoint.tree_size, "checkpoint");
-            }
-            Ok(_) => {}
-            Err(error) => {
-                crate::failure::report("building an organization's log failed", &error);
-            }
-        }
-        if let Err(error) = store.release_log_builder(organization_id, owner).await {
-            crate::failure::report("releasing a log builder lease failed", &error);
-        }
-    }
-}
-
-/// Starts the background builder: a round at once, then every interval or when woken. An
-/// interval of 0 turns background building off on this node (e.g. ingest-only nodes of a
-/// cluster while another node builds); trees then grow only on demand (`POST …/checkpoint`,
-/// proofs and bundles that need a newer tree).
-pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        if state.config.log.log_interval_secs == 0 {
-            tracing::info!("background log building is off (--log-interval-secs 0)");
-            return;
-        }
-        let period = Duration::from_secs(state.config.log.log_interval_secs);
-        loop {
-            build_once(&state, &shutdown).await;
-            tokio::select! {
-                _ = tokio::time::sleep(period) => {}
-                _ = state.tlog.wakeup.notified() => {}
-                _ = shutdown.cancelled() => return,
-            }
-        }
-    })
 }

@@ -15,10 +15,12 @@ use super::builder::ensure_checkpoint;
 use super::hashes::prefetch;
 use super::sidecar::{leaves_key, Leaves, LeavesDecoder, ROW};
 use super::{parse_note, LogError};
-use crate::state::AppState;
+use crate::tlog::Tlog;
 use auditlog_blob::BlobError;
+use auditlog_blob::BlobStore;
 use auditlog_domain::timestamp::{format_canonical, from_micros};
 use auditlog_store::ExportRecord;
+use auditlog_store::Store;
 use auditlog_tlog::{
     write_canonical_leaf, BundleError, Manifest, ManifestFrame, MultiProof, BUNDLE_FORMAT,
 };
@@ -42,8 +44,8 @@ pub struct PreparedBundle {
 }
 
 /// Reads and decodes the sidecar of an export as it streams (`None`: there is none).
-async fn read_sidecar(state: &AppState, export_id: &str) -> Result<Option<Leaves>, LogError> {
-    let Some(read) = state.blob.get(&leaves_key(export_id)).await? else {
+async fn read_sidecar(blob: &BlobStore, export_id: &str) -> Result<Option<Leaves>, LogError> {
+    let Some(read) = blob.get(&leaves_key(export_id)).await? else {
         return Ok(None);
     };
     let mut decoder = LeavesDecoder::new(read.size).map_err(LogError::Integrity)?;
@@ -57,19 +59,19 @@ async fn read_sidecar(state: &AppState, export_id: &str) -> Result<Option<Leaves
 /// Proves, checks and signs the bundle of a ready export; `Ok(None)` when its leaves sidecar is
 /// missing (an export produced before bundles existed, or whose files expired).
 pub async fn prepare_bundle(
-    state: &AppState,
+    store: &dyn Store,
+    blob: &BlobStore,
+    tlog: &Tlog,
     export: &ExportRecord,
 ) -> Result<Option<PreparedBundle>, LogError> {
-    let _one_at_a_time = state
-        .tlog
+    let _one_at_a_time = tlog
         .bundle_preparation
         .acquire()
         .await
         .map_err(|_| LogError::Integrity("the server is stopping".into()))?;
-    let Some(sidecar) = read_sidecar(state, &export.id).await? else {
+    let Some(sidecar) = read_sidecar(blob, &export.id).await? else {
         return Ok(None);
     };
-    let store = state.store.as_ref();
     let organization_id = export.organization_id.as_str();
     // The tree must hold every exported row: up to the highest exported sequence.
     let needed = sidecar
@@ -78,7 +80,7 @@ pub async fn prepare_bundle(
         .map(|leaf| leaf.sequence as i64 + 1)
         .max()
         .unwrap_or(0);
-    let checkpoint = ensure_checkpoint(store, &state.tlog, organization_id, needed).await?;
+    let checkpoint = ensure_checkpoint(store, tlog, organization_id, needed).await?;
     let size = checkpoint.tree_size as u64;
     let sequences: Vec<u64> = sidecar.leaves.iter().map(|leaf| leaf.sequence).collect();
     let hashes = prefetch(store, organization_id, |dry| {
@@ -114,7 +116,7 @@ pub async fn prepare_bundle(
     let frame = ManifestFrame::of(&manifest)?;
     let manifest_proof = manifest.proof;
     let leaves = pairs;
-    let signature = state.tlog.signer().sign_streamed(|digest| {
+    let signature = tlog.signer().sign_streamed(|digest| {
         digest.update(&frame.prefix);
         let mut chunk = Vec::with_capacity(LEAVES_PER_CHUNK * 100);
         for (i, batch) in leaves.chunks(LEAVES_PER_CHUNK).enumerate() {
@@ -156,11 +158,10 @@ pub async fn prepare_bundle(
 /// The bundle's JSON (`{"manifest":…,"manifest_signature":…}`, the manifest in its canonical
 /// form) as a stream, reading the leaves from the sidecar again as it goes.
 pub async fn bundle_body(
-    state: &AppState,
+    blob: &BlobStore,
     bundle: PreparedBundle,
 ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, LogError> {
-    let read = state
-        .blob
+    let read = blob
         .get(&leaves_key(&bundle.export_id))
         .await?
         .ok_or_else(|| LogError::Integrity("the export's leaves disappeared".into()))?;

@@ -53,10 +53,10 @@ pub async fn get_export_bundle(
     if export.state != ExportState::Ready {
         return Err(not_ready(export.state.as_str()).into());
     }
-    let bundle = prepare_bundle(&state, &export)
+    let bundle = prepare_bundle(state.store.as_ref(), &state.blob, &state.tlog, &export)
         .await?
         .ok_or_else(|| not_ready("without a bundle (its file is gone or predates bundles)"))?;
-    let body = bundle_body(&state, bundle).await?;
+    let body = bundle_body(&state.blob, bundle).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Body::from_stream(body),
