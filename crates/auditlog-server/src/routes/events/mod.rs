@@ -8,10 +8,10 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route(
             "/audit_logs/events",
             post(create::create_event).get(list::list_events),

@@ -5,7 +5,6 @@
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
-use crate::openapi::responses::{BadRequest, Conflict, LogIntegrityFailure, NotFound};
 use crate::routes::log::view::LogRouteError;
 use crate::state::AppState;
 use crate::tlog::bundle::{bundle_body, prepare_bundle};
@@ -16,26 +15,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-/// Get a ready export's verifiable bundle
-///
-/// The bundle (`auditlog_tlog::ExportBundle`: the export's rows as log leaves, inclusion
-/// proofs and a signed checkpoint) streams; check it offline with `auditlog verify`. 409
-/// `export_not_ready` unless the export is ready (and its file and bundle still exist).
-#[utoipa::path(
-    get,
-    path = "/audit_logs/exports/{export_id}/bundle",
-    operation_id = "getExportBundle",
-    tag = "tamper evidence",
-    extensions(("x-auditlog-extension" = json!(true))),
-    params(("export_id" = String, Path, example = "audit_log_export_01GBZK5MP7TD1YCFQHFR22180V")),
-    responses(
-        (status = 200, description = "The bundle.", content_type = "application/json", body = Object),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 500, response = LogIntegrityFailure),
-    )
-)]
 pub async fn get_export_bundle(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,

@@ -7,13 +7,16 @@ mod get;
 pub(crate) mod view;
 
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use axum::routing::{get, post};
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create::create_export))
-        .routes(routes!(get::get_export))
-        .routes(routes!(bundle::get_export_bundle))
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/audit_logs/exports", post(create::create_export))
+        .route("/audit_logs/exports/{export_id}", get(get::get_export))
+        .route(
+            "/audit_logs/exports/{export_id}/bundle",
+            get(bundle::get_export_bundle),
+        )
         .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
 }

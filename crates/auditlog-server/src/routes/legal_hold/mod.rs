@@ -6,10 +6,10 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::get;
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route(
             "/organizations/{organization_id}/legal_hold",
             get(get::get_legal_hold)

@@ -10,10 +10,10 @@ pub(crate) mod view;
 
 use crate::state::AppState;
 use axum::routing::get;
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route(
             "/audit_logs/events/{event_id}/inclusion_proof",
             get(inclusion_proof::get_inclusion_proof),
@@ -30,6 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Needs no API key: anyone checking a bundle or checkpoint needs the key.
-pub fn public_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route("/.well-known/auditlog/log-key", get(key::get_log_key))
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/.well-known/auditlog/log-key", get(key::get_log_key))
 }

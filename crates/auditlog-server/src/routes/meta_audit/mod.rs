@@ -4,6 +4,7 @@ use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
+use axum::routing::get;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
@@ -23,9 +24,6 @@ pub async fn get_meta_audit_trail(
     })))
 }
 
-pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new().route(
-        "/audit_logs/meta_audit",
-        axum::routing::get(get_meta_audit_trail),
-    )
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/audit_logs/meta_audit", get(get_meta_audit_trail))
 }

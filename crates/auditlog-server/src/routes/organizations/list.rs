@@ -6,7 +6,7 @@ use super::view::organization_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryMap;
-use crate::routes::list::List;
+use crate::routes::list::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use auditlog_domain::FieldErrors;
@@ -18,7 +18,7 @@ pub async fn list_organizations(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryMap(query): QueryMap,
-) -> Result<Json<List<Value>>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     for unsupported in ["domains", "search"] {
         if query.contains_key(unsupported) {
             let mut errors = FieldErrors::default();
@@ -37,5 +37,5 @@ pub async fn list_organizations(
         .list_organizations(environment.name(), &plan)
         .await?;
     let page = plan.finish(rows, |organization| organization.id.clone());
-    Ok(Json(List::of(&page, organization_json)))
+    Ok(list_json(&page, organization_json))
 }

@@ -10,10 +10,10 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route(
             "/organizations",
             post(create::create_organization).get(list::list_organizations),

@@ -6,10 +6,10 @@ mod update;
 
 use crate::state::AppState;
 use axum::routing::get;
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route(
             "/organizations/{organization_id}/audit_logs_retention",
             get(get::get_retention).put(update::update_retention),

@@ -4,7 +4,7 @@ use super::view::action_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryMap;
-use crate::routes::list::List;
+use crate::routes::list::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use axum::extract::State;
@@ -15,10 +15,10 @@ pub async fn list_actions(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryMap(query): QueryMap,
-) -> Result<Json<List<Value>>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let params = ListParams::parse(&query).map_err(ApiError::Validation)?;
     let plan = params.plan();
     let rows = state.store.list_actions(environment.name(), &plan).await?;
     let page = plan.finish(rows, |action| action.id.clone());
-    Ok(Json(List::of(&page, action_json)))
+    Ok(list_json(&page, action_json))
 }

@@ -4,7 +4,7 @@ use super::view::schema_json;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
-use crate::routes::list::List;
+use crate::routes::list::list_json;
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use axum::extract::State;
@@ -16,7 +16,7 @@ pub async fn list_schemas(
     Extension(environment): Extension<Environment>,
     PathId(action): PathId,
     QueryMap(query): QueryMap,
-) -> Result<Json<List<Value>>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let params = ListParams::parse(&query).map_err(ApiError::Validation)?;
     if state
         .store
@@ -34,5 +34,5 @@ pub async fn list_schemas(
         .list_schemas(environment.name(), &action, &plan)
         .await?;
     let page = plan.finish(rows, |schema| schema.id.clone());
-    Ok(Json(List::of(&page, schema_json)))
+    Ok(list_json(&page, schema_json))
 }

@@ -7,10 +7,10 @@ mod view;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route("/audit_logs/actions", get(actions::list_actions))
         .route(
             "/audit_logs/actions/{action}/schemas",
