@@ -6,7 +6,7 @@
 #                        [--backends sqlite,postgres] [--threads 2] [--log on|off|on,off]
 #                        [--keys]
 #
-# --log on,off measures the cost of the tamper-evidence log (issue 9): every run starts one
+# --log on,off measures the cost of the tamper-evidence log: every run starts one
 # server with the background log builder on (the default) and one with it off
 # (`--log-interval-secs 0`), and a second table gives ingest with the log on / off. With the
 # log on, the run also checks afterwards that the log caught up with every stored event.

@@ -3,7 +3,7 @@
 //!
 //! Export jobs stream CSV into a [`BlobWriter`] (bounded memory: one filling part plus at most two
 //! parts in flight), and the download route streams a [`BlobRead`] back out. Which backend sits
-//! underneath (local files, in-memory for tests, S3 later) is decided once, at startup.
+//! underneath (local files, S3, in-memory for tests) is decided once, at startup.
 
 mod link;
 mod store;

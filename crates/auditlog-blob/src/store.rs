@@ -68,7 +68,7 @@ impl BlobStore {
         Self::from_object_store(Arc::new(InMemory::new()), "")
     }
 
-    /// Wraps any object store (S3 later) with an optional key prefix (`""` for none; slashes
+    /// Wraps any object store with an optional key prefix (`""` for none; slashes
     /// separate segments, empty segments are ignored).
     pub fn from_object_store(store: Arc<dyn ObjectStore>, prefix: &str) -> BlobStore {
         Self {

@@ -1,4 +1,4 @@
-//! The export CSV (spec §5.4): RFC 4180, UTF-8, CRLF line ends, a header row.
+//! The export CSV: RFC 4180, UTF-8, CRLF line ends, a header row.
 //!
 //! Columns: `occurred_at, action, version, actor_id, actor_type, actor_name, actor_metadata,
 //! context_location, context_user_agent, metadata`, then `target_id_N, target_type_N,

@@ -1,4 +1,4 @@
-//! Export requests (spec §5.1): the range and filters of `POST /audit_logs/exports`.
+//! Export requests: the range and filters of `POST /audit_logs/exports`.
 //!
 //! Range: `range_start` inclusive, `range_end` exclusive — `[start, end)` — so consecutive
 //! exports (`end` of one = `start` of the next) neither miss nor repeat an event. A start after

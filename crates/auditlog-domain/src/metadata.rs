@@ -1,4 +1,4 @@
-//! WorkOS metadata limits, applied to event, actor and target metadata alike (spec §3.2):
+//! WorkOS metadata limits, applied to event, actor and target metadata alike:
 //! at most 50 keys, keys matching `^[a-zA-Z0-9_-]{0,40}$`, values a string of at most 500
 //! characters, a number or a boolean.
 

@@ -1,4 +1,4 @@
-//! WorkOS list pagination (spec §1.6): `limit` 1–100 (default 10), `before`/`after` cursors and
+//! WorkOS list pagination: `limit` 1–100 (default 10), `before`/`after` cursors and
 //! `order` = `desc` (default) | `asc` | `normal`.
 //!
 //! `normal` follows the SDK documentation: results in descending order, with reversed cursor

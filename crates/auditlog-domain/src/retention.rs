@@ -1,4 +1,4 @@
-//! Retention periods (spec §6): the two request variants of
+//! Retention periods: the two request variants of
 //! `PUT /organizations/{id}/audit_logs_retention` and the cutoff they imply.
 //!
 //! `retention_period` is one of `1_MONTH`…`11_MONTHS` (30 days each) or `1_YEAR`…`10_YEARS`

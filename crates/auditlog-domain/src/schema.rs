@@ -1,4 +1,4 @@
-//! Action schemas (spec §3.4, §4): what events of one action must look like.
+//! Action schemas: what events of one action must look like.
 //!
 //! A schema declares target types (each must appear at least once in an event's targets) and
 //! optional JSON Schemas for actor metadata, event metadata and each target type's metadata.

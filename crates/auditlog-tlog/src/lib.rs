@@ -1,4 +1,4 @@
-//! Tamper evidence for `auditlog` (issue 9): every organization's events form an append-only
+//! Tamper evidence for `auditlog`: every organization's events form an append-only
 //! Merkle log in the Certificate Transparency form, and every export can be verified offline.
 //!
 //! Pure: no IO, no database. Storage is the [`HashStore`] trait; the server persists what

@@ -1,4 +1,4 @@
-//! Tamper evidence on the server (issue 9): each organization's events form an append-only
+//! Tamper evidence on the server: each organization's events form an append-only
 //! RFC 9162 Merkle log (leaf index = sequence number) kept as stored hashes in the database,
 //! signed C2SP checkpoints, proofs over the API, and verifiable export bundles. The pure parts
 //! (hashing, proofs, notes, bundles) are `auditlog-tlog`; this module feeds them the store.

@@ -1,4 +1,4 @@
-//! Exports (spec §5): `POST /audit_logs/exports`, `GET /audit_logs/exports/{id}` and the
+//! Exports: `POST /audit_logs/exports`, `GET /audit_logs/exports/{id}` and the
 //! self-authenticating download link. What a user would check: the object and its states,
 //! the CSV (layout, quoting, unicode, formula protection), filters and range edges, errors,
 //! link tampering and expiry, file expiry, restarts, failing jobs, a many-page export, and the

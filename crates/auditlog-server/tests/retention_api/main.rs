@@ -1,4 +1,4 @@
-//! Retention (spec §6, §7) and legal hold through the API and the official Rust SDK, and the
+//! Retention and legal hold through the API and the official Rust SDK, and the
 //! retention sweeper running inside a real server: what it redacts, what a legal hold keeps,
 //! and that ingest keeps flowing while it works through a large backlog.
 

@@ -1,4 +1,4 @@
-//! Action schemas (spec §3.4, §4): creating versions, every 422 of a schema document, the two
+//! Action schemas: creating versions, every 422 of a schema document, the two
 //! list endpoints and their pagination, validation of ingested events against the schema at
 //! their `version`, `require_schemas`, environment isolation, and the official Rust SDK.
 

@@ -1,4 +1,4 @@
-//! `POST /audit_logs/events` (spec §3): validate, canonicalize, hash, then wait for the group
+//! `POST /audit_logs/events`: validate, canonicalize, hash, then wait for the group
 //! commit. `200 {"success":true}` means the event is on disk.
 
 use crate::auth::Environment;
@@ -27,7 +27,7 @@ fn success() -> Response {
     response
 }
 
-/// Validates the event against its action's schema at its version (spec §3.4).
+/// Validates the event against its action's schema at its version.
 async fn check_schema(
     state: &AppState,
     environment: &str,

@@ -1,4 +1,4 @@
-//! The AuditLogExport object (spec §5.3) and its self-authenticating download link.
+//! The AuditLogExport object and its self-authenticating download link.
 
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -1,4 +1,4 @@
-//! `GET /organizations/{id}/audit_log_configuration` (spec §7).
+//! `GET /organizations/{id}/audit_log_configuration`.
 
 use super::get::retention_in_force;
 use crate::auth::Environment;

@@ -1,4 +1,4 @@
-//! The AuditLogSchema and AuditLogAction objects (spec §4.4).
+//! The AuditLogSchema and AuditLogAction objects.
 
 use auditlog_domain::timestamp::{format_millis, from_micros};
 use auditlog_store::{ActionRecord, SchemaRecord};
