@@ -38,6 +38,8 @@ cargo clippy --all-targets -- -D warnings
 
 # shellcheck source=../tests/s3/moto.sh
 source tests/s3/moto.sh
+# PostgreSQL and S3 are both up now: a test that would skip for want of either fails instead.
+export AUDITLOG_TEST_REQUIRE_BACKENDS=1
 SDK_DB="auditlog_sdk_$$"
 cleanup() {
   kill "$MOTO_PID" 2>/dev/null || true

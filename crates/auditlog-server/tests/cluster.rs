@@ -52,6 +52,7 @@ async fn cluster_backends() -> Option<(TestDatabase, String)> {
     let bucket = std::env::var("AUDITLOG_TEST_S3_BUCKET").ok();
     let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
     let (Some(bucket), Some(_)) = (bucket, endpoint) else {
+        postgres_support::skip_unless_required("no S3 test server for the cluster tests");
         note(
             "cluster tests skipped: set AUDITLOG_TEST_S3_BUCKET and AWS_ENDPOINT_URL \
              (source tests/s3/moto.sh) and AUDITLOG_TEST_DATABASE_URL to run them",

@@ -14,6 +14,20 @@ use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const URL_VARIABLE: &str = "AUDITLOG_TEST_DATABASE_URL";
+/// Set to 1 where PostgreSQL and the S3 test server must be there (the test command, CI): a
+/// test that would skip for want of one fails instead, so a misconfigured run cannot pass
+/// without them.
+pub const REQUIRE_VARIABLE: &str = "AUDITLOG_TEST_REQUIRE_BACKENDS";
+
+/// True when skipping for a missing PostgreSQL or S3 server is not allowed.
+pub fn backends_required() -> bool {
+    std::env::var(REQUIRE_VARIABLE).is_ok_and(|value| value == "1")
+}
+
+/// Panics with `why` when backends are required; otherwise the caller skips.
+pub fn skip_unless_required(why: &str) {
+    assert!(!backends_required(), "{why}, but {REQUIRE_VARIABLE}=1");
+}
 
 /// The server URL, or `None` (saying so once per test binary) when PostgreSQL tests are off.
 pub fn server_url() -> Option<String> {
@@ -21,6 +35,7 @@ pub fn server_url() -> Option<String> {
     match std::env::var(URL_VARIABLE) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
+            skip_unless_required(&format!("{URL_VARIABLE} is not set"));
             // Written to stderr directly, not with `eprintln!`, which the test harness captures.
             NOTICE.call_once(|| {
                 let _ = writeln!(
