@@ -1,0 +1,8 @@
+//! The tamper-evidence crate's integration tests, in one binary.
+
+mod bundle;
+mod checkpoint;
+mod csv_leaf;
+mod hostile;
+mod support;
+mod tree;
