@@ -185,7 +185,7 @@ pub struct ExportsConfig {
     /// Events read per page while writing an export.
     #[arg(long, env = "AUDITLOG_EXPORT_PAGE_ROWS", default_value_t = defaults::EXPORT_PAGE_ROWS)]
     pub export_page_rows: i64,
-    /// Prefix spreadsheet-formula-looking CSV cells with `'` (see README).
+    /// Prefix spreadsheet-formula-looking CSV cells with `'` (see docs/api.md, Exports).
     #[arg(long, env = "AUDITLOG_CSV_FORMULA_PROTECTION", default_value_t = defaults::CSV_FORMULA_PROTECTION, action = clap::ArgAction::Set)]
     pub csv_formula_protection: bool,
 }

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on every POST (the choices are in the README's API notes):
+//! `Idempotency-Key` on every POST (the choices are in docs/api.md):
 //! scoped per environment, kept 24 hours; the first completed response (any status below 500
 //! except 429) is replayed byte for byte; the same key with a different request is a 409.
 //!
