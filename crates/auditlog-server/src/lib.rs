@@ -24,6 +24,9 @@ pub mod state;
 pub mod tlog;
 pub mod verify;
 
+#[cfg(test)]
+mod architecture_tests;
+
 use crate::auth::ApiKeys;
 use crate::config::{Config, StorageConfig};
 use crate::error::ApiError;

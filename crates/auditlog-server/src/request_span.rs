@@ -39,7 +39,7 @@ pub fn make_span<B>(request: &Request<B>) -> Span {
 /// in the request's span, so log lines group by endpoint without parsing URIs.
 pub async fn record_route(request: AxumRequest, next: Next) -> Response {
     if let Some(path) = request.extensions().get::<MatchedPath>() {
-        Span::current().record("route", path.as_str());
+        Span::current().record("route", tracing::field::display(path.as_str()));
     }
     next.run(request).await
 }
@@ -67,7 +67,50 @@ fn is_secret(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::{make_span, redacted};
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Log output kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_of_a_request_carry_its_id_and_route_but_not_its_secrets() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let request = axum::http::Request::builder()
+                .uri("/downloads/exports/e.csv?expires=1&signature=s3cr3t")
+                .header("x-request-id", "req_test_42")
+                .body(())
+                .unwrap();
+            let span = make_span(&request);
+            span.record("route", tracing::field::display("/downloads/exports/{id}"));
+            let _entered = span.enter();
+            tracing::warn!("something happened");
+        });
+        let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(output.contains("request_id=req_test_42"), "{output}");
+        assert!(output.contains("route=/downloads/exports/{id}"), "{output}");
+        assert!(output.contains("something happened"), "{output}");
+        assert!(!output.contains("s3cr3t"), "{output}");
+    }
 
     #[test]
     fn secret_query_values_are_redacted() {
