@@ -66,7 +66,7 @@ fn find_unexpired(
                 Ok(IdempotencyRecord {
                     environment: row.get(0)?,
                     key: row.get(1)?,
-                    request_hash: super::hash_from_blob(row.get_ref(2)?.as_blob()?),
+                    request_hash: crate::rows::hash32(row.get_ref(2)?.as_blob()?),
                     status: row.get::<_, i64>(3)? as u16,
                     body: row.get(4)?,
                     created_at: row.get(5)?,

@@ -137,11 +137,3 @@ pub(super) async fn begin_write(
 ) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
     connection.begin_with("BEGIN IMMEDIATE").await
 }
-
-fn hash_from_blob(blob: &[u8]) -> [u8; 32] {
-    let mut hash = [0u8; 32];
-    if blob.len() == 32 {
-        hash.copy_from_slice(blob);
-    }
-    hash
-}
