@@ -16,6 +16,8 @@ use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 
 impl PostgresStore {
+    /// The checkpoint of `organization_id` that `condition` (what follows `WHERE`, binding the
+    /// organization and a size as its two parameters) selects.
     async fn one_checkpoint(
         &self,
         condition: &str,

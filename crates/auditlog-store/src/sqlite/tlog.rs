@@ -14,6 +14,8 @@ use std::collections::HashMap;
 const CHUNK: usize = 400;
 
 impl SqliteStore {
+    /// The checkpoint of `organization_id` that `condition` (what follows `WHERE`, binding the
+    /// organization and a size as its two parameters) selects.
     async fn one_checkpoint(
         &self,
         condition: &str,
