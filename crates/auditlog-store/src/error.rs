@@ -112,6 +112,16 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// The error of an organization INSERT or UPDATE. The only uniqueness rule such a write can
+/// break is the live external id per environment (ids are fresh ULIDs).
+pub(crate) fn classify_organization_write(error: sqlx::Error) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::Conflict("an organization with this external_id already exists")
+    } else {
+        error.into()
+    }
+}
+
 /// A stored hash of the tamper-evidence log that should exist does not: the log tables were
 /// altered, or a caller asked beyond the built tree.
 #[derive(Debug, Error)]

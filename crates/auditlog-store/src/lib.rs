@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 pub mod types;
 

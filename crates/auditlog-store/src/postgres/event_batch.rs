@@ -117,7 +117,7 @@ pub(super) async fn append_in_one_statement(
         .bind(sqlx::query(APPEND.as_str()))
         .fetch_all(pool)
         .await?;
-    Ok(outcomes_from_bases(batch, &rows))
+    outcomes_from_bases(batch, &rows)
 }
 
 /// Appends a keyed batch whose keys are all distinct in one statement, or returns `None`
@@ -152,7 +152,7 @@ pub(super) async fn append_keyed_in_one_statement(
         }
         Err(error) => return Err(error.into()),
     };
-    let mut outcomes = outcomes_from_bases(batch, &rows);
+    let mut outcomes = outcomes_from_bases(batch, &rows)?;
     replay_refused_keys(pool, batch, &mut outcomes).await?;
     Ok(Some(outcomes))
 }
@@ -203,17 +203,17 @@ pub(super) fn keys_are_distinct(batch: &[PendingEvent]) -> bool {
 fn outcomes_from_bases(
     batch: &[PendingEvent],
     rows: &[sqlx::postgres::PgRow],
-) -> Vec<AppendOutcome> {
+) -> StoreResult<Vec<AppendOutcome>> {
     let bases: Vec<(String, String, i64)> = rows
         .iter()
-        .map(|row| (row.get(0), row.get(1), row.get(2)))
-        .collect();
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect::<StoreResult<_>>()?;
     // The statement numbered each organization's events base+1, base+2, … in batch order.
     let mut last: HashMap<(&str, &str), i64> = bases
         .iter()
         .map(|(environment, id, base)| ((environment.as_str(), id.as_str()), *base))
         .collect();
-    batch
+    Ok(batch
         .iter()
         .map(|event| {
             match last.get_mut(&(event.environment.as_str(), event.organization_id.as_str())) {
@@ -226,5 +226,5 @@ fn outcomes_from_bases(
                 None => AppendOutcome::OrganizationNotFound,
             }
         })
-        .collect()
+        .collect())
 }

@@ -1,6 +1,7 @@
 use super::exports::push_filters;
-use super::{events, organizations, PostgresStore};
+use super::PostgresStore;
 use crate::error::StoreResult;
+use crate::rows::{EventRow, OrganizationRow, EVENT_COLUMNS, ORGANIZATION_COLUMNS};
 use crate::types::{ExportQuery, Organization, StoredEvent};
 use crate::EventReadStore;
 use async_trait::async_trait;
@@ -16,7 +17,7 @@ impl EventReadStore for PostgresStore {
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>> {
         let mut builder: QueryBuilder<Postgres> =
-            QueryBuilder::new(format!("SELECT {} FROM events e", events::COLUMNS));
+            QueryBuilder::new(format!("SELECT {} FROM events e", EVENT_COLUMNS));
         push_filters(&mut builder, query);
         let (comparison, direction) = if ascending {
             (">", "ASC")
@@ -34,8 +35,8 @@ impl EventReadStore for PostgresStore {
             " ORDER BY e.occurred_at {direction}, e.id {direction} LIMIT "
         ));
         builder.push_bind(limit);
-        let rows = builder.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(events::from_row).collect())
+        let rows: Vec<EventRow> = builder.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     async fn tail_events(
@@ -47,10 +48,10 @@ impl EventReadStore for PostgresStore {
     ) -> StoreResult<Vec<StoredEvent>> {
         // Sequence numbers become visible in commit order (the organization row lock serializes batches), so everything above
         // `after_sequence` that is visible now stays the complete set below the next one seen.
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
             "SELECT {} FROM events WHERE organization_id = $1 AND environment = $2 AND sequence > $3
                AND payload IS NOT NULL ORDER BY sequence LIMIT $4",
-            events::COLUMNS
+            EVENT_COLUMNS
         )))
         .bind(organization_id)
         .bind(environment)
@@ -58,7 +59,7 @@ impl EventReadStore for PostgresStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(events::from_row).collect())
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     async fn find_organization_by_external_id(
@@ -66,14 +67,14 @@ impl EventReadStore for PostgresStore {
         environment: &str,
         external_id: &str,
     ) -> StoreResult<Option<Organization>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, OrganizationRow>(AssertSqlSafe(format!(
             "SELECT {} FROM organizations WHERE environment = $1 AND external_id = $2 AND deleted_at IS NULL",
-            organizations::COLUMNS
+            ORGANIZATION_COLUMNS
         )))
         .bind(environment)
         .bind(external_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(organizations::from_row).transpose()
+        row.map(Organization::try_from).transpose()
     }
 }

@@ -1,34 +1,14 @@
 use super::event_columns::EventColumns;
 use super::idempotency::{delete_placeholders, lock_or_insert_records, overwrite, replays, Scope};
-use super::{event_batch, hash_from_bytes, PostgresStore};
+use super::{event_batch, PostgresStore};
 use crate::error::StoreResult;
+use crate::rows::{EventRow, EVENT_COLUMNS};
 use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
 use crate::EventStore;
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-pub(super) const COLUMNS: &str =
-    "id, environment, organization_id, sequence, occurred_at, received_at, action,
-    actor_id, actor_name, payload, leaf_hash";
-
-pub(super) fn from_row(row: &PgRow) -> StoredEvent {
-    StoredEvent {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        organization_id: row.get("organization_id"),
-        sequence: row.get("sequence"),
-        occurred_at: row.get("occurred_at"),
-        received_at: row.get("received_at"),
-        action: row.get("action"),
-        actor_id: row.get("actor_id"),
-        actor_name: row.get("actor_name"),
-        payload: row.get("payload"),
-        leaf_hash: hash_from_bytes(row.get("leaf_hash")),
-    }
-}
 
 /// (environment, organization id)
 type OrganizationKey = (String, String);
@@ -224,14 +204,14 @@ impl EventStore for PostgresStore {
     }
 
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM events WHERE environment = $1 AND id = $2"
+        let row = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE environment = $1 AND id = $2"
         )))
         .bind(environment)
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(from_row))
+        Ok(row.map(StoredEvent::from))
     }
 
     async fn list_events_by_sequence(
@@ -239,14 +219,14 @@ impl EventStore for PostgresStore {
         environment: &str,
         organization_id: &str,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM events WHERE environment = $1 AND organization_id = $2
+        let rows = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE environment = $1 AND organization_id = $2
              ORDER BY sequence"
         )))
         .bind(environment)
         .bind(organization_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(from_row).collect())
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 }

@@ -1,33 +1,10 @@
 use super::PostgresStore;
-use crate::error::{StoreError, StoreResult};
-use crate::types::{ExportOutcome, ExportQuery, ExportRecord, ExportRow, ExportState, NewJob};
+use crate::error::StoreResult;
+use crate::rows::{convert_all, hash32, ExportRecordRow, EXPORT_COLUMNS};
+use crate::types::{ExportOutcome, ExportQuery, ExportRecord, ExportRow, NewJob};
 use crate::ExportStore;
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row};
-
-const COLUMNS: &str =
-    "id, environment, organization_id, state, filters, blob_key, row_count, byte_count, error,
-    created_at, updated_at, file_expires_at";
-
-fn from_row(row: &PgRow) -> StoreResult<ExportRecord> {
-    let state: String = row.get("state");
-    Ok(ExportRecord {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        organization_id: row.get("organization_id"),
-        state: ExportState::parse(&state)
-            .ok_or(StoreError::Conflict("unknown export state in the database"))?,
-        filters: serde_json::from_str(row.get("filters"))?,
-        blob_key: row.get("blob_key"),
-        row_count: row.get("row_count"),
-        byte_count: row.get("byte_count"),
-        error: row.get("error"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-        file_expires_at: row.get("file_expires_at"),
-    })
-}
+use sqlx::{AssertSqlSafe, Postgres, QueryBuilder};
 
 /// `AND column = ANY($n)`: one array parameter however many values, so the statement text
 /// (and its cached prepared statement) depends only on which filters are present.
@@ -84,7 +61,7 @@ impl ExportStore for PostgresStore {
     async fn create_export(&self, export: &ExportRecord, job: &NewJob) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO exports ({COLUMNS})
+            "INSERT INTO exports ({EXPORT_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         )))
         .bind(&export.id)
@@ -107,24 +84,24 @@ impl ExportStore for PostgresStore {
     }
 
     async fn get_export(&self, environment: &str, id: &str) -> StoreResult<Option<ExportRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE environment = $1 AND id = $2"
+        let row = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports WHERE environment = $1 AND id = $2"
         )))
         .bind(environment)
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(from_row).transpose()
+        row.map(ExportRecord::try_from).transpose()
     }
 
     async fn find_export(&self, id: &str) -> StoreResult<Option<ExportRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE id = $1"
+        let row = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(from_row).transpose()
+        row.map(ExportRecord::try_from).transpose()
     }
 
     async fn finish_export(
@@ -170,8 +147,8 @@ impl ExportStore for PostgresStore {
     }
 
     async fn exports_due_to_expire(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportRecord>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports x WHERE state = 'ready' AND file_expires_at <= $1
+        let rows = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports x WHERE state = 'ready' AND file_expires_at <= $1
                AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = x.organization_id
                                AND o.legal_hold_since IS NOT NULL)
              ORDER BY file_expires_at LIMIT $2"
@@ -180,7 +157,7 @@ impl ExportStore for PostgresStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(from_row).collect()
+        convert_all(rows)
     }
 
     async fn ready_exports_created_before(
@@ -189,8 +166,8 @@ impl ExportStore for PostgresStore {
         created_before: i64,
         limit: i64,
     ) -> StoreResult<Vec<ExportRecord>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE organization_id = $1 AND state = 'ready'
+        let rows = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports WHERE organization_id = $1 AND state = 'ready'
                AND created_at < $2 ORDER BY created_at LIMIT $3"
         )))
         .bind(organization_id)
@@ -198,7 +175,7 @@ impl ExportStore for PostgresStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(from_row).collect()
+        convert_all(rows)
     }
 
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
@@ -240,16 +217,19 @@ impl ExportStore for PostgresStore {
         }
         builder.push(" ORDER BY e.occurred_at, e.id LIMIT ");
         builder.push_bind(limit);
-        let rows = builder.build().fetch_all(&self.pool).await?;
+        let rows: Vec<(i64, String, String, i64, Vec<u8>)> =
+            builder.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows
-            .iter()
-            .map(|row| ExportRow {
-                occurred_at: row.get(0),
-                id: row.get(1),
-                payload: row.get(2),
-                sequence: row.get(3),
-                leaf_hash: super::hash_from_bytes(row.get(4)),
-            })
+            .into_iter()
+            .map(
+                |(occurred_at, id, payload, sequence, leaf_hash)| ExportRow {
+                    occurred_at,
+                    id,
+                    payload,
+                    sequence,
+                    leaf_hash: hash32(&leaf_hash),
+                },
+            )
             .collect())
     }
 }

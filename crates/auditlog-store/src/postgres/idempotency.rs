@@ -1,11 +1,12 @@
-use super::{hash_from_bytes, PostgresStore};
+use super::PostgresStore;
 use crate::error::StoreResult;
+use crate::rows::{IdempotencyRow, IDEMPOTENCY_COLUMNS};
 use crate::types::{ClaimOutcome, IdempotencyRecord};
 use crate::IdempotencyStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, Row};
 use std::collections::{HashMap, HashSet};
 
 /// (environment, key)
@@ -18,17 +19,8 @@ pub(super) struct Locked {
     pub claimed_until: Option<i64>,
 }
 
-pub(super) fn record_from_row(row: &PgRow) -> IdempotencyRecord {
-    IdempotencyRecord {
-        environment: row.get("environment"),
-        key: row.get("key"),
-        request_hash: hash_from_bytes(row.get("request_hash")),
-        status: row.get::<i32, _>("status") as u16,
-        body: row.get("body"),
-        created_at: row.get("created_at"),
-        expires_at: row.get("expires_at"),
-    }
-}
+/// An idempotency row as PostgreSQL stores it (`status` is a 32-bit INTEGER).
+type KeyRow = IdempotencyRow<i32>;
 
 /// Whether an event carrying `record` must replay what its key's row holds instead of being
 /// stored: a completed response still in force, or another request's live claim (its hash
@@ -92,26 +84,25 @@ pub(super) async fn read_rows(
     environments: &[&str],
     keys: &[&str],
 ) -> StoreResult<HashMap<Scope, Locked>> {
-    let rows = sqlx::query(
-        "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {IDEMPOTENCY_COLUMNS}, claimed_until
          FROM idempotency_keys
-         WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
-    )
+         WHERE (environment, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))"
+    )))
     .bind(environments)
     .bind(keys)
     .fetch_all(&mut *tx)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|row| Locked {
-            record: record_from_row(row),
-            claimed_until: row.get("claimed_until"),
-        })
-        .map(|locked| {
+    rows.iter()
+        .map(|row| {
+            let locked = Locked {
+                record: KeyRow::from_row(row)?.into(),
+                claimed_until: row.try_get("claimed_until")?,
+            };
             let scope = (locked.record.environment.clone(), locked.record.key.clone());
-            (scope, locked)
+            Ok((scope, locked))
         })
-        .collect())
+        .collect()
 }
 
 /// Records as column arrays, for `UNNEST`.
@@ -185,8 +176,8 @@ pub(super) async fn lock_or_insert_records(
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<StoreResult<_>>()?;
     if inserted.len() == sorted.len() {
         return Ok((HashMap::new(), inserted));
     }
@@ -250,17 +241,16 @@ impl IdempotencyStore for PostgresStore {
         key: &str,
         now_micros: i64,
     ) -> StoreResult<Option<IdempotencyRecord>> {
-        let row = sqlx::query(
-            "SELECT environment, key, request_hash, status, body, created_at, expires_at
-             FROM idempotency_keys
-             WHERE environment = $1 AND key = $2 AND expires_at > $3 AND status <> 0",
-        )
+        let row = sqlx::query_as::<_, KeyRow>(AssertSqlSafe(format!(
+            "SELECT {IDEMPOTENCY_COLUMNS} FROM idempotency_keys
+             WHERE environment = $1 AND key = $2 AND expires_at > $3 AND status <> 0"
+        )))
         .bind(environment)
         .bind(key)
         .bind(now_micros)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(record_from_row))
+        Ok(row.map(IdempotencyRecord::from))
     }
 
     async fn claim_idempotency(

@@ -1,9 +1,10 @@
 use super::PostgresStore;
 use crate::error::StoreResult;
+use crate::rows::{JobRow, JOB_COLUMNS};
 use crate::types::{JobRecord, NewJob};
 use crate::JobStore;
 use async_trait::async_trait;
-use sqlx::{PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection};
 
 pub(super) async fn insert_job(tx: &mut PgConnection, job: &NewJob, now: i64) -> StoreResult<()> {
     sqlx::query(
@@ -36,7 +37,7 @@ impl JobStore for PostgresStore {
         // (SKIP LOCKED: claimants never queue behind each other) and re-checks it is still
         // runnable once locked; the UPDATE then leases the row we hold. Two nodes therefore
         // never claim the same job, and a job whose lease expired (its node died) is claimable.
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, JobRow>(AssertSqlSafe(format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1,
                  lease_expires_at = $2, updated_at = $3
              WHERE id = (
@@ -47,24 +48,15 @@ impl JobStore for PostgresStore {
                  ORDER BY run_after, id
                  LIMIT 1
                  FOR UPDATE SKIP LOCKED)
-             RETURNING id, kind, payload, attempts, lease_owner",
-        )
+             RETURNING {JOB_COLUMNS}"
+        )))
         .bind(owner)
         .bind(lease_until)
         .bind(now)
         .bind(kinds)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(JobRecord {
-                id: row.get("id"),
-                kind: row.get("kind"),
-                payload: serde_json::from_str(row.get("payload"))?,
-                attempts: row.get("attempts"),
-                lease_owner: row.get("lease_owner"),
-            })
-        })
-        .transpose()
+        row.map(JobRecord::try_from).transpose()
     }
 
     async fn renew_job_lease(&self, id: &str, owner: &str, lease_until: i64) -> StoreResult<bool> {

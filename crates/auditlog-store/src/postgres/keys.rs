@@ -1,23 +1,9 @@
-use super::{hash_from_bytes, PostgresStore};
+use super::PostgresStore;
 use crate::error::StoreResult;
+use crate::rows::{ApiKeyRow, API_KEY_COLUMNS};
 use crate::types::{ApiKeyRecord, KEY_SOURCE_CONFIGURED};
 use crate::KeyStore;
 use async_trait::async_trait;
-use sqlx::Row;
-
-const COLUMNS: &str = "id, environment, key_hash, hint, source, created_at, revoked_at";
-
-fn from_row(row: &sqlx::postgres::PgRow) -> ApiKeyRecord {
-    ApiKeyRecord {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        key_hash: hash_from_bytes(row.get("key_hash")),
-        hint: row.get("hint"),
-        source: row.get("source"),
-        created_at: row.get("created_at"),
-        revoked_at: row.get("revoked_at"),
-    }
-}
 
 #[async_trait]
 impl KeyStore for PostgresStore {
@@ -49,13 +35,13 @@ impl KeyStore for PostgresStore {
     }
 
     async fn find_api_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        let row = sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
         )))
         .bind(&key_hash[..])
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(from_row))
+        Ok(row.map(ApiKeyRecord::from))
     }
 
     async fn count_api_keys(&self) -> StoreResult<i64> {
@@ -65,12 +51,12 @@ impl KeyStore for PostgresStore {
     }
 
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
+        let rows = sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
         )))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(from_row).collect())
+        Ok(rows.into_iter().map(ApiKeyRecord::from).collect())
     }
 
     async fn revoke_api_key(&self, id: &str, now: i64) -> StoreResult<bool> {

@@ -125,11 +125,3 @@ pub(super) fn keyset(plan: &PagePlan, column: &str, param: usize) -> (String, &'
     };
     (bound, direction)
 }
-
-fn hash_from_bytes(bytes: Vec<u8>) -> [u8; 32] {
-    let mut hash = [0u8; 32];
-    if bytes.len() == 32 {
-        hash.copy_from_slice(&bytes);
-    }
-    hash
-}

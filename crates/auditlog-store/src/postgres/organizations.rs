@@ -1,49 +1,17 @@
 use super::{keyset, PostgresStore};
-use crate::error::{is_unique_violation, StoreError, StoreResult};
+use crate::error::{classify_organization_write as classify, StoreResult};
+use crate::rows::{convert_all, OrganizationRow, ORGANIZATION_COLUMNS};
 use crate::types::Organization;
 use crate::OrganizationStore;
 use async_trait::async_trait;
 use auditlog_domain::pagination::PagePlan;
-use sqlx::postgres::PgRow;
 use sqlx::AssertSqlSafe;
-use sqlx::Row;
-
-pub(super) const COLUMNS: &str =
-    "id, environment, name, external_id, metadata, domains, stripe_customer_id,
-    allow_profiles_outside_organization, created_at, updated_at";
-
-const EXTERNAL_ID_TAKEN: &str = "an organization with this external_id already exists";
-
-pub(super) fn from_row(row: &PgRow) -> StoreResult<Organization> {
-    Ok(Organization {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        name: row.get("name"),
-        external_id: row.get("external_id"),
-        metadata: serde_json::from_str(row.get("metadata"))?,
-        domains: serde_json::from_str(row.get("domains"))?,
-        stripe_customer_id: row.get("stripe_customer_id"),
-        allow_profiles_outside_organization: row.get("allow_profiles_outside_organization"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    })
-}
-
-/// The only uniqueness rule an organization write can break is the live external id per
-/// environment (ids are fresh ULIDs), as in the SQLite store.
-fn classify(error: sqlx::Error) -> StoreError {
-    if is_unique_violation(&error) {
-        StoreError::Conflict(EXTERNAL_ID_TAKEN)
-    } else {
-        error.into()
-    }
-}
 
 #[async_trait]
 impl OrganizationStore for PostgresStore {
     async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO organizations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO organizations ({ORGANIZATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         )))
         .bind(&org.id)
         .bind(&org.environment)
@@ -66,14 +34,14 @@ impl OrganizationStore for PostgresStore {
         environment: &str,
         id: &str,
     ) -> StoreResult<Option<Organization>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM organizations WHERE environment = $1 AND id = $2 AND deleted_at IS NULL"
+        let row = sqlx::query_as::<_, OrganizationRow>(AssertSqlSafe(format!(
+            "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE environment = $1 AND id = $2 AND deleted_at IS NULL"
         )))
         .bind(environment)
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(from_row).transpose()
+        row.map(Organization::try_from).transpose()
     }
 
     async fn list_organizations(
@@ -83,17 +51,17 @@ impl OrganizationStore for PostgresStore {
     ) -> StoreResult<Vec<Organization>> {
         let (bound, direction) = keyset(plan, "id", 3);
         let sql = format!(
-            "SELECT {COLUMNS} FROM organizations WHERE environment = $1 AND deleted_at IS NULL {bound}
+            "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE environment = $1 AND deleted_at IS NULL {bound}
              ORDER BY id {direction} LIMIT $2"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sqlx::query_as::<_, OrganizationRow>(AssertSqlSafe(sql))
             .bind(environment)
             .bind(plan.fetch_limit() as i64);
         if let Some(cursor) = &plan.start_after {
             query = query.bind(cursor);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(from_row).collect()
+        convert_all(rows)
     }
 
     async fn update_organization(&self, org: &Organization) -> StoreResult<bool> {

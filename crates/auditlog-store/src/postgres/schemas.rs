@@ -1,37 +1,11 @@
 use super::{keyset, PostgresStore};
 use crate::error::StoreResult;
+use crate::rows::{convert_all, ActionRow, SchemaRow, ACTION_COLUMNS, SCHEMA_COLUMNS};
 use crate::types::{ActionRecord, NewSchema, SchemaRecord};
 use crate::SchemaStore;
 use async_trait::async_trait;
 use auditlog_domain::pagination::PagePlan;
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
-
-const SCHEMA_COLUMNS: &str = "s.id, s.environment, s.action, s.version, s.document, s.created_at";
-const ACTION_COLUMNS: &str = "a.id AS action_id, a.name, a.created_at AS action_created_at,
-    a.updated_at AS action_updated_at";
-
-fn schema_from_row(row: &PgRow) -> StoreResult<SchemaRecord> {
-    Ok(SchemaRecord {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        action: row.get("action"),
-        version: row.get("version"),
-        document: serde_json::from_str(row.get("document"))?,
-        created_at: row.get("created_at"),
-    })
-}
-
-fn action_from_row(row: &PgRow) -> StoreResult<ActionRecord> {
-    Ok(ActionRecord {
-        id: row.get("action_id"),
-        environment: row.get("environment"),
-        name: row.get("name"),
-        created_at: row.get("action_created_at"),
-        updated_at: row.get("action_updated_at"),
-        latest: schema_from_row(row)?,
-    })
-}
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, Row};
 
 /// The action's row id and latest version with its fingerprint, the action row locked until
 /// the end of the transaction (so versions are added one at a time across nodes).
@@ -64,8 +38,8 @@ async fn lock_latest(
     .await?;
     Ok(Some((
         action_id,
-        schema_from_row(&row)?,
-        row.get("fingerprint"),
+        SchemaRecord::try_from(SchemaRow::from_row(&row)?)?,
+        row.try_get("fingerprint")?,
     )))
 }
 
@@ -138,7 +112,7 @@ impl SchemaStore for PostgresStore {
     }
 
     async fn get_action(&self, environment: &str, name: &str) -> StoreResult<Option<ActionRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, ActionRow>(AssertSqlSafe(format!(
             "SELECT {ACTION_COLUMNS}, {SCHEMA_COLUMNS} FROM audit_log_actions a
              JOIN audit_log_schemas s ON s.environment = a.environment AND s.action = a.name
                  AND s.version = a.latest_version
@@ -148,7 +122,7 @@ impl SchemaStore for PostgresStore {
         .bind(name)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(action_from_row).transpose()
+        row.map(ActionRecord::try_from).transpose()
     }
 
     async fn get_schema(
@@ -157,7 +131,7 @@ impl SchemaStore for PostgresStore {
         action: &str,
         version: i64,
     ) -> StoreResult<Option<SchemaRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, SchemaRow>(AssertSqlSafe(format!(
             "SELECT {SCHEMA_COLUMNS} FROM audit_log_schemas s
              WHERE s.environment = $1 AND s.action = $2 AND s.version = $3"
         )))
@@ -166,7 +140,7 @@ impl SchemaStore for PostgresStore {
         .bind(version)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(schema_from_row).transpose()
+        row.map(SchemaRecord::try_from).transpose()
     }
 
     async fn list_actions(
@@ -181,14 +155,14 @@ impl SchemaStore for PostgresStore {
                  AND s.version = a.latest_version
              WHERE a.environment = $1 {bound} ORDER BY a.id {direction} LIMIT $2"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sqlx::query_as::<_, ActionRow>(AssertSqlSafe(sql))
             .bind(environment)
             .bind(plan.fetch_limit() as i64);
         if let Some(cursor) = &plan.start_after {
             query = query.bind(cursor);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(action_from_row).collect()
+        convert_all(rows)
     }
 
     async fn list_schemas(
@@ -202,7 +176,7 @@ impl SchemaStore for PostgresStore {
             "SELECT {SCHEMA_COLUMNS} FROM audit_log_schemas s
              WHERE s.environment = $1 AND s.action = $2 {bound} ORDER BY s.id {direction} LIMIT $3"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sqlx::query_as::<_, SchemaRow>(AssertSqlSafe(sql))
             .bind(environment)
             .bind(action)
             .bind(plan.fetch_limit() as i64);
@@ -210,6 +184,6 @@ impl SchemaStore for PostgresStore {
             query = query.bind(cursor);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(schema_from_row).collect()
+        convert_all(rows)
     }
 }

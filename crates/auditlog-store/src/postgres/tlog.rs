@@ -6,37 +6,32 @@
 //! commits, finds the size changed, updates nothing and writes no hash. The hashes of the new
 //! leaves go in the same transaction, so a stored size always has exactly its hashes.
 
-use super::{hash_from_bytes, PostgresStore};
+use super::PostgresStore;
 use crate::error::{MissingLogHash, StoreError, StoreResult};
+use crate::rows::{hash32, CheckpointRow, LogBacklogRow, CHECKPOINT_COLUMNS};
 use crate::types::{LogBacklog, StoredCheckpoint};
 use crate::TlogStore;
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 
-fn checkpoint_from_row(row: &PgRow) -> StoredCheckpoint {
-    StoredCheckpoint {
-        organization_id: row.get("organization_id"),
-        tree_size: row.get("tree_size"),
-        note: row.get("note"),
-        created_at: row.get("created_at"),
-    }
-}
-
 impl PostgresStore {
+    /// The checkpoint of `organization_id` that `condition` (what follows `WHERE`, binding the
+    /// organization and a size as its two parameters) selects.
     async fn one_checkpoint(
         &self,
-        sql: &'static str,
+        condition: &str,
         organization_id: &str,
         size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>> {
-        let row = sqlx::query(sql)
-            .bind(organization_id)
-            .bind(size)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(checkpoint_from_row))
+        let row = sqlx::query_as::<_, CheckpointRow>(AssertSqlSafe(format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM tlog_checkpoints WHERE {condition}"
+        )))
+        .bind(organization_id)
+        .bind(size)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(StoredCheckpoint::from))
     }
 }
 
@@ -52,7 +47,7 @@ impl TlogStore for PostgresStore {
     }
 
     async fn log_backlog(&self, limit: i64) -> StoreResult<Vec<LogBacklog>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, LogBacklogRow>(
             "SELECT o.environment, o.id, o.last_sequence + 1 AS leaf_count,
                     COALESCE(t.tree_size, 0) AS tree_size, c.checkpoint_size
              FROM organizations o
@@ -66,16 +61,7 @@ impl TlogStore for PostgresStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|row| LogBacklog {
-                environment: row.get("environment"),
-                organization_id: row.get("id"),
-                leaf_count: row.get("leaf_count"),
-                tree_size: row.get("tree_size"),
-                checkpoint_size: row.get("checkpoint_size"),
-            })
-            .collect())
+        Ok(rows.into_iter().map(LogBacklog::from).collect())
     }
 
     async fn log_tree_size(&self, organization_id: &str) -> StoreResult<i64> {
@@ -107,7 +93,7 @@ impl TlogStore for PostgresStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(sequence, hash)| (sequence, hash_from_bytes(hash)))
+            .map(|(sequence, hash)| (sequence, hash32(&hash)))
             .collect())
     }
 
@@ -126,7 +112,7 @@ impl TlogStore for PostgresStore {
         .await?;
         let found: HashMap<i64, [u8; 32]> = rows
             .into_iter()
-            .map(|(index, hash)| (index, hash_from_bytes(hash)))
+            .map(|(index, hash)| (index, hash32(&hash)))
             .collect();
         indexes
             .iter()
@@ -252,14 +238,14 @@ impl TlogStore for PostgresStore {
         &self,
         organization_id: &str,
     ) -> StoreResult<Option<StoredCheckpoint>> {
-        let row = sqlx::query(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = $1 ORDER BY tree_size DESC LIMIT 1",
-        )
+        let row = sqlx::query_as::<_, CheckpointRow>(AssertSqlSafe(format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM tlog_checkpoints
+             WHERE organization_id = $1 ORDER BY tree_size DESC LIMIT 1"
+        )))
         .bind(organization_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(checkpoint_from_row))
+        Ok(row.map(StoredCheckpoint::from))
     }
 
     async fn checkpoint_at(
@@ -268,8 +254,7 @@ impl TlogStore for PostgresStore {
         tree_size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>> {
         self.one_checkpoint(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = $1 AND tree_size = $2",
+            "organization_id = $1 AND tree_size = $2",
             organization_id,
             tree_size,
         )
@@ -282,8 +267,7 @@ impl TlogStore for PostgresStore {
         min_size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>> {
         self.one_checkpoint(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = $1 AND tree_size >= $2 ORDER BY tree_size LIMIT 1",
+            "organization_id = $1 AND tree_size >= $2 ORDER BY tree_size LIMIT 1",
             organization_id,
             min_size,
         )

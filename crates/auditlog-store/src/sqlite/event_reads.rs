@@ -1,10 +1,12 @@
 use super::event_filter::{EventQuery, SqlValue};
-use super::{events, organizations, SqliteStore};
+use super::SqliteStore;
 use crate::error::StoreResult;
+use crate::rows::{EventRow, OrganizationRow, EVENT_COLUMNS, ORGANIZATION_COLUMNS};
 use crate::types::{ExportQuery, Organization, StoredEvent};
 use crate::EventReadStore;
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, FromRow};
 
 #[async_trait]
 impl EventReadStore for SqliteStore {
@@ -15,15 +17,19 @@ impl EventReadStore for SqliteStore {
         ascending: bool,
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let mut page = EventQuery::new(&format!("SELECT {} FROM events e", events::COLUMNS));
+        let mut page = EventQuery::new(&format!("SELECT {} FROM events e", EVENT_COLUMNS));
         let direction = if ascending { "ASC" } else { "DESC" };
         page.page(query, after, ascending)
             .push(&format!(
                 " ORDER BY e.occurred_at {direction}, e.id {direction} LIMIT "
             ))
             .bind(SqlValue::Int(limit));
-        let rows = page.sqlx().fetch_all(&self.readers).await?;
-        Ok(rows.iter().map(events::from_row).collect())
+        let rows = page
+            .sqlx()
+            .try_map(|row: SqliteRow| EventRow::from_row(&row))
+            .fetch_all(&self.readers)
+            .await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     async fn tail_events(
@@ -35,10 +41,10 @@ impl EventReadStore for SqliteStore {
     ) -> StoreResult<Vec<StoredEvent>> {
         // Sequence numbers become visible in commit order (one writer), so everything above
         // `after_sequence` that is visible now stays the complete set below the next one seen.
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
             "SELECT {} FROM events WHERE organization_id = ? AND environment = ? AND sequence > ?
                AND payload IS NOT NULL ORDER BY sequence LIMIT ?",
-            events::COLUMNS
+            EVENT_COLUMNS
         )))
         .bind(organization_id)
         .bind(environment)
@@ -46,7 +52,7 @@ impl EventReadStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.readers)
         .await?;
-        Ok(rows.iter().map(events::from_row).collect())
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     async fn find_organization_by_external_id(
@@ -54,14 +60,14 @@ impl EventReadStore for SqliteStore {
         environment: &str,
         external_id: &str,
     ) -> StoreResult<Option<Organization>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, OrganizationRow>(AssertSqlSafe(format!(
             "SELECT {} FROM organizations WHERE environment = ? AND external_id = ? AND deleted_at IS NULL",
-            organizations::COLUMNS
+            ORGANIZATION_COLUMNS
         )))
         .bind(environment)
         .bind(external_id)
         .fetch_optional(&self.readers)
         .await?;
-        row.as_ref().map(organizations::from_row).transpose()
+        row.map(Organization::try_from).transpose()
     }
 }

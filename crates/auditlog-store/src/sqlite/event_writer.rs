@@ -6,30 +6,23 @@
 //! the way; the whole batch now runs in one hop. The connection writes under the store's
 //! writer mutex, so it never competes with the sqlx writer connection for SQLite's lock.
 
+use super::connections::Role;
 use super::idempotency;
 use crate::error::StoreResult;
 use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 
 /// Statement sizes for multi-row inserts: a batch of n rows is split greedily into chunks of
 /// these sizes, so at most a handful of distinct statements exist (each prepared once and kept
 /// in the connection's statement cache) and a batch costs a few statements, not one per row.
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
-/// Opens the ingest writer: WAL with `synchronous=FULL`, so a commit is on disk when it returns.
+/// Opens the ingest writer, set up as the sqlx writer is (`connections::WRITER_PRAGMAS`: WAL
+/// with `synchronous=FULL`, so a commit is on disk when it returns).
 pub(super) fn open(path: &Path) -> StoreResult<Connection> {
-    let connection = Connection::open(path)?;
-    connection.busy_timeout(Duration::from_secs(30))?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "foreign_keys", true)?;
-    // A multi-row INSERT inside a transaction keeps a statement journal (to undo just that
-    // statement on a constraint error); in memory rather than in a temp file, it costs no
-    // system calls. Profiling showed it as many writes as the WAL itself.
-    connection.pragma_update(None, "temp_store", "MEMORY")?;
+    let connection = super::connections::open_rusqlite(path, Role::Writer)?;
     // The page cache stays at SQLite's default (2 MB). With 32 MB, every commit spent longer in
     // `pcache1TruncateUnsafe` (a scan of the whole cache; 11-19 % of the server's CPU under
     // load), and once the cache had filled, ingest after an idle pause had a p99 of 70-170 ms
@@ -66,7 +59,7 @@ fn find_unexpired(
                 Ok(IdempotencyRecord {
                     environment: row.get(0)?,
                     key: row.get(1)?,
-                    request_hash: super::hash_from_blob(row.get_ref(2)?.as_blob()?),
+                    request_hash: crate::rows::hash32(row.get_ref(2)?.as_blob()?),
                     status: row.get::<_, i64>(3)? as u16,
                     body: row.get(4)?,
                     created_at: row.get(5)?,

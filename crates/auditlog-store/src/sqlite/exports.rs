@@ -1,34 +1,11 @@
 use super::event_filter::{EventQuery, SqlValue};
 use super::SqliteStore;
-use crate::error::{StoreError, StoreResult};
-use crate::types::{ExportOutcome, ExportQuery, ExportRecord, ExportRow, ExportState, NewJob};
+use crate::error::StoreResult;
+use crate::rows::{convert_all, ExportRecordRow, EXPORT_COLUMNS};
+use crate::types::{ExportOutcome, ExportQuery, ExportRecord, ExportRow, NewJob};
 use crate::ExportStore;
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
-
-const COLUMNS: &str =
-    "id, environment, organization_id, state, filters, blob_key, row_count, byte_count, error,
-    created_at, updated_at, file_expires_at";
-
-fn from_row(row: &SqliteRow) -> StoreResult<ExportRecord> {
-    let state: String = row.get("state");
-    Ok(ExportRecord {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        organization_id: row.get("organization_id"),
-        state: ExportState::parse(&state)
-            .ok_or(StoreError::Conflict("unknown export state in the database"))?,
-        filters: serde_json::from_str(row.get("filters"))?,
-        blob_key: row.get("blob_key"),
-        row_count: row.get("row_count"),
-        byte_count: row.get("byte_count"),
-        error: row.get("error"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-        file_expires_at: row.get("file_expires_at"),
-    })
-}
 
 #[async_trait]
 impl ExportStore for SqliteStore {
@@ -36,7 +13,7 @@ impl ExportStore for SqliteStore {
         let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO exports ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO exports ({EXPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )))
         .bind(&export.id)
         .bind(&export.environment)
@@ -58,24 +35,24 @@ impl ExportStore for SqliteStore {
     }
 
     async fn get_export(&self, environment: &str, id: &str) -> StoreResult<Option<ExportRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE environment = ? AND id = ?"
+        let row = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports WHERE environment = ? AND id = ?"
         )))
         .bind(environment)
         .bind(id)
         .fetch_optional(&self.readers)
         .await?;
-        row.as_ref().map(from_row).transpose()
+        row.map(ExportRecord::try_from).transpose()
     }
 
     async fn find_export(&self, id: &str) -> StoreResult<Option<ExportRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE id = ?"
+        let row = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports WHERE id = ?"
         )))
         .bind(id)
         .fetch_optional(&self.readers)
         .await?;
-        row.as_ref().map(from_row).transpose()
+        row.map(ExportRecord::try_from).transpose()
     }
 
     async fn finish_export(
@@ -111,8 +88,8 @@ impl ExportStore for SqliteStore {
     }
 
     async fn exports_due_to_expire(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportRecord>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports x WHERE state = 'ready' AND file_expires_at <= ?
+        let rows = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports x WHERE state = 'ready' AND file_expires_at <= ?
                AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = x.organization_id
                                AND o.legal_hold_since IS NOT NULL)
              ORDER BY file_expires_at LIMIT ?"
@@ -121,7 +98,7 @@ impl ExportStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.readers)
         .await?;
-        rows.iter().map(from_row).collect()
+        convert_all(rows)
     }
 
     async fn ready_exports_created_before(
@@ -130,8 +107,8 @@ impl ExportStore for SqliteStore {
         created_before: i64,
         limit: i64,
     ) -> StoreResult<Vec<ExportRecord>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM exports WHERE organization_id = ? AND state = 'ready'
+        let rows = sqlx::query_as::<_, ExportRecordRow>(AssertSqlSafe(format!(
+            "SELECT {EXPORT_COLUMNS} FROM exports WHERE organization_id = ? AND state = 'ready'
                AND created_at < ? ORDER BY created_at LIMIT ?"
         )))
         .bind(organization_id)
@@ -139,7 +116,7 @@ impl ExportStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.readers)
         .await?;
-        rows.iter().map(from_row).collect()
+        convert_all(rows)
     }
 
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
@@ -157,7 +134,7 @@ impl ExportStore for SqliteStore {
     async fn export_max_targets(&self, query: &ExportQuery) -> StoreResult<i64> {
         let mut max = EventQuery::new("SELECT COALESCE(MAX(e.target_count), 0) FROM events e");
         max.filters(query);
-        Ok(max.sqlx().fetch_one(&self.readers).await?.get(0))
+        Ok(max.sqlx().fetch_one(&self.readers).await?.try_get(0)?)
     }
 
     async fn export_page(
@@ -182,7 +159,7 @@ impl ExportStore for SqliteStore {
                             id: row.get(1)?,
                             payload: row.get(2)?,
                             sequence: row.get(3)?,
-                            leaf_hash: super::hash_from_blob(row.get_ref(4)?.as_blob()?),
+                            leaf_hash: crate::rows::hash32(row.get_ref(4)?.as_blob()?),
                         })
                     })?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)

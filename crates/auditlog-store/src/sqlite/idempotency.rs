@@ -1,22 +1,13 @@
-use super::{hash_from_blob, SqliteStore};
+use super::SqliteStore;
 use crate::error::StoreResult;
+use crate::rows::{IdempotencyRow, IDEMPOTENCY_COLUMNS};
 use crate::types::{ClaimOutcome, IdempotencyRecord};
 use crate::IdempotencyStore;
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, FromRow, Row, SqliteConnection};
 
-pub(super) fn record_from_row(row: &SqliteRow) -> IdempotencyRecord {
-    IdempotencyRecord {
-        environment: row.get("environment"),
-        key: row.get("key"),
-        request_hash: hash_from_blob(row.get("request_hash")),
-        status: row.get::<i64, _>("status") as u16,
-        body: row.get("body"),
-        created_at: row.get("created_at"),
-        expires_at: row.get("expires_at"),
-    }
-}
+/// An idempotency row as SQLite stores it (`status` is a 64-bit INTEGER).
+type KeyRow = IdempotencyRow<i64>;
 
 /// An unexpired, completed record of a key (shared with the ingest writer, `event_writer`).
 pub(super) const FIND_UNEXPIRED: &str =
@@ -34,13 +25,13 @@ pub(super) async fn find_unexpired(
     key: &str,
     now_micros: i64,
 ) -> StoreResult<Option<IdempotencyRecord>> {
-    let row = sqlx::query(FIND_UNEXPIRED)
+    let row = sqlx::query_as::<_, KeyRow>(FIND_UNEXPIRED)
         .bind(environment)
         .bind(key)
         .bind(now_micros)
         .fetch_optional(connection)
         .await?;
-    Ok(row.as_ref().map(record_from_row))
+    Ok(row.map(IdempotencyRecord::from))
 }
 
 /// Inserts the record, replacing an expired one with the same key.
@@ -83,17 +74,17 @@ impl IdempotencyStore for SqliteStore {
     ) -> StoreResult<ClaimOutcome> {
         let mut writer = self.lock_writer().await?;
         let mut tx = super::begin_write(&mut writer).await?;
-        let existing = sqlx::query(
-            "SELECT environment, key, request_hash, status, body, created_at, expires_at, claimed_until
-             FROM idempotency_keys WHERE environment = ? AND key = ?",
-        )
+        let existing = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {IDEMPOTENCY_COLUMNS}, claimed_until
+             FROM idempotency_keys WHERE environment = ? AND key = ?"
+        )))
         .bind(environment)
         .bind(key)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = existing {
-            let record = record_from_row(&row);
-            let claimed_until_then: Option<i64> = row.get("claimed_until");
+            let record = IdempotencyRecord::from(KeyRow::from_row(&row)?);
+            let claimed_until_then: Option<i64> = row.try_get("claimed_until")?;
             if record.status != 0 && record.expires_at > now_micros {
                 return Ok(ClaimOutcome::Completed(record));
             }
@@ -152,5 +143,20 @@ impl IdempotencyStore for SqliteStore {
             .execute(&mut *writer)
             .await?;
         Ok(result.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ingest writer reads `FIND_UNEXPIRED` by position, in the order of the shared list.
+    #[test]
+    fn find_unexpired_selects_the_shared_columns_in_order() {
+        let selected = FIND_UNEXPIRED.trim_start_matches("SELECT ");
+        assert!(
+            selected.starts_with(IDEMPOTENCY_COLUMNS),
+            "{FIND_UNEXPIRED}"
+        );
     }
 }

@@ -1,9 +1,10 @@
 use super::SqliteStore;
 use crate::error::StoreResult;
+use crate::rows::{JobRow, JOB_COLUMNS};
 use crate::types::{JobRecord, NewJob};
 use crate::JobStore;
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 pub(super) async fn insert_job(
     tx: &mut SqliteConnection,
@@ -55,21 +56,15 @@ impl JobStore for SqliteStore {
         builder.push_bind(now);
         builder.push(") OR (state = 'running' AND lease_expires_at <= ");
         builder.push_bind(now);
-        builder.push(
-            ")) ORDER BY run_after, id LIMIT 1) RETURNING id, kind, payload, attempts, lease_owner",
-        );
+        builder.push(format!(
+            ")) ORDER BY run_after, id LIMIT 1) RETURNING {JOB_COLUMNS}"
+        ));
         let mut writer = self.lock_writer().await?;
-        let row = builder.build().fetch_optional(&mut *writer).await?;
-        row.map(|row| {
-            Ok(JobRecord {
-                id: row.get("id"),
-                kind: row.get("kind"),
-                payload: serde_json::from_str(row.get("payload"))?,
-                attempts: row.get("attempts"),
-                lease_owner: row.get("lease_owner"),
-            })
-        })
-        .transpose()
+        let row: Option<JobRow> = builder
+            .build_query_as()
+            .fetch_optional(&mut *writer)
+            .await?;
+        row.map(JobRecord::try_from).transpose()
     }
 
     async fn renew_job_lease(&self, id: &str, owner: &str, lease_until: i64) -> StoreResult<bool> {

@@ -1,6 +1,8 @@
-//! The embedded SQLite store: one writer connection (WAL, `synchronous=FULL`, so a commit is
-//! on disk when it returns) and a pool of read-only connections for everything else.
+//! The embedded SQLite store: one writer at a time (WAL, `synchronous=FULL`, so a commit is on
+//! disk when it returns) and read-only connections beside it. Which connections exist, through
+//! which driver and why, and how they are set up: see `connections`.
 
+mod connections;
 mod event_filter;
 mod event_reads;
 mod event_writer;
@@ -19,14 +21,12 @@ mod tlog;
 
 use crate::error::StoreResult;
 use auditlog_domain::pagination::PagePlan;
+use connections::Role;
 use raw_readers::RawReaders;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Concurrent readers; SQLite in WAL mode lets them run beside the writer.
@@ -39,6 +39,7 @@ pub struct SqliteStore {
     writer: Mutex<SqliteConnection>,
     /// How `writer` was opened, to open it again (see [`SqliteStore::lock_writer`]).
     writer_options: SqliteConnectOptions,
+    /// Read-only connections for every read but the export's.
     readers: SqlitePool,
     /// The ingest path's connection (`event_writer`), used under `writer`'s lock.
     ingest_writer: Arc<std::sync::Mutex<rusqlite::Connection>>,
@@ -49,20 +50,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true)
-            // A multi-row INSERT inside a transaction keeps a statement journal (to undo just
-            // that statement on a constraint error); in memory rather than in a temp file, it
-            // costs no system calls. Profiling showed it as many writes as the WAL itself.
-            .pragma("temp_store", "MEMORY")
-            .log_statements(tracing::log::LevelFilter::Trace);
-        let writer_options = base
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full);
+        let writer_options = connections::sqlx_options(path, Role::Writer);
         let mut writer = writer_options.connect().await?;
         // `run_direct` rather than `run`: `run` goes through `Acquire`, whose future is not
         // `Send` for every lifetime, which would stop callers from spawning the server.
@@ -71,7 +59,7 @@ impl SqliteStore {
             .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READER_CONNECTIONS)
-            .connect_with(base.read_only(true))
+            .connect_with(connections::sqlx_options(path, Role::Reader))
             .await?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
@@ -136,12 +124,4 @@ pub(super) async fn begin_write(
     connection: &mut SqliteConnection,
 ) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
     connection.begin_with("BEGIN IMMEDIATE").await
-}
-
-fn hash_from_blob(blob: &[u8]) -> [u8; 32] {
-    let mut hash = [0u8; 32];
-    if blob.len() == 32 {
-        hash.copy_from_slice(blob);
-    }
-    hash
 }

@@ -4,13 +4,14 @@
 //! from its worker thread to the caller; in a CPU profile of a 1 M-row export that was 40 % of
 //! the server's samples (malloc, futex wake-ups, the channel) against 10 % for SQLite itself.
 //! Reading a page straight off the statement on a blocking thread avoids all of it. Both
-//! drivers link the same SQLite library, and in WAL mode these readers run beside the writer.
+//! drivers link the same SQLite library, and in WAL mode these readers run beside the writer
+//! (see `connections` for every connection set of the store).
 
+use super::connections::Role;
 use crate::error::{StoreError, StoreResult};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Idle connections kept for the next read; more are opened when reads run concurrently.
 const IDLE_CONNECTIONS: usize = 4;
@@ -29,12 +30,7 @@ impl RawReaders {
     }
 
     fn open(&self) -> StoreResult<Connection> {
-        let connection = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        connection.busy_timeout(Duration::from_secs(30))?;
-        Ok(connection)
+        super::connections::open_rusqlite(&self.path, Role::Reader)
     }
 
     /// Runs `read` on a blocking thread with a read-only connection.

@@ -1,11 +1,13 @@
 use super::SqliteStore;
 use crate::error::StoreResult;
-use crate::types::{
-    LegalHoldChange, LegalHoldEntry, LegalHoldState, OrganizationPolicy, SweepCandidate,
+use crate::rows::{
+    LegalHoldRow, PolicyRow, SweepCandidateRow, LEGAL_HOLD_COLUMNS, POLICY_COLUMNS,
+    SWEEP_CANDIDATE_COLUMNS,
 };
+use crate::types::{LegalHoldChange, LegalHoldEntry, OrganizationPolicy, SweepCandidate};
 use crate::RetentionStore;
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 
 #[async_trait]
 impl RetentionStore for SqliteStore {
@@ -14,24 +16,15 @@ impl RetentionStore for SqliteStore {
         environment: &str,
         organization_id: &str,
     ) -> StoreResult<Option<OrganizationPolicy>> {
-        let row = sqlx::query(
-            "SELECT retention_period_in_days, legal_hold_reason, legal_hold_since FROM organizations
-             WHERE environment = ? AND id = ? AND deleted_at IS NULL",
-        )
+        let row = sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(format!(
+            "SELECT {POLICY_COLUMNS} FROM organizations
+             WHERE environment = ? AND id = ? AND deleted_at IS NULL"
+        )))
         .bind(environment)
         .bind(organization_id)
         .fetch_optional(&self.readers)
         .await?;
-        Ok(row.map(|row| {
-            let reason: Option<String> = row.get("legal_hold_reason");
-            let since: Option<i64> = row.get("legal_hold_since");
-            OrganizationPolicy {
-                retention_period_in_days: row.get("retention_period_in_days"),
-                legal_hold: reason
-                    .zip(since)
-                    .map(|(reason, since)| LegalHoldState { reason, since }),
-            }
-        }))
+        Ok(row.map(OrganizationPolicy::from))
     }
 
     async fn set_retention(
@@ -84,10 +77,9 @@ impl RetentionStore for SqliteStore {
             .bind(&entry.organization_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO legal_hold_history (id, environment, organization_id, action, reason, actor, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO legal_hold_history ({LEGAL_HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )))
         .bind(&entry.id)
         .bind(&entry.environment)
         .bind(&entry.organization_id)
@@ -106,44 +98,24 @@ impl RetentionStore for SqliteStore {
         environment: &str,
         organization_id: &str,
     ) -> StoreResult<Vec<LegalHoldEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, environment, organization_id, action, reason, actor, at FROM legal_hold_history
-             WHERE environment = ? AND organization_id = ? ORDER BY at, id",
-        )
+        let rows = sqlx::query_as::<_, LegalHoldRow>(AssertSqlSafe(format!(
+            "SELECT {LEGAL_HOLD_COLUMNS} FROM legal_hold_history
+             WHERE environment = ? AND organization_id = ? ORDER BY at, id"
+        )))
         .bind(environment)
         .bind(organization_id)
         .fetch_all(&self.readers)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|row| LegalHoldEntry {
-                id: row.get("id"),
-                environment: row.get("environment"),
-                organization_id: row.get("organization_id"),
-                action: row.get("action"),
-                reason: row.get("reason"),
-                actor: row.get("actor"),
-                at: row.get("at"),
-            })
-            .collect())
+        Ok(rows.into_iter().map(LegalHoldEntry::from).collect())
     }
 
     async fn sweep_candidates(&self) -> StoreResult<Vec<SweepCandidate>> {
-        let rows = sqlx::query(
-            "SELECT environment, id, retention_period_in_days, legal_hold_since IS NOT NULL AS on_hold
-             FROM organizations ORDER BY id",
-        )
+        let rows = sqlx::query_as::<_, SweepCandidateRow>(AssertSqlSafe(format!(
+            "SELECT {SWEEP_CANDIDATE_COLUMNS} FROM organizations ORDER BY id"
+        )))
         .fetch_all(&self.readers)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|row| SweepCandidate {
-                environment: row.get("environment"),
-                organization_id: row.get("id"),
-                retention_period_in_days: row.get("retention_period_in_days"),
-                on_hold: row.get("on_hold"),
-            })
-            .collect())
+        Ok(rows.into_iter().map(SweepCandidate::from).collect())
     }
 
     async fn claim_sweep(

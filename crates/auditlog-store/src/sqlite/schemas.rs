@@ -1,37 +1,11 @@
 use super::{keyset, SqliteStore};
 use crate::error::StoreResult;
+use crate::rows::{convert_all, ActionRow, SchemaRow, ACTION_COLUMNS, SCHEMA_COLUMNS};
 use crate::types::{ActionRecord, NewSchema, SchemaRecord};
 use crate::SchemaStore;
 use async_trait::async_trait;
 use auditlog_domain::pagination::PagePlan;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
-
-const SCHEMA_COLUMNS: &str = "s.id, s.environment, s.action, s.version, s.document, s.created_at";
-const ACTION_COLUMNS: &str = "a.id AS action_id, a.name, a.created_at AS action_created_at,
-    a.updated_at AS action_updated_at";
-
-fn schema_from_row(row: &SqliteRow) -> StoreResult<SchemaRecord> {
-    Ok(SchemaRecord {
-        id: row.get("id"),
-        environment: row.get("environment"),
-        action: row.get("action"),
-        version: row.get("version"),
-        document: serde_json::from_str(row.get("document"))?,
-        created_at: row.get("created_at"),
-    })
-}
-
-fn action_from_row(row: &SqliteRow) -> StoreResult<ActionRecord> {
-    Ok(ActionRecord {
-        id: row.get("action_id"),
-        environment: row.get("environment"),
-        name: row.get("name"),
-        created_at: row.get("action_created_at"),
-        updated_at: row.get("action_updated_at"),
-        latest: schema_from_row(row)?,
-    })
-}
+use sqlx::{AssertSqlSafe, FromRow, Row, SqliteConnection};
 
 async fn latest_of(
     tx: &mut SqliteConnection,
@@ -49,9 +23,9 @@ async fn latest_of(
     .await?;
     row.map(|row| {
         Ok((
-            row.get("action_id"),
-            schema_from_row(&row)?,
-            row.get("fingerprint"),
+            row.try_get("action_id")?,
+            SchemaRecord::try_from(SchemaRow::from_row(&row)?)?,
+            row.try_get("fingerprint")?,
         ))
     })
     .transpose()
@@ -118,7 +92,7 @@ impl SchemaStore for SqliteStore {
     }
 
     async fn get_action(&self, environment: &str, name: &str) -> StoreResult<Option<ActionRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, ActionRow>(AssertSqlSafe(format!(
             "SELECT {ACTION_COLUMNS}, {SCHEMA_COLUMNS} FROM audit_log_actions a
              JOIN audit_log_schemas s ON s.environment = a.environment AND s.action = a.name AND s.version = a.latest_version
              WHERE a.environment = ? AND a.name = ?"
@@ -127,7 +101,7 @@ impl SchemaStore for SqliteStore {
         .bind(name)
         .fetch_optional(&self.readers)
         .await?;
-        row.as_ref().map(action_from_row).transpose()
+        row.map(ActionRecord::try_from).transpose()
     }
 
     async fn get_schema(
@@ -136,7 +110,7 @@ impl SchemaStore for SqliteStore {
         action: &str,
         version: i64,
     ) -> StoreResult<Option<SchemaRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, SchemaRow>(AssertSqlSafe(format!(
             "SELECT {SCHEMA_COLUMNS} FROM audit_log_schemas s WHERE s.environment = ? AND s.action = ? AND s.version = ?"
         )))
         .bind(environment)
@@ -144,7 +118,7 @@ impl SchemaStore for SqliteStore {
         .bind(version)
         .fetch_optional(&self.readers)
         .await?;
-        row.as_ref().map(schema_from_row).transpose()
+        row.map(SchemaRecord::try_from).transpose()
     }
 
     async fn list_actions(
@@ -158,7 +132,7 @@ impl SchemaStore for SqliteStore {
              JOIN audit_log_schemas s ON s.environment = a.environment AND s.action = a.name AND s.version = a.latest_version
              WHERE a.environment = ? {bound} ORDER BY a.id {direction} LIMIT ?"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(environment);
+        let mut query = sqlx::query_as::<_, ActionRow>(AssertSqlSafe(sql)).bind(environment);
         if let Some(cursor) = &plan.start_after {
             query = query.bind(cursor);
         }
@@ -166,7 +140,7 @@ impl SchemaStore for SqliteStore {
             .bind(plan.fetch_limit() as i64)
             .fetch_all(&self.readers)
             .await?;
-        rows.iter().map(action_from_row).collect()
+        convert_all(rows)
     }
 
     async fn list_schemas(
@@ -180,7 +154,7 @@ impl SchemaStore for SqliteStore {
             "SELECT {SCHEMA_COLUMNS} FROM audit_log_schemas s
              WHERE s.environment = ? AND s.action = ? {bound} ORDER BY s.id {direction} LIMIT ?"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sqlx::query_as::<_, SchemaRow>(AssertSqlSafe(sql))
             .bind(environment)
             .bind(action);
         if let Some(cursor) = &plan.start_after {
@@ -190,6 +164,6 @@ impl SchemaStore for SqliteStore {
             .bind(plan.fetch_limit() as i64)
             .fetch_all(&self.readers)
             .await?;
-        rows.iter().map(schema_from_row).collect()
+        convert_all(rows)
     }
 }

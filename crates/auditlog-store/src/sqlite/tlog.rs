@@ -1,40 +1,35 @@
 //! The tamper-evidence log on SQLite. The single writer connection serializes every write, so
 //! the compare-and-set on a tree's size is a read and a write in one transaction under it.
 
-use super::{hash_from_blob, SqliteStore};
+use super::SqliteStore;
 use crate::error::{MissingLogHash, StoreError, StoreResult};
+use crate::rows::{hash32, CheckpointRow, LogBacklogRow, CHECKPOINT_COLUMNS};
 use crate::types::{LogBacklog, StoredCheckpoint};
 use crate::TlogStore;
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
 use std::collections::HashMap;
 
 /// Bound parameters per statement, well under SQLite's limit.
 const CHUNK: usize = 400;
 
-fn checkpoint_from_row(row: &SqliteRow) -> StoredCheckpoint {
-    StoredCheckpoint {
-        organization_id: row.get("organization_id"),
-        tree_size: row.get("tree_size"),
-        note: row.get("note"),
-        created_at: row.get("created_at"),
-    }
-}
-
 impl SqliteStore {
+    /// The checkpoint of `organization_id` that `condition` (what follows `WHERE`, binding the
+    /// organization and a size as its two parameters) selects.
     async fn one_checkpoint(
         &self,
-        sql: &'static str,
+        condition: &str,
         organization_id: &str,
         size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>> {
-        let row = sqlx::query(sql)
-            .bind(organization_id)
-            .bind(size)
-            .fetch_optional(&self.readers)
-            .await?;
-        Ok(row.as_ref().map(checkpoint_from_row))
+        let row = sqlx::query_as::<_, CheckpointRow>(AssertSqlSafe(format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM tlog_checkpoints WHERE {condition}"
+        )))
+        .bind(organization_id)
+        .bind(size)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(row.map(StoredCheckpoint::from))
     }
 }
 
@@ -50,7 +45,7 @@ impl TlogStore for SqliteStore {
     }
 
     async fn log_backlog(&self, limit: i64) -> StoreResult<Vec<LogBacklog>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, LogBacklogRow>(
             "SELECT o.environment, o.id, o.last_sequence + 1 AS leaf_count,
                     COALESCE(t.tree_size, 0) AS tree_size,
                     (SELECT MAX(c.tree_size) FROM tlog_checkpoints c WHERE c.organization_id = o.id)
@@ -64,16 +59,7 @@ impl TlogStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.readers)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|row| LogBacklog {
-                environment: row.get("environment"),
-                organization_id: row.get("id"),
-                leaf_count: row.get("leaf_count"),
-                tree_size: row.get("tree_size"),
-                checkpoint_size: row.get("checkpoint_size"),
-            })
-            .collect())
+        Ok(rows.into_iter().map(LogBacklog::from).collect())
     }
 
     async fn log_tree_size(&self, organization_id: &str) -> StoreResult<i64> {
@@ -102,7 +88,7 @@ impl TlogStore for SqliteStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(sequence, hash)| (sequence, hash_from_blob(&hash)))
+            .map(|(sequence, hash)| (sequence, hash32(&hash)))
             .collect())
     }
 
@@ -125,7 +111,7 @@ impl TlogStore for SqliteStore {
             list.push_unseparated(")");
             let rows: Vec<(i64, Vec<u8>)> =
                 builder.build_query_as().fetch_all(&self.readers).await?;
-            found.extend(rows.into_iter().map(|(i, h)| (i, hash_from_blob(&h))));
+            found.extend(rows.into_iter().map(|(i, h)| (i, hash32(&h))));
         }
         indexes
             .iter()
@@ -240,30 +226,30 @@ impl TlogStore for SqliteStore {
         .bind(checkpoint.created_at)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = ? AND tree_size = ?",
-        )
+        let row = sqlx::query_as::<_, CheckpointRow>(AssertSqlSafe(format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM tlog_checkpoints
+             WHERE organization_id = ? AND tree_size = ?"
+        )))
         .bind(&checkpoint.organization_id)
         .bind(checkpoint.tree_size)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(checkpoint_from_row(&row))
+        Ok(row.into())
     }
 
     async fn latest_checkpoint(
         &self,
         organization_id: &str,
     ) -> StoreResult<Option<StoredCheckpoint>> {
-        let row = sqlx::query(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = ? ORDER BY tree_size DESC LIMIT 1",
-        )
+        let row = sqlx::query_as::<_, CheckpointRow>(AssertSqlSafe(format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM tlog_checkpoints
+             WHERE organization_id = ? ORDER BY tree_size DESC LIMIT 1"
+        )))
         .bind(organization_id)
         .fetch_optional(&self.readers)
         .await?;
-        Ok(row.as_ref().map(checkpoint_from_row))
+        Ok(row.map(StoredCheckpoint::from))
     }
 
     async fn checkpoint_at(
@@ -272,8 +258,7 @@ impl TlogStore for SqliteStore {
         tree_size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>> {
         self.one_checkpoint(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = ? AND tree_size = ?",
+            "organization_id = ? AND tree_size = ?",
             organization_id,
             tree_size,
         )
@@ -286,8 +271,7 @@ impl TlogStore for SqliteStore {
         min_size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>> {
         self.one_checkpoint(
-            "SELECT organization_id, tree_size, note, created_at FROM tlog_checkpoints
-             WHERE organization_id = ? AND tree_size >= ? ORDER BY tree_size LIMIT 1",
+            "organization_id = ? AND tree_size >= ? ORDER BY tree_size LIMIT 1",
             organization_id,
             min_size,
         )
