@@ -3,11 +3,12 @@
 use serde::Serialize;
 
 /// One problem with one field of a request body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
-    /// Dotted path of the field, e.g. `event.targets.0.id`.
+    /// Dotted path of the offending field, e.g. `event.actor.id` or `targets.0.type`.
     pub field: String,
-    /// A short machine-readable reason (`required`, `invalid_type`, …).
+    /// `required`, `invalid_type`, `invalid_value`, `too_long`, `too_many_items`,
+    /// `invalid_key`, …
     pub code: String,
     /// A human sentence saying what is wrong.
     pub message: String,

@@ -261,12 +261,16 @@ impl ActionSchema {
 }
 
 /// One way an event fails its schema, in the Ajv shape WorkOS returns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SchemaViolation {
+    /// JSON Pointer into the event, e.g. `/targets` or `/actor/metadata/role`.
     #[serde(rename = "instancePath")]
     pub instance_path: String,
+    /// Where in the compiled schema the check failed (may be empty).
     #[serde(rename = "schemaPath")]
     pub schema_path: String,
+    /// The failed JSON Schema keyword (`const`, `type`, `required`, …; `configured` for an
+    /// unknown action/version).
     pub keyword: String,
     pub message: String,
 }

@@ -7,7 +7,48 @@ use auditlog_store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error answer carries at least `message` and `code`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// A human-readable sentence.
+    pub message: String,
+    /// A machine-readable code, e.g. `not_found`, `unauthorized`.
+    pub code: String,
+}
+
+/// 422: every bad field at once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ValidationError, example = json!({"message": "Validation failed.", "code": "validation_failed", "errors": [{"field": "event.actor.id", "code": "required", "message": "event.actor.id is required"}]}))]
+pub struct ValidationErrorBody {
+    #[schema(value_type = String, example = "Validation failed.")]
+    pub message: &'static str,
+    #[schema(value_type = String, pattern = "^validation_failed$")]
+    pub code: &'static str,
+    #[schema(min_items = 1)]
+    pub errors: Vec<auditlog_domain::FieldError>,
+}
+
+/// 400: the event does not match its action's schema, or its action/version is not configured.
+/// Carries both `code` and `errors` (the Node SDK then raises `BadRequestException`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvalidEventError, example = json!({"message": "Invalid Audit Log event.", "code": "invalid_audit_log_event", "errors": [{"instancePath": "/targets", "schemaPath": "#/properties/targets/allOf/0/contains/properties/type/const", "keyword": "contains", "message": "event.targets must contain a target of type 'team'"}]}))]
+pub struct InvalidEventBody {
+    pub message: String,
+    #[schema(value_type = String, pattern = "^invalid_audit_log_event$")]
+    pub code: &'static str,
+    pub errors: Vec<SchemaViolation>,
+}
+
+fn error_body(message: impl Into<String>, code: &str) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        message: message.into(),
+        code: code.to_string(),
+    })
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -98,7 +139,7 @@ impl From<StoreError> for ApiError {
 fn service_unavailable(message: &str, retry_after_secs: u64) -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"message": message, "code": "service_unavailable"})),
+        error_body(message, "service_unavailable"),
     )
         .into_response();
     response
@@ -109,42 +150,45 @@ fn service_unavailable(message: &str, retry_after_secs: u64) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, body) = match self {
+        let (status, message, code) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                json!({"message": "Unauthorized", "code": "unauthorized"}),
+                "Unauthorized".into(),
+                "unauthorized",
             ),
-            ApiError::NotFound(message) => (
-                StatusCode::NOT_FOUND,
-                json!({"message": message, "code": "not_found"}),
-            ),
-            ApiError::Validation(errors) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"message": "Validation failed.", "code": "validation_failed", "errors": errors.0}),
-            ),
-            ApiError::BadRequest { code, message } => (
-                StatusCode::BAD_REQUEST,
-                json!({"message": message, "code": code}),
-            ),
-            ApiError::InvalidEvent { message, errors } => (
-                StatusCode::BAD_REQUEST,
-                json!({"message": message, "code": "invalid_audit_log_event", "errors": errors}),
-            ),
-            ApiError::Conflict { code, message } => (
-                StatusCode::CONFLICT,
-                json!({"message": message, "code": code}),
-            ),
+            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, message, "not_found"),
+            ApiError::Validation(errors) => {
+                let body = ValidationErrorBody {
+                    message: "Validation failed.",
+                    code: "validation_failed",
+                    errors: errors.0,
+                };
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+            }
+            ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, message, code),
+            ApiError::InvalidEvent { message, errors } => {
+                let body = InvalidEventBody {
+                    message,
+                    code: "invalid_audit_log_event",
+                    errors,
+                };
+                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            }
+            ApiError::Conflict { code, message } => (StatusCode::CONFLICT, message, code),
             ApiError::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"message": format!("The request body is larger than {limit} bytes."), "code": "payload_too_large"}),
+                format!("The request body is larger than {limit} bytes."),
+                "payload_too_large",
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                json!({"message": "Request bodies must be JSON (Content-Type: application/json).", "code": "unsupported_media_type"}),
+                "Request bodies must be JSON (Content-Type: application/json).".into(),
+                "unsupported_media_type",
             ),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                json!({"message": "Method not allowed on this path.", "code": "method_not_allowed"}),
+                "Method not allowed on this path.".into(),
+                "method_not_allowed",
             ),
             ApiError::Overloaded { retry_after_secs } => {
                 return service_unavailable("The server is busy; retry shortly.", retry_after_secs)
@@ -154,13 +198,15 @@ impl IntoResponse for ApiError {
             }
             ApiError::RequestTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
-                json!({"message": "The request body did not arrive in time.", "code": "request_timeout"}),
+                "The request body did not arrive in time.".into(),
+                "request_timeout",
             ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"message": "Internal Server Error", "code": "server_error"}),
+                "Internal Server Error".into(),
+                "server_error",
             ),
         };
-        (status, Json(body)).into_response()
+        (status, error_body(message, code)).into_response()
     }
 }

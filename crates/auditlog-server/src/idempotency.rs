@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
+use utoipa_axum::router::OpenApiRouter;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -312,4 +313,26 @@ async fn handle(request: Request, next: Next, recording: Recording) -> Response 
             Response::from_parts(parts, Body::from(body))
         }
     }
+}
+
+/// A resource's routes with idempotent POSTs ([`claim_keys`]), described as such in its
+/// operations.
+pub fn idempotent_posts<S>(router: OpenApiRouter<S>) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let mut router = router.route_layer(axum::middleware::from_fn(claim_keys));
+    crate::openapi::mark_idempotent(router.get_openapi_mut());
+    router
+}
+
+/// As [`idempotent_posts`], for handlers that record the key themselves
+/// ([`keys_recorded_by_handler`]).
+pub fn idempotent_posts_recorded_by_handler<S>(router: OpenApiRouter<S>) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let mut router = router.route_layer(axum::middleware::from_fn(keys_recorded_by_handler));
+    crate::openapi::mark_idempotent(router.get_openapi_mut());
+    router
 }

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod listen;
 pub mod meta_audit;
 pub mod nul;
+pub mod openapi;
 mod private_files;
 mod request_span;
 mod routes;

@@ -23,33 +23,49 @@ use sha2::{Digest, Sha256};
 
 pub const BUNDLE_FORMAT: &str = "auditlog-export-bundle/v1";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One CSV row's leaf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BundleLeaf {
     pub sequence: u64,
+    /// Leaf hash, hex.
     #[serde(with = "hex32")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub leaf_hash: Hash,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ExportBundleManifest)]
 pub struct Manifest {
+    /// `auditlog-export-bundle/v1`
+    #[schema(pattern = "^auditlog-export-bundle/v1$")]
     pub format: String,
     pub export_id: String,
     pub organization_id: String,
+    /// The export's filters as stored.
+    #[schema(value_type = Object)]
     pub filters: serde_json::Value,
     pub range_start: String,
     pub range_end: String,
     pub row_count: u64,
+    /// SHA-256 of the CSV file, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub csv_sha256: String,
     pub csv_formula_protection: bool,
+    /// The signed checkpoint the leaves are proven against.
     pub checkpoint: String,
+    /// One per CSV row, in row order.
     pub leaves: Vec<BundleLeaf>,
+    /// One multi-proof for all leaves (nodes in depth-first, left-to-right order).
     pub proof: MultiProof,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A ready export's verifiable bundle; check it offline with `auditlog verify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExportBundle {
     pub manifest: Manifest,
+    /// Ed25519 signature (base64) over the RFC 8785 JSON of `manifest`, by the log key.
+    #[schema(content_encoding = "base64")]
     pub manifest_signature: String,
 }
 

@@ -17,15 +17,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tlog_tiles::{node_hash, sub_tree_index};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProofNode {
     pub level: u8,
     pub index: u64,
+    /// Node hash, hex.
     #[serde(with = "hex32")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub hash: Hash,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MultiProof {
     pub tree_size: u64,
     /// In the order a depth-first, left-to-right walk meets them.

@@ -1,4 +1,5 @@
-//! The router, one module per resource; each resource module has its own `router()`.
+//! The router, one module per resource; each resource module has its own `router()`, whose
+//! handlers' annotations also make up the OpenAPI document.
 
 mod downloads;
 mod events;
@@ -13,42 +14,68 @@ mod openapi;
 mod organizations;
 mod retention;
 mod schemas;
+pub(crate) mod timestamp;
 
 use crate::auth::require_api_key;
 use crate::state::AppState;
-use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::{Extension, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Routes that need no API key.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(health::get_health))
+        .routes(routes!(openapi::get_openapi_document))
+        .merge(OpenApiRouter::from(log::public_router()))
+        .merge(downloads::public_router())
+}
 
 /// Every API route; all of them require an API key.
-fn api_routes(state: AppState) -> Router {
-    Router::new()
-        .merge(events::router())
+fn authenticated_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .merge(OpenApiRouter::from(events::router()))
         .merge(exports::router())
-        .merge(schemas::router())
-        .merge(organizations::router())
-        .merge(retention::router())
-        .merge(legal_hold::router())
-        .merge(log::router())
-        .merge(meta_audit::router())
-        .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
+        .merge(OpenApiRouter::from(schemas::router()))
+        .merge(OpenApiRouter::from(organizations::router()))
+        .merge(OpenApiRouter::from(retention::router()))
+        .merge(OpenApiRouter::from(legal_hold::router()))
+        .merge(OpenApiRouter::from(log::router()))
+        .merge(OpenApiRouter::from(meta_audit::router()))
+}
+
+/// The OpenAPI document of [`router`], without building its state.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    crate::openapi::document(
+        public_routes().into_openapi(),
+        authenticated_routes().into_openapi(),
+    )
+}
+
+pub fn router(state: AppState) -> Router {
+    let (public, public_document) = public_routes().split_for_parts();
+    let (authenticated, authenticated_document) = authenticated_routes().split_for_parts();
+    let document = crate::openapi::document(public_document, authenticated_document);
+    let document = openapi::ServedDocument(
+        document
+            .to_json()
+            .expect("the OpenAPI document serializes")
+            .into(),
+    );
+    let authenticated = authenticated
+        .route_layer(from_fn(crate::request_span::record_route))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         // Layers run bottom-up: authentication first; the resources' idempotency route layers
         // (which need the environment) find their service in the extensions.
         .layer(Extension(state.idempotency.clone()))
         .layer(from_fn_with_state(state.api_keys.clone(), require_api_key))
-        .with_state(state)
-}
-
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health::get_health))
-        .route("/openapi.json", get(openapi::get_openapi_document))
-        .merge(log::public_router())
-        .merge(downloads::public_router())
-        .route_layer(axum::middleware::from_fn(crate::request_span::record_route))
+        .with_state(state.clone());
+    public
+        .route_layer(from_fn(crate::request_span::record_route))
+        .layer(Extension(document))
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        .fallback_service(api_routes(state.clone()))
+        .fallback_service(authenticated)
         .with_state(state)
 }

@@ -6,18 +6,57 @@
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
 use crate::meta_audit::MetaActor;
+use crate::openapi::responses::{NotFound, ServiceUnavailable};
 use crate::state::AppState;
 use auditlog_store::ExportState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn not_found() -> ApiError {
     ApiError::NotFound("Export file not found, or the link has expired.".into())
 }
 
+/// The query of a download link.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the parameters; the handler reads them from the query map.
+struct LinkParams {
+    /// Unix seconds.
+    expires: i64,
+    /// The link's HMAC over export id and expiry.
+    signature: String,
+}
+
+/// Download an export file
+///
+/// The `url` of a ready export points here (for local blob stores). Authenticated by its signed
+/// link (HMAC over export id and expiry), not by an API key. A tampered, expired, foreign or
+/// unknown link gets the same 404.
+#[utoipa::path(
+    get,
+    path = "/downloads/exports/{file_name}",
+    operation_id = "downloadExport",
+    tag = "exports",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(
+        ("file_name" = String, Path, description = "`<export id>.csv`",
+            example = "audit_log_export_01GBZK5MP7TD1YCFQHFR22180V.csv"),
+        LinkParams,
+    ),
+    responses(
+        (status = 200, description = "The CSV file (RFC 4180, UTF-8, CRLF, header row).",
+            content_type = "text/csv", body = String,
+            headers(("Content-Disposition" = String,
+                description = "`attachment; filename=\"<export id>.csv\"`"))),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
 pub async fn download_export(
     State(state): State<AppState>,
     PathId(file): PathId,
@@ -85,6 +124,6 @@ pub async fn download_export(
 }
 
 /// Authenticated by its signed link, not by an API key.
-pub fn public_router() -> axum::Router<AppState> {
-    axum::Router::new().route("/downloads/exports/{id}", get(download_export))
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(download_export))
 }

@@ -5,16 +5,35 @@
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
+use crate::openapi::responses::{Conflict, LogIntegrityFailure, NotFound};
 use crate::routes::log::view::LogRouteError;
 use crate::state::AppState;
 use crate::tlog::bundle::{bundle_body, prepare_bundle};
 use auditlog_store::ExportState;
+use auditlog_tlog::ExportBundle;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
+/// Get a ready export's verifiable bundle
+///
+/// 409 `export_not_ready` unless the export is ready (and its file and bundle still exist).
+#[utoipa::path(
+    get,
+    path = "/audit_logs/exports/{export_id}/bundle",
+    operation_id = "getExportBundle",
+    tag = "tamper evidence",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(("export_id" = String, Path, example = "audit_log_export_01GBZK5MP7TD1YCFQHFR22180V")),
+    responses(
+        (status = 200, description = "The bundle.", body = ExportBundle),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 500, response = LogIntegrityFailure),
+    ),
+)]
 pub async fn get_export_bundle(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,

@@ -7,16 +7,14 @@ mod get;
 pub(crate) mod view;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit_logs/exports", post(create::create_export))
-        .route("/audit_logs/exports/{export_id}", get(get::get_export))
-        .route(
-            "/audit_logs/exports/{export_id}/bundle",
-            get(bundle::get_export_bundle),
-        )
-        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
+pub fn router() -> OpenApiRouter<AppState> {
+    crate::idempotency::idempotent_posts(
+        OpenApiRouter::default()
+            .routes(routes!(create::create_export))
+            .routes(routes!(get::get_export))
+            .routes(routes!(bundle::get_export_bundle)),
+    )
 }
