@@ -45,7 +45,8 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .merge(OpenApiRouter::from(meta_audit::router()))
 }
 
-/// The OpenAPI document of [`router`], without building its state.
+/// The OpenAPI document of [`router`], without building its state (for the snapshot test).
+#[cfg(test)]
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     crate::openapi::document(
         public_routes().into_openapi(),

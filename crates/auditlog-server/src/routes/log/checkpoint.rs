@@ -1,7 +1,8 @@
 //! `GET /audit_logs/log/{organization_id}/checkpoint[?tree_size=N]` (extension): the newest
 //! signed checkpoint of the organization's log, or the stored one of that size.
 
-use super::view::{checkpoint_json, require_organization, tree_size_param, LogRouteError};
+use super::view::{require_organization, tree_size_param, CheckpointView, LogPath, LogRouteError};
+use crate::openapi::responses::{LogIntegrityFailure, NotFound};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
@@ -9,14 +10,40 @@ use crate::state::AppState;
 use auditlog_domain::FieldErrors;
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::Value;
+use utoipa::IntoParams;
 
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the parameter; `tree_size_param` reads it.
+struct CheckpointQuery {
+    /// A stored checkpoint's tree size; default the newest.
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
+    tree_size: Option<i64>,
+}
+
+/// Get a signed checkpoint
+///
+/// The newest checkpoint of the organization's log, or the stored one of `tree_size`; 404 when
+/// there is none.
+#[utoipa::path(
+    get,
+    path = "/audit_logs/log/{organization_id}/checkpoint",
+    operation_id = "getLogCheckpoint",
+    tag = "tamper evidence",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(LogPath, CheckpointQuery),
+    responses(
+        (status = 200, description = "The checkpoint.", body = CheckpointView),
+        (status = 404, response = NotFound),
+        (status = 500, response = LogIntegrityFailure),
+    ),
+)]
 pub async fn get_checkpoint(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(organization_id): PathId,
     QueryMap(query): QueryMap,
-) -> Result<Json<Value>, LogRouteError> {
+) -> Result<Json<CheckpointView>, LogRouteError> {
     require_organization(&state, environment.name(), &organization_id).await?;
     let mut errors = FieldErrors::default();
     let size = tree_size_param(&query, "tree_size", &mut errors);
@@ -37,5 +64,5 @@ pub async fn get_checkpoint(
             }
         })
     })?;
-    Ok(Json(checkpoint_json(&checkpoint)))
+    Ok(Json(CheckpointView::new(&checkpoint)))
 }

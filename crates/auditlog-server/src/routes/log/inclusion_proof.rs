@@ -12,6 +12,7 @@
 //! `log_integrity_failure` that names it, never a proof that proves nothing.
 
 use super::view::{b64, not_yet_in_log, tree_size_param, LogRouteError};
+use crate::openapi::responses::{Conflict, LogIntegrityFailure, NotFound};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
@@ -23,14 +24,81 @@ use auditlog_domain::FieldErrors;
 use auditlog_tlog::{inclusion_proof, verify_inclusion};
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the parameter; `tree_size_param` reads it.
+struct InclusionQuery {
+    /// Size of a stored checkpoint to prove against; default the newest.
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
+    tree_size: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+enum InclusionObject {
+    #[serde(rename = "inclusion_proof")]
+    InclusionProof,
+}
+
+/// An RFC 9162 inclusion proof of one event in its organization's log.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InclusionProof)]
+pub struct InclusionProofView {
+    #[schema(inline)]
+    object: InclusionObject,
+    event_id: String,
+    organization_id: String,
+    /// The event's `sequence`.
+    #[schema(minimum = 0)]
+    leaf_index: i64,
+    /// SHA-256(0x00 ‖ canonical event bytes), base64.
+    #[schema(content_encoding = "base64")]
+    leaf_hash: String,
+    /// The event as stored now, re-hashed, equals its logged leaf: `false` means it was
+    /// rewritten after it was logged; `null` when retention removed its payload (the leaf stays
+    /// provable).
+    #[schema(required = true)]
+    event_matches_leaf: Option<bool>,
+    #[schema(minimum = 1)]
+    tree_size: i64,
+    /// Root hash of the checkpoint, base64.
+    #[schema(content_encoding = "base64")]
+    root_hash: String,
+    /// RFC 9162 inclusion proof, leaf to root: node hashes, base64.
+    proof: Vec<String>,
+    /// The signed checkpoint the proof leads to.
+    checkpoint: String,
+}
+
+/// Prove an event is in its organization's log
+///
+/// Against the stored checkpoint of `tree_size` (404 if there is none), default the newest.
+/// 409 `not_yet_in_log` while the log has no checkpoint or the event is beyond it.
+#[utoipa::path(
+    get,
+    path = "/audit_logs/events/{event_id}/inclusion_proof",
+    operation_id = "getEventInclusionProof",
+    tag = "tamper evidence",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(
+        ("event_id" = String, Path, example = "audit_log_event_01J9Z6W3X4Y5Z6A7B8C9D0E1F2"),
+        InclusionQuery,
+    ),
+    responses(
+        (status = 200, description = "The proof.", body = InclusionProofView),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 500, response = LogIntegrityFailure),
+    ),
+)]
 pub async fn get_inclusion_proof(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(event_id): PathId,
     QueryMap(query): QueryMap,
-) -> Result<Json<Value>, LogRouteError> {
+) -> Result<Json<InclusionProofView>, LogRouteError> {
     let event = state
         .store
         .get_event(environment.name(), &event_id)
@@ -97,16 +165,16 @@ pub async fn get_inclusion_proof(
         .payload
         .as_ref()
         .map(|payload| leaf_hash(payload.as_bytes()) == event.leaf_hash);
-    Ok(Json(json!({
-        "object": "inclusion_proof",
-        "event_id": event.id,
-        "organization_id": organization_id,
-        "leaf_index": event.sequence,
-        "leaf_hash": b64(&event.leaf_hash),
-        "event_matches_leaf": matches,
-        "tree_size": tree_size,
-        "root_hash": b64(&root),
-        "proof": proof.iter().map(b64).collect::<Vec<_>>(),
-        "checkpoint": checkpoint.note,
-    })))
+    Ok(Json(InclusionProofView {
+        object: InclusionObject::InclusionProof,
+        event_id: event.id.clone(),
+        organization_id: organization_id.to_string(),
+        leaf_index: event.sequence,
+        leaf_hash: b64(&event.leaf_hash),
+        event_matches_leaf: matches,
+        tree_size,
+        root_hash: b64(&root),
+        proof: proof.iter().map(b64).collect(),
+        checkpoint: checkpoint.note,
+    }))
 }

@@ -9,27 +9,22 @@ mod key;
 pub(crate) mod view;
 
 use crate::state::AppState;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/audit_logs/events/{event_id}/inclusion_proof",
-            get(inclusion_proof::get_inclusion_proof),
-        )
-        .route(
-            "/audit_logs/log/{organization_id}/checkpoint",
-            get(checkpoint::get_checkpoint).post(checkpoint_create::create_checkpoint),
-        )
-        .route(
-            "/audit_logs/log/{organization_id}/consistency_proof",
-            get(consistency_proof::get_consistency_proof),
-        )
-        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
+pub fn router() -> OpenApiRouter<AppState> {
+    crate::idempotency::idempotent_posts(
+        OpenApiRouter::default()
+            .routes(routes!(inclusion_proof::get_inclusion_proof))
+            .routes(routes!(
+                checkpoint::get_checkpoint,
+                checkpoint_create::create_checkpoint
+            ))
+            .routes(routes!(consistency_proof::get_consistency_proof)),
+    )
 }
 
 /// Needs no API key: anyone checking a bundle or checkpoint needs the key.
-pub fn public_router() -> Router<AppState> {
-    Router::new().route("/.well-known/auditlog/log-key", get(key::get_log_key))
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(key::get_log_key))
 }

@@ -1,39 +1,79 @@
 //! What the tamper-evidence endpoints share: the checkpoint object, tree-size parameters,
 //! hashes as base64, and how log failures answer.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::timestamp::Timestamp;
 use crate::state::AppState;
 use crate::tlog::{parse_note, LogError};
-use auditlog_domain::timestamp::{format_millis, from_micros};
 use auditlog_domain::FieldErrors;
 use auditlog_store::{StoreError, StoredCheckpoint};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::prelude::{Engine, BASE64_STANDARD};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 
 /// A hash as the API shows it: standard base64 (as in checkpoint notes).
 pub fn b64(hash: &[u8; 32]) -> String {
     BASE64_STANDARD.encode(hash)
 }
 
-/// The checkpoint object: the signed note and, for convenience, what its body says.
-pub fn checkpoint_json(checkpoint: &StoredCheckpoint) -> Value {
-    let (origin, root) = match parse_note(&checkpoint.note) {
-        Some((origin, _, root)) => (Some(origin), Some(b64(&root))),
-        None => (None, None),
-    };
-    json!({
-        "object": "log_checkpoint",
-        "organization_id": checkpoint.organization_id,
-        "origin": origin,
-        "tree_size": checkpoint.tree_size,
-        "root_hash": root,
-        "checkpoint": checkpoint.note,
-        "created_at": format_millis(from_micros(checkpoint.created_at)),
-    })
+/// A signed checkpoint of an organization's log (RFC 9162 Merkle tree of its events, leaf
+/// index = `sequence`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LogCheckpoint)]
+pub struct CheckpointView {
+    #[schema(inline)]
+    object: CheckpointObject,
+    organization_id: String,
+    /// The log's origin line, from the note.
+    #[schema(required = true)]
+    origin: Option<String>,
+    #[schema(minimum = 0)]
+    tree_size: i64,
+    /// The tree's root hash (base64), from the note.
+    #[schema(required = true, content_encoding = "base64")]
+    root_hash: Option<String>,
+    /// The signed checkpoint: a C2SP signed note (text), verifiable with the key of
+    /// `GET /.well-known/auditlog/log-key`.
+    checkpoint: String,
+    created_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+enum CheckpointObject {
+    #[serde(rename = "log_checkpoint")]
+    LogCheckpoint,
+}
+
+impl CheckpointView {
+    /// The signed note and, for convenience, what its body says.
+    pub fn new(checkpoint: &StoredCheckpoint) -> CheckpointView {
+        let (origin, root_hash) = match parse_note(&checkpoint.note) {
+            Some((origin, _, root)) => (Some(origin), Some(b64(&root))),
+            None => (None, None),
+        };
+        CheckpointView {
+            object: CheckpointObject::LogCheckpoint,
+            organization_id: checkpoint.organization_id.clone(),
+            origin,
+            tree_size: checkpoint.tree_size,
+            root_hash,
+            checkpoint: checkpoint.note.clone(),
+            created_at: Timestamp::from_micros(checkpoint.created_at),
+        }
+    }
+}
+
+/// The organization whose log a route is about.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Describes the parameter; `PathId` extracts it.
+pub struct LogPath {
+    #[param(example = "org_01EHZNVPK3SFK441A1RGBFSHRT")]
+    organization_id: String,
 }
 
 /// A tree size from the query: `None` when absent; a field error unless a non-negative integer.
@@ -113,7 +153,10 @@ impl IntoResponse for LogRouteError {
             // is exactly what tamper evidence exists to reveal.
             LogRouteError::Log(LogError::Integrity(message)) => {
                 tracing::error!(%message, "tamper-evidence integrity failure");
-                let body = json!({"message": message, "code": "log_integrity_failure"});
+                let body = ErrorBody {
+                    message,
+                    code: "log_integrity_failure".into(),
+                };
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
             LogRouteError::Log(error @ LogError::NotReached { .. }) => {

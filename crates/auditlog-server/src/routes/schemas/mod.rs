@@ -6,15 +6,13 @@ mod list;
 mod view;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit_logs/actions", get(actions::list_actions))
-        .route(
-            "/audit_logs/actions/{action}/schemas",
-            post(create::create_schema).get(list::list_schemas),
-        )
-        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
+pub fn router() -> OpenApiRouter<AppState> {
+    crate::idempotency::idempotent_posts(
+        OpenApiRouter::default()
+            .routes(routes!(actions::list_actions))
+            .routes(routes!(create::create_schema, list::list_schemas)),
+    )
 }
