@@ -28,7 +28,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(health::get_health))
         .routes(routes!(openapi::get_openapi_document))
-        .merge(OpenApiRouter::from(log::public_router()))
+        .merge(log::public_router())
         .merge(downloads::public_router())
 }
 
@@ -37,11 +37,11 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(OpenApiRouter::from(events::router()))
         .merge(exports::router())
-        .merge(OpenApiRouter::from(schemas::router()))
+        .merge(schemas::router())
         .merge(OpenApiRouter::from(organizations::router()))
         .merge(OpenApiRouter::from(retention::router()))
         .merge(OpenApiRouter::from(legal_hold::router()))
-        .merge(OpenApiRouter::from(log::router()))
+        .merge(log::router())
         .merge(OpenApiRouter::from(meta_audit::router()))
 }
 

@@ -2,10 +2,10 @@
 //! signed checkpoint of the organization's log, or the stored one of that size.
 
 use super::view::{require_organization, tree_size_param, CheckpointView, LogPath, LogRouteError};
-use crate::openapi::responses::{LogIntegrityFailure, NotFound};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
+use crate::openapi::responses::{LogIntegrityFailure, NotFound};
 use crate::state::AppState;
 use auditlog_domain::FieldErrors;
 use axum::extract::State;

@@ -3,9 +3,9 @@
 //! one when nothing was added).
 
 use super::view::{require_organization, CheckpointView, LogPath, LogRouteError};
-use crate::openapi::responses::{LogIntegrityFailure, NotFound};
 use crate::auth::Environment;
 use crate::extract::PathId;
+use crate::openapi::responses::{LogIntegrityFailure, NotFound};
 use crate::state::AppState;
 use crate::tlog::builder::checkpoint_now;
 use axum::extract::State;

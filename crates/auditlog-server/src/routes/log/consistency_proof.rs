@@ -7,10 +7,10 @@
 use super::view::{
     b64, not_yet_in_log, require_organization, tree_size_param, LogPath, LogRouteError,
 };
-use crate::openapi::responses::{Conflict, LogIntegrityFailure, NotFound};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
+use crate::openapi::responses::{Conflict, LogIntegrityFailure, NotFound};
 use crate::state::AppState;
 use crate::tlog::hashes::prefetch;
 use crate::tlog::LogError;

@@ -12,10 +12,10 @@
 //! `log_integrity_failure` that names it, never a proof that proves nothing.
 
 use super::view::{b64, not_yet_in_log, tree_size_param, LogRouteError};
-use crate::openapi::responses::{Conflict, LogIntegrityFailure, NotFound};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
+use crate::openapi::responses::{Conflict, LogIntegrityFailure, NotFound};
 use crate::state::AppState;
 use crate::tlog::hashes::prefetch;
 use crate::tlog::{parse_note, LogError};

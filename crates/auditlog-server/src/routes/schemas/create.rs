@@ -1,13 +1,15 @@
 //! `POST /audit_logs/actions/{action}/schemas`: 201 with a new version, or 200 with the latest
 //! version when the submitted schema is identical to it (versions are immutable).
 
-use super::view::{valid_action_name, ActionPath, JsonSchemaObject, SchemaActor, SchemaTarget, SchemaView};
-use crate::openapi::responses::NotFound;
+use super::view::{
+    valid_action_name, ActionPath, JsonSchemaObject, SchemaActor, SchemaTarget, SchemaView,
+};
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::extract::PathId;
+use crate::openapi::responses::NotFound;
 use crate::state::AppState;
 use auditlog_domain::ids::new_id;
 use auditlog_domain::schema::ActionSchema;

@@ -1,10 +1,10 @@
 //! `GET /audit_logs/actions/{action}/schemas`: versions of one action, newest first by default.
 
 use super::view::{ActionPath, SchemaView};
-use crate::openapi::responses::NotFound;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
+use crate::openapi::responses::NotFound;
 use crate::routes::list::{List, PageParams};
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
