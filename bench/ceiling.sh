@@ -6,24 +6,24 @@
 #   floor      GET /health, as in bench/ingest.sh
 #   transport  the benchmark's event bodies POSTed to /health, answered 405 without being read:
 #              what generating and sending them costs wrk and the kernel
-#   no store   the binary with bench/diagnostics/null-store.patch applied: the whole ingest
-#              path (API key, body, JSON, validation, canonical bytes, leaf hash, group-commit
+#   no store   the binary built with the `ceiling-diagnostic` feature: the whole ingest path
+#              (API key, body, JSON, validation, canonical bytes, leaf hash, group-commit
 #              queue, response) except the database; it answers "stored" and stores nothing
+#              (crates/auditlog-server/src/discarding_store.rs)
 #   shipped    the binary as shipped: durable ingest
 #
 # and prints each rate with its ratio to the floor of the same run (medians of --runs).
 #
 #   bash bench/ceiling.sh [--duration 10] [--runs 3] [--connections 64] [--threads 2]
 #
-# The patched binary is built from a worktree of HEAD under target/ceiling (the first build
-# copies target/release there so that only the workspace crates compile). AUDITLOG_BIN=path
+# The diagnostic binary is built under target/ceiling (the first build copies target/release
+# there so that only the workspace crates compile). AUDITLOG_BIN=path
 # uses that binary as "shipped" instead of building this tree. Saves the table under
 # bench/results/.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 CEILING_TARGET="$BENCH_ROOT/target/ceiling"
-CEILING_SRC="$CEILING_TARGET/src"
-trap 'bench_cleanup; git -C "$BENCH_ROOT" worktree remove --force "$CEILING_SRC" 2>/dev/null || true' EXIT
+trap bench_cleanup EXIT
 
 DURATION=10 RUNS=3 CONNECTIONS=64 THREADS=2
 while [[ $# -gt 0 ]]; do
@@ -44,11 +44,9 @@ if [[ ! -d "$CEILING_TARGET/release" && -d "$BENCH_ROOT/target/release" ]]; then
   mkdir -p "$CEILING_TARGET"
   cp -a "$BENCH_ROOT/target/release" "$CEILING_TARGET/release"
 fi
-git -C "$BENCH_ROOT" worktree remove --force "$CEILING_SRC" 2>/dev/null || rm -rf "$CEILING_SRC"
-git -C "$BENCH_ROOT" worktree add --detach "$CEILING_SRC" HEAD >&2
-git -C "$CEILING_SRC" apply "$BENCH_ROOT/bench/diagnostics/null-store.patch"
-log "cargo build --release --bin auditlog (HEAD + null-store.patch)"
-(cd "$CEILING_SRC" && cargo build --release --bin auditlog --target-dir "$CEILING_TARGET" >&2)
+log "cargo build --release --bin auditlog --features ceiling-diagnostic"
+(cd "$BENCH_ROOT" && cargo build --release --bin auditlog -p auditlog-server \
+  --features ceiling-diagnostic --target-dir "$CEILING_TARGET" >&2)
 NO_STORE="$CEILING_TARGET/release/auditlog"
 require_free_gib 2
 
@@ -114,7 +112,7 @@ for name in ["floor", "transport", "no store", "shipped"]:
     print(f"| {name} | {rps:,.0f} | {p99:.2f} | {ratio:.2f} |")
 PY
 )"
-REPORT="## Ingest ceiling ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label), HEAD $(git -C "$BENCH_ROOT" rev-parse --short HEAD) + null-store.patch)
+REPORT="## Ingest ceiling ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label), HEAD $(git -C "$BENCH_ROOT" rev-parse --short HEAD), ceiling-diagnostic build)
 
 $TABLE
 

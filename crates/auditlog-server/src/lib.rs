@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod clock;
 pub mod config;
+mod discarding_store;
 pub mod error;
 pub mod extract;
 pub mod failure;
@@ -246,7 +247,7 @@ pub async fn run(
     let mut limits = config.connection_limits();
     limits.max_connections = listen::fit_connection_cap(limits.max_connections);
     let (ingest, writer) = IngestQueue::start(
-        store.clone(),
+        discarding_store::ingest_store(store.clone()),
         config.limits.ingest_queue,
         config.limits.ingest_batch,
     );
