@@ -14,7 +14,10 @@ impl EventStore for SqliteStore {
         // (`event_writer`) while this guard keeps the sqlx writer idle.
         let _writer = self.lock_writer().await?;
         let ingest = Arc::clone(&self.ingest_writer);
+        // Whatever the append logs belongs to the ingest writer's span.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut connection = ingest
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -40,7 +40,10 @@ impl RawReaders {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let readers = Arc::clone(self);
+        // Whatever the read logs belongs to the request or job that asked for it.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let pooled = readers.idle.lock().ok().and_then(|mut idle| idle.pop());
             let connection = match pooled {
                 Some(connection) => connection,
