@@ -286,6 +286,82 @@ fn schema_check_refuses_what_the_document_forbids() {
     assert!(!schema_problems(&doc, &export, &missing).is_empty());
 }
 
+/// Bodies the server accepts (each is answered 2xx in the tests below or in the resources' own
+/// tests) conform to the request schema the document gives for them.
+#[test]
+fn accepted_request_bodies_match_the_documented_request_schemas() {
+    let doc = document();
+    let schema = json!({
+        "targets": [{"type": "team", "metadata": {"type": "object", "properties": {"plan": {"type": "string"}}}}],
+        "actor": {"metadata": {"type": "object", "properties": {"role": {"type": "string"}}}},
+        "metadata": {"type": "object"}
+    });
+    let accepted = [
+        (
+            "POST",
+            "/audit_logs/events",
+            event_body("org_01EHZNVPK3SFK441A1RGBFSHRT"),
+        ),
+        (
+            "POST",
+            "/audit_logs/exports",
+            json!({
+                "organization_id": "org_01EHZNVPK3SFK441A1RGBFSHRT",
+                "range_start": "2026-01-01T00:00:00Z",
+                "range_end": "2026-12-31T00:00:00Z",
+                "actions": ["user.signed_in"]
+            }),
+        ),
+        ("POST", "/audit_logs/actions/{action}/schemas", schema),
+        (
+            "POST",
+            "/audit_logs/actions/{action}/schemas",
+            json!({"targets": [{"type": "team"}]}),
+        ),
+        (
+            "POST",
+            "/organizations",
+            json!({
+                "name": "Acme",
+                "domain_data": [{"domain": "acme.com", "state": "verified"}],
+                "metadata": {"tier": "gold"},
+                "external_id": "ext-1"
+            }),
+        ),
+        (
+            "PUT",
+            "/organizations/{organization_id}",
+            json!({"name": "Acme Inc.", "external_id": null}),
+        ),
+        (
+            "PUT",
+            "/organizations/{organization_id}/audit_logs_retention",
+            json!({"retention_period": "2_YEARS", "retention_period_in_days": 730}),
+        ),
+        (
+            "POST",
+            "/organizations/{organization_id}/legal_hold",
+            json!({"reason": "litigation"}),
+        ),
+        (
+            "DELETE",
+            "/organizations/{organization_id}/legal_hold",
+            json!({"reason": "settled"}),
+        ),
+    ];
+    for (method, path, body) in accepted {
+        let operation = &doc["paths"][path][method.to_ascii_lowercase()];
+        let schema = operation
+            .pointer("/requestBody/content/application~1json/schema")
+            .unwrap_or_else(|| panic!("{method} {path}: no JSON request body documented"));
+        let problems = schema_problems(&doc, schema, &body);
+        assert!(
+            problems.is_empty(),
+            "{method} {path}: {problems:?}\nbody: {body}"
+        );
+    }
+}
+
 /// Fills a document path's templates with a placeholder.
 fn placeholder_path(path: &str) -> String {
     path.split('/')
