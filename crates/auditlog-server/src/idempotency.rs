@@ -321,9 +321,7 @@ pub fn idempotent_posts<S>(router: OpenApiRouter<S>) -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut router = router.route_layer(axum::middleware::from_fn(claim_keys));
-    crate::openapi::mark_idempotent(router.get_openapi_mut());
-    router
+    described(router.route_layer(axum::middleware::from_fn(claim_keys)))
 }
 
 /// As [`idempotent_posts`], for handlers that record the key themselves
@@ -332,7 +330,13 @@ pub fn idempotent_posts_recorded_by_handler<S>(router: OpenApiRouter<S>) -> Open
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut router = router.route_layer(axum::middleware::from_fn(keys_recorded_by_handler));
+    described(router.route_layer(axum::middleware::from_fn(keys_recorded_by_handler)))
+}
+
+fn described<S>(mut router: OpenApiRouter<S>) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     crate::openapi::mark_idempotent(router.get_openapi_mut());
     router
 }
