@@ -16,7 +16,7 @@ pub struct List<T: ToSchema> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-enum ListObject {
+pub(crate) enum ListObject {
     #[serde(rename = "list")]
     List,
 }

@@ -35,14 +35,14 @@ fn public_routes() -> OpenApiRouter<AppState> {
 /// Every API route; all of them require an API key.
 fn authenticated_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
-        .merge(OpenApiRouter::from(events::router()))
+        .merge(events::router())
         .merge(exports::router())
         .merge(schemas::router())
         .merge(OpenApiRouter::from(organizations::router()))
         .merge(OpenApiRouter::from(retention::router()))
         .merge(OpenApiRouter::from(legal_hold::router()))
         .merge(log::router())
-        .merge(OpenApiRouter::from(meta_audit::router()))
+        .merge(meta_audit::router())
 }
 
 /// The OpenAPI document of [`router`], without building its state (for the snapshot test).

@@ -1,11 +1,14 @@
 //! `POST /audit_logs/events`: validate, canonicalize, hash, then wait for the group
 //! commit. `200 {"success":true}` means the event is on disk.
 
+use super::request::{CreateEventRequest, CreateEventResponse};
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::error::InvalidEventBody;
 use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
 use crate::ingest::{prepare_event, SubmitError};
+use crate::openapi::responses::NotFound;
 use crate::schema_cache::SchemaLookup;
 use crate::state::AppState;
 use auditlog_domain::schema::SchemaViolation;
@@ -73,6 +76,28 @@ async fn check_schema(
     }
 }
 
+/// Create an audit log event
+///
+/// Validates the event (422 field errors), checks it against its action's schema at its
+/// `version` (400 `invalid_audit_log_event`), then answers 200 once it is committed and
+/// fsync'd. Actions without any schema are accepted unless the server runs with
+/// `--require-schemas`.
+#[utoipa::path(
+    post,
+    path = "/audit_logs/events",
+    operation_id = "createEvent",
+    tag = "events",
+    extensions(("x-workos-operation-id" = json!("AuditLogEventsController_create"))),
+    request_body = CreateEventRequest,
+    responses(
+        (status = 200, description = "Stored.", body = CreateEventResponse,
+            example = json!({"success": true})),
+        (status = 400, description = "Malformed request (see BadRequest), or \
+            `invalid_audit_log_event`: the event does not match its action's schema, or its \
+            action/version is not configured.", body = InvalidEventBody),
+        (status = 404, response = NotFound),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(environment = %environment.name()))]
 pub async fn create_event(
     State(state): State<AppState>,

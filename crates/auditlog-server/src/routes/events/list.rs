@@ -7,11 +7,13 @@
 //! commit order, so a poller that stores `last_sequence` sees every later event exactly once,
 //! however late its `occurred_at` and whichever node committed it.
 
-use super::view::event_json;
+use super::view::{EventListMetadata, EventListView, EventView};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryPairs;
 use crate::meta_audit::MetaActor;
+use crate::openapi::responses::NotFound;
+use crate::routes::list::ListObject;
 use crate::state::AppState;
 use auditlog_domain::export::{ExportFilters, MAX_FILTER_VALUES};
 use auditlog_domain::pagination::ListParams;
@@ -22,8 +24,8 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{json, Value};
 use std::collections::HashMap;
+use utoipa::IntoParams;
 
 const LIST_FILTERS: [&str; 4] = ["actions", "actor_ids", "actor_names", "targets"];
 
@@ -93,11 +95,77 @@ fn filters(request: &Request, errors: &mut FieldErrors) -> ExportFilters {
     }
 }
 
+/// The read API's query. The list filters repeat (`?actions=a&actions=b`, or `actions[]=`).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the parameters; `list_events` reads them from the pairs.
+struct ListEventsQuery {
+    /// The organization whose events to list.
+    organization_id: String,
+    /// Inclusive lower bound on `occurred_at` (RFC 3339).
+    #[param(format = DateTime)]
+    range_start: Option<String>,
+    /// Exclusive upper bound on `occurred_at` (RFC 3339).
+    #[param(format = DateTime)]
+    range_end: Option<String>,
+    /// Repeatable: `?actions=a&actions=b`.
+    #[param(style = Form, explode)]
+    actions: Option<Vec<String>>,
+    /// Repeatable.
+    #[param(style = Form, explode)]
+    actor_ids: Option<Vec<String>>,
+    /// Repeatable.
+    #[param(style = Form, explode)]
+    actor_names: Option<Vec<String>>,
+    /// Repeatable; target types.
+    #[param(style = Form, explode)]
+    targets: Option<Vec<String>>,
+    /// Page size; an empty value means the default.
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    limit: Option<u32>,
+    /// Opaque cursor: the events before this one. Not with `after`.
+    before: Option<String>,
+    /// Opaque cursor: the events after this one. Not with `before`.
+    after: Option<String>,
+    /// By (`occurred_at`, `id`): `desc` (default), `asc`, or `normal`. Not with
+    /// `after_sequence`.
+    #[param(pattern = "^(desc|asc|normal)?$", default = "desc")]
+    order: Option<String>,
+    /// Tail mode: events with a greater `sequence`, ascending; `-1` starts at the first event.
+    #[param(minimum = -1, maximum = 9223372036854775807_i64)]
+    after_sequence: Option<i64>,
+}
+
+/// List or tail stored events
+///
+/// Extension (WorkOS has no read API). Two modes:
+///
+/// * **Pages** (default): events of one organization ordered by (`occurred_at`, `id`), `desc`
+///   by default, filtered by range and the repeatable filters (AND across parameters, OR within
+///   one), with opaque `before`/`after` cursors.
+/// * **Tail**: with `after_sequence`, events whose `sequence` is greater, in ascending sequence
+///   order; `list_metadata.last_sequence` is the value to pass next time. `before`, `after` and
+///   `order` are not allowed with it (422).
+///
+/// Events removed by retention are not listed. Each call is recorded in the meta-audit trail
+/// (`GET /audit_logs/meta_audit`).
+#[utoipa::path(
+    get,
+    path = "/audit_logs/events",
+    operation_id = "listEvents",
+    tag = "events",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(ListEventsQuery),
+    responses(
+        (status = 200, description = "A page of events.", body = EventListView),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn list_events(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventListView>, ApiError> {
     let request = split(pairs);
     let mut errors = FieldErrors::default();
     let organization_id = request
@@ -175,11 +243,15 @@ pub async fn list_events(
                     .tail_events(env, &organization_id, after_sequence, limit)
                     .await?;
                 let last = events.last().map(|e| e.sequence).unwrap_or(after_sequence);
-                json!({
-                    "object": "list",
-                    "data": events.iter().map(event_json).collect::<Vec<_>>(),
-                    "list_metadata": {"before": null, "after": null, "last_sequence": last},
-                })
+                EventListView {
+                    object: ListObject::List,
+                    data: events.iter().map(EventView::new).collect(),
+                    list_metadata: EventListMetadata {
+                        before: None,
+                        after: None,
+                        last_sequence: Some(last),
+                    },
+                }
             }
             None => {
                 let query = ExportQuery {
@@ -197,14 +269,18 @@ pub async fn list_events(
                     )
                     .await?;
                 let page = plan.finish(rows, encode_cursor);
-                json!({
-                    "object": "list",
-                    "data": page.data.iter().map(event_json).collect::<Vec<_>>(),
-                    "list_metadata": {"before": page.before, "after": page.after},
-                })
+                EventListView {
+                    object: ListObject::List,
+                    data: page.data.iter().map(EventView::new).collect(),
+                    list_metadata: EventListMetadata {
+                        before: page.before,
+                        after: page.after,
+                        last_sequence: None,
+                    },
+                }
             }
         };
-        Ok::<Value, ApiError>(body)
+        Ok::<EventListView, ApiError>(body)
     };
     let described = serde_json::to_string(&request.single).unwrap_or_default();
     let actor = MetaActor {

@@ -4,20 +4,17 @@
 mod create;
 mod get;
 mod list;
+mod request;
 mod view;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/audit_logs/events",
-            post(create::create_event).get(list::list_events),
-        )
-        .route("/audit_logs/events/{event_id}", get(get::get_event))
-        .route_layer(axum::middleware::from_fn(
-            crate::idempotency::keys_recorded_by_handler,
-        ))
+pub fn router() -> OpenApiRouter<AppState> {
+    crate::idempotency::idempotent_posts_recorded_by_handler(
+        OpenApiRouter::default()
+            .routes(routes!(create::create_event, list::list_events))
+            .routes(routes!(get::get_event)),
+    )
 }
