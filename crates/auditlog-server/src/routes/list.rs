@@ -1,9 +1,7 @@
 //! The WorkOS list envelope: `{"object":"list","data":[…],"list_metadata":{"before","after"}}`.
 
 use auditlog_domain::pagination::Page;
-use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 /// One page of `T`s.
@@ -64,12 +62,4 @@ pub struct PageParams {
     /// `after` fetches newer items, `before` older ones). An empty value means the default.
     #[param(value_type = Option<String>, pattern = "^(desc|asc|normal)?$", default = "desc")]
     order: Option<String>,
-}
-
-pub fn list_json<T>(page: &Page<T>, render: impl Fn(&T) -> Value) -> Json<Value> {
-    Json(json!({
-        "object": "list",
-        "data": page.data.iter().map(render).collect::<Vec<_>>(),
-        "list_metadata": {"before": page.before, "after": page.after},
-    }))
 }

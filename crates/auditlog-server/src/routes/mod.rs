@@ -38,9 +38,9 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(exports::router())
         .merge(schemas::router())
-        .merge(OpenApiRouter::from(organizations::router()))
-        .merge(OpenApiRouter::from(retention::router()))
-        .merge(OpenApiRouter::from(legal_hold::router()))
+        .merge(organizations::router())
+        .merge(retention::router())
+        .merge(legal_hold::router())
         .merge(log::router())
         .merge(meta_audit::router())
 }

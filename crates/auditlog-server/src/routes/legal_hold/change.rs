@@ -2,12 +2,15 @@
 //! take `{"reason": "…"}` and are recorded with the API key that did it. While a hold is on,
 //! retention deletes nothing of the organization and its export files do not expire.
 
-use super::view::legal_hold_json;
+use super::get::load_legal_hold;
+use super::view::{LegalHoldChangeRequest, LegalHoldView};
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::extract::PathId;
+use crate::openapi::responses::{Conflict, NotFound};
+use crate::routes::organizations::view::OrganizationPath;
 use crate::state::AppState;
 use auditlog_domain::ids::new_id;
 use auditlog_domain::FieldErrors;
@@ -42,7 +45,7 @@ async fn change(
     id: &str,
     action: &str,
     body: &Value,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LegalHoldView>, ApiError> {
     let entry = LegalHoldEntry {
         id: new_id("lgh"),
         environment: environment.name().to_string(),
@@ -55,7 +58,7 @@ async fn change(
     match state.store.change_legal_hold(&entry).await? {
         LegalHoldChange::Changed => {
             tracing::info!(organization_id = id, action, actor = %entry.actor, "legal hold changed");
-            Ok(Json(legal_hold_json(state, environment.name(), id).await?))
+            Ok(Json(load_legal_hold(state, environment.name(), id).await?))
         }
         LegalHoldChange::Unchanged => Err(ApiError::Conflict {
             code: "legal_hold_unchanged",
@@ -69,23 +72,58 @@ async fn change(
     }
 }
 
+/// Place a legal hold
+///
+/// While a hold is on, retention deletes nothing of the organization and its export files do
+/// not expire. Placing a hold that is already on is a 409.
+#[utoipa::path(
+    post,
+    path = "/organizations/{organization_id}/legal_hold",
+    operation_id = "placeLegalHold",
+    tag = "legal hold",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(OrganizationPath),
+    request_body = LegalHoldChangeRequest,
+    responses(
+        (status = 201, description = "Placed.", body = LegalHoldView),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+)]
 pub async fn place_legal_hold(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<LegalHoldView>), ApiError> {
     Ok((
         StatusCode::CREATED,
         change(&state, &environment, &id, "placed", &body).await?,
     ))
 }
 
+/// Release the legal hold
+///
+/// Releasing a hold that is not on is a 409.
+#[utoipa::path(
+    delete,
+    path = "/organizations/{organization_id}/legal_hold",
+    operation_id = "releaseLegalHold",
+    tag = "legal hold",
+    extensions(("x-auditlog-extension" = json!(true))),
+    params(OrganizationPath),
+    request_body = LegalHoldChangeRequest,
+    responses(
+        (status = 200, description = "Released.", body = LegalHoldView),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+)]
 pub async fn release_legal_hold(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LegalHoldView>, ApiError> {
     change(&state, &environment, &id, "released", &body).await
 }

@@ -5,16 +5,13 @@ mod get;
 mod view;
 
 use crate::state::AppState;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/organizations/{organization_id}/legal_hold",
-            get(get::get_legal_hold)
-                .post(change::place_legal_hold)
-                .delete(change::release_legal_hold),
-        )
-        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
+pub fn router() -> OpenApiRouter<AppState> {
+    crate::idempotency::idempotent_posts(OpenApiRouter::default().routes(routes!(
+        get::get_legal_hold,
+        change::place_legal_hold,
+        change::release_legal_hold
+    )))
 }

@@ -1,25 +1,39 @@
 //! `POST /organizations` → 201 Organization.
 
 use super::fields::OrganizationChanges;
-use super::view::organization_json;
+use super::request::CreateOrganizationRequest;
+use super::view::OrganizationView;
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::meta_audit::{reserved_external_id, META_EXTERNAL_ID};
+use crate::openapi::responses::Conflict;
 use crate::state::AppState;
 use auditlog_domain::ids::{new_id, ORGANIZATION_PREFIX};
 use auditlog_store::Organization;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
+/// Create an organization
+#[utoipa::path(
+    post,
+    path = "/organizations",
+    operation_id = "createOrganization",
+    tag = "organizations",
+    request_body = CreateOrganizationRequest,
+    responses(
+        (status = 201, description = "Created.", body = OrganizationView),
+        (status = 409, response = Conflict),
+    ),
+)]
 pub async fn create_organization(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OrganizationView>), ApiError> {
     let changes = OrganizationChanges::parse(&body, true).map_err(ApiError::Validation)?;
     if changes.sets_external_id(META_EXTERNAL_ID) {
         return Err(reserved_external_id());
@@ -39,5 +53,8 @@ pub async fn create_organization(
     };
     changes.apply(&mut organization, now);
     state.store.create_organization(&organization).await?;
-    Ok((StatusCode::CREATED, Json(organization_json(&organization))))
+    Ok((
+        StatusCode::CREATED,
+        Json(OrganizationView::new(&organization)),
+    ))
 }

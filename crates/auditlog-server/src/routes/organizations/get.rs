@@ -1,23 +1,35 @@
 //! `GET /organizations/{id}`.
 
-use super::view::organization_json;
+use super::view::{OrganizationPath, OrganizationView};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
+use crate::openapi::responses::NotFound;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::Value;
 
+/// Get an organization
+#[utoipa::path(
+    get,
+    path = "/organizations/{organization_id}",
+    operation_id = "getOrganization",
+    tag = "organizations",
+    params(OrganizationPath),
+    responses(
+        (status = 200, description = "The organization.", body = OrganizationView),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get_organization(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrganizationView>, ApiError> {
     let organization = state
         .store
         .get_organization(environment.name(), &id)
         .await?
         .ok_or_else(|| ApiError::organization_not_found(&id))?;
-    Ok(Json(organization_json(&organization)))
+    Ok(Json(OrganizationView::new(&organization)))
 }

@@ -2,23 +2,33 @@
 //! The `domains` and `search` filters of WorkOS are not supported and answer 422, rather than
 //! silently returning unfiltered results.
 
-use super::view::organization_json;
+use super::view::OrganizationView;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryMap;
-use crate::routes::list::list_json;
+use crate::routes::list::{List, PageParams};
 use crate::state::AppState;
 use auditlog_domain::pagination::ListParams;
 use auditlog_domain::FieldErrors;
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::Value;
 
+/// List organizations
+///
+/// The WorkOS `domains` and `search` filters are not supported and answer 422.
+#[utoipa::path(
+    get,
+    path = "/organizations",
+    operation_id = "listOrganizations",
+    tag = "organizations",
+    params(PageParams),
+    responses((status = 200, description = "A page of organizations.", body = List<OrganizationView>)),
+)]
 pub async fn list_organizations(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     QueryMap(query): QueryMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<List<OrganizationView>>, ApiError> {
     for unsupported in ["domains", "search"] {
         if query.contains_key(unsupported) {
             let mut errors = FieldErrors::default();
@@ -37,5 +47,5 @@ pub async fn list_organizations(
         .list_organizations(environment.name(), &plan)
         .await?;
     let page = plan.finish(rows, |organization| organization.id.clone());
-    Ok(list_json(&page, organization_json))
+    Ok(Json(List::of(&page, OrganizationView::new)))
 }

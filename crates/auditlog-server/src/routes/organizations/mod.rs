@@ -5,24 +5,25 @@ mod delete;
 mod fields;
 mod get;
 mod list;
+mod request;
 mod update;
-mod view;
+pub(crate) mod view;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/organizations",
-            post(create::create_organization).get(list::list_organizations),
-        )
-        .route(
-            "/organizations/{organization_id}",
-            get(get::get_organization)
-                .put(update::update_organization)
-                .delete(delete::delete_organization),
-        )
-        .route_layer(axum::middleware::from_fn(crate::idempotency::claim_keys))
+pub fn router() -> OpenApiRouter<AppState> {
+    crate::idempotency::idempotent_posts(
+        OpenApiRouter::default()
+            .routes(routes!(
+                create::create_organization,
+                list::list_organizations
+            ))
+            .routes(routes!(
+                get::get_organization,
+                update::update_organization,
+                delete::delete_organization
+            )),
+    )
 }

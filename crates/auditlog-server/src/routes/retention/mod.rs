@@ -3,19 +3,14 @@
 mod configuration;
 mod get;
 mod update;
+mod view;
 
 use crate::state::AppState;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/organizations/{organization_id}/audit_logs_retention",
-            get(get::get_retention).put(update::update_retention),
-        )
-        .route(
-            "/organizations/{organization_id}/audit_log_configuration",
-            get(configuration::get_audit_log_configuration),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(get::get_retention, update::update_retention))
+        .routes(routes!(configuration::get_audit_log_configuration))
 }

@@ -1,23 +1,40 @@
 //! `PUT /organizations/{id}/audit_logs_retention` with `retention_period` or
 //! `retention_period_in_days` (exactly one; see auditlog-domain::retention).
 
+use super::view::{RetentionView, UpdateRetentionRequest};
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::extract::PathId;
+use crate::openapi::responses::{Conflict, NotFound};
+use crate::routes::organizations::view::OrganizationPath;
 use crate::state::AppState;
 use auditlog_domain::retention::parse_retention_update;
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
 
+/// Set the retention
+#[utoipa::path(
+    put,
+    path = "/organizations/{organization_id}/audit_logs_retention",
+    operation_id = "updateOrganizationAuditLogsRetention",
+    tag = "retention",
+    extensions(("x-workos-operation-id" = json!("AuditLogsRetentionController_updateAuditLogsRetention"))),
+    params(OrganizationPath),
+    request_body = UpdateRetentionRequest,
+    responses(
+        (status = 200, description = "The new retention.", body = RetentionView),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+)]
 pub async fn update_retention(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     PathId(id): PathId,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RetentionView>, ApiError> {
     let days = parse_retention_update(&body).map_err(ApiError::Validation)?;
     state
         .meta_audit
@@ -30,5 +47,7 @@ pub async fn update_retention(
     {
         return Err(ApiError::organization_not_found(&id));
     }
-    Ok(Json(json!({"retention_period_in_days": days})))
+    Ok(Json(RetentionView {
+        retention_period_in_days: days,
+    }))
 }
