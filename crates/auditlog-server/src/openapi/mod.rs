@@ -128,6 +128,3 @@ fn schema_with_references<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)
     T::schemas(schemas);
     schemas.push((T::name().into_owned(), T::schema()));
 }
-
-#[cfg(test)]
-mod tests;

@@ -11,6 +11,8 @@ pub(crate) mod list;
 mod log;
 mod meta_audit;
 mod openapi;
+#[cfg(test)]
+mod openapi_tests;
 mod organizations;
 mod retention;
 mod schemas;
@@ -47,7 +49,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of [`router`], without building its state (for the snapshot test).
 #[cfg(test)]
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
+fn openapi_document() -> utoipa::openapi::OpenApi {
     crate::openapi::document(
         public_routes().into_openapi(),
         authenticated_routes().into_openapi(),

@@ -1,4 +1,7 @@
-use crate::routes::openapi_document;
+//! The generated OpenAPI document: the committed snapshot is exactly it, and it follows the
+//! conventions `crate::openapi` promises.
+
+use super::openapi_document;
 use serde_json::Value;
 
 const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
