@@ -3,7 +3,8 @@
 //! shape (authentication, a JSON body, query parameters).
 
 use serde_json::{json, Value};
-use utoipa::openapi::{RefOr, Response};
+use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::ToResponse;
 
 /// An error answer whose body is the `Error` schema with `code` limited to `codes`.
@@ -55,6 +56,30 @@ error_responses! {
           "invalid_idempotency_key", "invalid_audit_log_export_range_date"],
         json!({"message": "The request body is not valid JSON: EOF while parsing a value at line 1 column 0", "code": "invalid_json"}),
     );
+    // `POST /audit_logs/events`: a malformed request, or an event its schema refuses.
+    InvalidEvent => {
+        let mut response = <BadRequest as ToResponse>::response().1;
+        if let RefOr::T(response) = &mut response {
+            response.description = "Malformed request (see BadRequest), or \
+                `invalid_audit_log_event`: the event does not match its action's schema, or its \
+                action/version is not configured."
+                .into();
+            if let Some(RefOr::T(content)) = response.content.get_mut("application/json") {
+                let malformed = content.schema.take();
+                content.schema = Some(RefOr::T(Schema::AnyOf(
+                    AnyOfBuilder::new()
+                        .item(Ref::from_schema_name("InvalidEventError"))
+                        .item(malformed.expect("BadRequest has a schema"))
+                        .build(),
+                )));
+                content.example = None;
+            }
+        }
+        match response {
+            RefOr::T(response) => response,
+            RefOr::Ref(_) => unreachable!("BadRequest is built inline"),
+        }
+    };
     Unauthorized => error_response(
         "Missing or unknown API key.",
         401,

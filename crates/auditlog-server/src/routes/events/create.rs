@@ -5,10 +5,10 @@ use super::request::{CreateEventRequest, CreateEventResponse};
 use crate::auth::Environment;
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::error::InvalidEventBody;
+
 use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
 use crate::ingest::{prepare_event, SubmitError};
-use crate::openapi::responses::NotFound;
+use crate::openapi::responses::{InvalidEvent, NotFound};
 use crate::schema_cache::SchemaLookup;
 use crate::state::AppState;
 use auditlog_domain::schema::SchemaViolation;
@@ -92,9 +92,7 @@ async fn check_schema(
     responses(
         (status = 200, description = "Stored.", body = CreateEventResponse,
             example = json!({"success": true})),
-        (status = 400, description = "Malformed request (see BadRequest), or \
-            `invalid_audit_log_event`: the event does not match its action's schema, or its \
-            action/version is not configured.", body = InvalidEventBody),
+        (status = 400, response = InvalidEvent),
         (status = 404, response = NotFound),
     ),
 )]
