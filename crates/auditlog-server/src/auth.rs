@@ -124,6 +124,7 @@ pub async fn require_api_key(
     };
     match resolve(&keys, token).await {
         Ok(Some(environment)) => {
+            tracing::Span::current().record("environment", environment.name());
             request.extensions_mut().insert(environment);
             next.run(request).await
         }

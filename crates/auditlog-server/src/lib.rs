@@ -169,6 +169,18 @@ fn log_failed_response(class: ServerErrorsFailureClass, latency: Duration, _span
     tracing::error!(classification = %class, latency_ms = latency.as_millis() as u64, "response failed");
 }
 
+/// The access log: one line per answered request, inside its span (request id, method, URI
+/// without secrets, route, environment). Its own target, so that `AUDITLOG_LOG` can silence it
+/// (`auditlog::access=off`) without silencing anything else.
+fn log_response<B>(response: &axum::http::Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        target: "auditlog::access",
+        status = response.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request answered"
+    );
+}
+
 /// The router with the cross-cutting layers: request ids on every response, tracing, and a
 /// JSON 500 if a handler panics.
 pub fn app(state: AppState) -> Router {
@@ -180,6 +192,7 @@ pub fn app(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span::make_span)
+                .on_response(log_response)
                 .on_failure(log_failed_response),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

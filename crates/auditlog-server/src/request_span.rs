@@ -32,6 +32,7 @@ pub fn make_span<B>(request: &Request<B>) -> Span {
         uri = %redacted(request.uri()),
         version = ?request.version(),
         route = tracing::field::Empty,
+        environment = tracing::field::Empty,
     )
 }
 

@@ -14,6 +14,7 @@ mod openapi;
 #[cfg(test)]
 mod openapi_tests;
 mod organizations;
+mod ready;
 mod retention;
 mod schemas;
 pub(crate) mod timestamp;
@@ -29,6 +30,7 @@ use utoipa_axum::routes;
 fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(health::get_health))
+        .routes(routes!(ready::get_readiness))
         .routes(routes!(openapi::get_openapi_document))
         .merge(log::public_router())
         .merge(downloads::public_router())

@@ -16,6 +16,7 @@ mod group_commit;
 mod health;
 mod idempotency_api;
 mod ingest_faults;
+mod logs;
 mod nul_api;
 mod openapi_api;
 mod organizations_api;
