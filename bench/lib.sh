@@ -71,6 +71,7 @@ start_server() {
   # The per-request access log is off, as in the figures of BENCHMARKS.md (recorded before it
   # existed); AUDITLOG_LOG set by the caller wins.
   AUDITLOG_LOG="${AUDITLOG_LOG:-info,auditlog::access=off}" \
+    AUDITLOG_METRICS_LISTEN="${AUDITLOG_METRICS_LISTEN:-127.0.0.1:0}" \
     AUDITLOG_API_KEYS="$BENCH_KEY" "$BIN" "${args[@]}" ${BENCH_SERVER_ARGS:-} \
     >>"$data_dir/server.log" 2>&1 &
   BENCH_SERVER_PID=$!

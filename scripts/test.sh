@@ -21,6 +21,9 @@ cd "$(dirname "$0")/.."
 
 # Incremental build caches double the target directory and buy nothing in a one-shot run.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# Every server a test starts serves its metrics on a free port: several run at once, and the
+# default metrics port would be taken by the first of them.
+export AUDITLOG_METRICS_LISTEN="${AUDITLOG_METRICS_LISTEN:-127.0.0.1:0}"
 export AUDITLOG_TEST_DATABASE_URL="${AUDITLOG_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_SERVER="${AUDITLOG_TEST_DATABASE_URL%/*}"
 

@@ -10,7 +10,8 @@ How a runnable block runs:
 - Each block runs on its own, in a fresh temporary directory, against one server the runner
   started (debug binary, empty data dir, SQLite + local files) with a known API key.
 - Before it runs, the docs' placeholders become the real ones: `sk_...` becomes the API key,
-  `127.0.0.1:8080` the server's address, and `port: 8080` (the Node SDK's option) its port.
+  `127.0.0.1:8080` the server's address, `127.0.0.1:9464` its metrics address, and `port: 8080`
+  (the Node SDK's option) its port.
 - `sh`: bash with `set -euo pipefail`; `auditlog` on PATH is the server's binary. A comment line
   whose text is a JSON value (`# {"success":true}`) is output the block must print.
 - `python`: the Python SDK's interpreter (a venv with `workos`); `js`: Node with the Node SDK
@@ -93,10 +94,12 @@ class Server:
     def __init__(self, binary: str, work: Path):
         self.key = "sk_" + secrets.token_hex(24)
         self.port = free_port()
+        self.metrics_port = free_port()
         self.log = open(work / "server.log", "wb")
         env = dict(os.environ, AUDITLOG_API_KEYS=self.key, AUDITLOG_LOG="warn")
         self.process = subprocess.Popen(
-            [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(work / "data")],
+            [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(work / "data"),
+             "--metrics-listen", f"127.0.0.1:{self.metrics_port}"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
@@ -124,6 +127,7 @@ class Server:
 def substitute(code: str, server: Server) -> str:
     code = code.replace("sk_...", server.key)
     code = code.replace("127.0.0.1:8080", f"127.0.0.1:{server.port}")
+    code = code.replace("127.0.0.1:9464", f"127.0.0.1:{server.metrics_port}")
     return re.sub(r"\bport: 8080\b", f"port: {server.port}", code)
 
 

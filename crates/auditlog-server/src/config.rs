@@ -12,6 +12,8 @@ use std::str::FromStr;
 /// Every default value of the configuration.
 pub mod defaults {
     pub const LISTEN: &str = "127.0.0.1:8080";
+    /// 9464 is the port Prometheus exporters of this kind conventionally take.
+    pub const METRICS_LISTEN: &str = "127.0.0.1:9464";
     pub const DATA_DIR: &str = "./data";
     pub const MAX_BODY_BYTES: usize = 1024 * 1024;
     pub const MAX_CONNECTIONS: usize = 1024;
@@ -116,6 +118,26 @@ pub struct ListenConfig {
     /// Public base URL of this server, used in download links (default: http://LISTEN).
     #[arg(long, env = "AUDITLOG_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Address of the Prometheus metrics listener (`GET /metrics`), apart from the API so that
+    /// it need not be exposed with it; `off` serves no metrics.
+    #[arg(long, env = "AUDITLOG_METRICS_LISTEN", default_value = defaults::METRICS_LISTEN)]
+    pub metrics_listen: MetricsListen,
+}
+
+/// Where metrics are served: an address, or nowhere (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsListen(pub Option<SocketAddr>);
+
+impl std::str::FromStr for MetricsListen {
+    type Err = std::net::AddrParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.eq_ignore_ascii_case("off") {
+            Ok(MetricsListen(None))
+        } else {
+            text.parse().map(|address| MetricsListen(Some(address)))
+        }
+    }
 }
 
 /// Where data lives: what `keys` and `seed` need as well as `serve`.
@@ -252,6 +274,9 @@ impl Config {
             listen: ListenConfig {
                 listen: "127.0.0.1:0".parse().expect("static address parses"),
                 public_url: None,
+                metrics_listen: MetricsListen(Some(
+                    "127.0.0.1:0".parse().expect("static address parses"),
+                )),
             },
             storage: StorageConfig::with_data_dir(data_dir),
             limits: LimitsConfig::default(),
@@ -355,7 +380,14 @@ mod tests {
 
     #[test]
     fn flag_defaults_are_the_default_impls() {
-        let parsed = Cli::parse_from(["auditlog", "--listen", "127.0.0.1:0"]).config;
+        let parsed = Cli::parse_from([
+            "auditlog",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .config;
         let built = Config::with_data_dir(defaults::DATA_DIR.into());
         assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
     }

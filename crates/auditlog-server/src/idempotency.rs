@@ -136,6 +136,7 @@ pub fn replay(record: &IdempotencyRecord, request_hash: &[u8; 32]) -> Response {
     if &record.request_hash != request_hash {
         return key_reused();
     }
+    metrics::counter!(crate::metrics::IDEMPOTENT_REPLAYS).increment(1);
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
     let mut response = (status, record.body.clone()).into_response();
     let headers = response.headers_mut();

@@ -131,6 +131,8 @@ async fn write_batches(
         // The events move out of their jobs (no copy); the replies wait for the outcome.
         let (events, replies): (Vec<PendingEvent>, Vec<Reply>) =
             jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
+        metrics::gauge!(crate::metrics::INGEST_QUEUE_DEPTH).set(receiver.len() as f64);
+        metrics::histogram!(crate::metrics::INGEST_BATCH_EVENTS).record(events.len() as f64);
         commit(store.as_ref(), events.into(), replies, &stats).await;
     }
     tracing::info!(
@@ -159,8 +161,16 @@ async fn commit(
     let mut parts = vec![(batch, replies)];
     while let Some((events, replies)) = parts.pop() {
         let count = events.len();
+        let started = std::time::Instant::now();
         match store.append_batch(events.clone()).await {
             Ok(outcomes) => {
+                metrics::histogram!(crate::metrics::INGEST_COMMIT_DURATION)
+                    .record(started.elapsed().as_secs_f64());
+                let stored = outcomes
+                    .iter()
+                    .filter(|outcome| matches!(outcome, AppendOutcome::Stored { .. }))
+                    .count();
+                metrics::counter!(crate::metrics::EVENTS_STORED).increment(stored as u64);
                 stats.commits.fetch_add(1, Ordering::Relaxed);
                 stats.events.fetch_add(count as u64, Ordering::Relaxed);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {

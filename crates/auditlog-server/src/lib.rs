@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keys;
 pub mod listen;
 pub mod meta_audit;
+pub mod metrics;
 pub mod nul;
 pub mod openapi;
 mod private_files;
@@ -189,6 +190,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal.into_response()
         }))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span::make_span)
@@ -288,6 +290,20 @@ pub async fn run(
     let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
     let sweeper = jobs::retention::start(state.clone(), stopping.clone());
     let log_builder = jobs::log_builder::start(state.clone(), stopping.clone());
+    let metrics_server = match state.config.listen.metrics_listen.0 {
+        Some(metrics_address) => {
+            let metrics_listener = TcpListener::bind(metrics_address)
+                .await
+                .with_context(|| format!("binding the metrics listener {metrics_address}"))?;
+            let bound = metrics_listener.local_addr()?;
+            tracing::info!(address = %bound, "metrics listening");
+            let stopped = stopping.clone();
+            Some(tokio::spawn(metrics::serve(metrics_listener, async move {
+                stopped.cancelled().await
+            })))
+        }
+        None => None,
+    };
     tracing::info!(address = %address, node = %state.node_id, "auditlog listening");
     let signal = {
         let stopping = stopping.clone();
@@ -308,6 +324,11 @@ pub async fn run(
     log_builder
         .await
         .context("log builder stopped abnormally")?;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server
+            .await
+            .context("metrics listener stopped abnormally")??;
+    }
     drop(state);
     // Every other queue handle lived in the router and the jobs, gone now: the writer
     // commits what is queued and stops.

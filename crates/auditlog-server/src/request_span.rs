@@ -36,11 +36,16 @@ pub fn make_span<B>(request: &Request<B>) -> Span {
     )
 }
 
-/// Route middleware: records the matched path template (`/organizations/{organization_id}`)
-/// in the request's span, so log lines group by endpoint without parsing URIs.
+/// Router middleware (outside authentication, so a 401 has its route too): records the matched
+/// path template (`/organizations/{organization_id}`)
+/// in the request's span, so log lines group by endpoint without parsing URIs, and for the
+/// request metrics.
 pub async fn record_route(request: AxumRequest, next: Next) -> Response {
     if let Some(path) = request.extensions().get::<MatchedPath>() {
         Span::current().record("route", tracing::field::display(path.as_str()));
+        if let Some(slot) = request.extensions().get::<crate::metrics::RouteSlot>() {
+            slot.set(path.as_str());
+        }
     }
     next.run(request).await
 }

@@ -130,12 +130,25 @@ async fn run_job(state: &AppState, job: JobRecord, shutdown: CancellationToken) 
             cancel.cancel();
         })
     };
+    let started = std::time::Instant::now();
     let result = match job.kind.as_str() {
         EXPORT_JOB => export::run(state, &job, &cancel).await,
         other => Err(JobError::Permanent(format!("unknown job kind {other}"))),
     };
     beat.abort();
     watcher.abort();
+    if job.kind == EXPORT_JOB {
+        let outcome = match &result {
+            Ok(()) => "ready",
+            Err(JobError::Cancelled) => "cancelled",
+            Err(JobError::Retryable(_)) if job.attempts < MAX_ATTEMPTS => "retried",
+            Err(_) => "failed",
+        };
+        let labels = [("outcome", outcome)];
+        metrics::counter!(crate::metrics::EXPORT_JOBS, &labels).increment(1);
+        metrics::histogram!(crate::metrics::EXPORT_DURATION, &labels)
+            .record(started.elapsed().as_secs_f64());
+    }
     let now = now_micros();
     let store = &state.store;
     let recorded = match result {

@@ -29,6 +29,8 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
                 _ = shutdown.cancelled() => return,
             }
             let redacted = sweep_once(&state, &shutdown, now_micros()).await;
+            metrics::counter!(crate::metrics::RETENTION_SWEEPS).increment(1);
+            metrics::counter!(crate::metrics::RETENTION_EVENTS_REDACTED).increment(redacted);
             if redacted > 0 {
                 tracing::info!(redacted, "retention sweep removed expired events");
             }

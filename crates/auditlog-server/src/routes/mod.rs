@@ -69,17 +69,18 @@ pub fn router(state: AppState) -> Router {
             .into(),
     );
     let authenticated = authenticated
-        .route_layer(from_fn(crate::request_span::record_route))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        // Layers run bottom-up: authentication first; the resources' idempotency route layers
-        // (which need the environment) find their service in the extensions.
+        // Layers run bottom-up: the route is recorded first (a 401 has one too), then
+        // authentication; the resources' idempotency route layers (which need the environment)
+        // find their service in the extensions.
         .layer(Extension(state.idempotency.clone()))
         .layer(from_fn_with_state(state.api_keys.clone(), require_api_key))
+        .layer(from_fn(crate::request_span::record_route))
         .with_state(state.clone());
     public
-        .route_layer(from_fn(crate::request_span::record_route))
         .layer(Extension(document))
+        .layer(from_fn(crate::request_span::record_route))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback_service(authenticated)
         .with_state(state)

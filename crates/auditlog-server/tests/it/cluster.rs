@@ -106,6 +106,7 @@ fn spawn_node(name: &'static str, database_url: &str, blob_url: &str) -> Startin
         .args(["--export-page-rows", &PAGE_ROWS.to_string()])
         .env("AUDITLOG_API_KEYS", KEY)
         .env("AUDITLOG_LOG", "info")
+        .env("AUDITLOG_METRICS_LISTEN", "127.0.0.1:0")
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -18,6 +18,7 @@ fn start_server(data_dir: &std::path::Path) -> (Child, String) {
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("AUDITLOG_API_KEYS", KEY)
+        .env("AUDITLOG_METRICS_LISTEN", "127.0.0.1:0")
         .env("AUDITLOG_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

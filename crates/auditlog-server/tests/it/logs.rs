@@ -17,6 +17,7 @@ async fn json_logs_carry_the_request_and_no_secret() {
         .arg("--data-dir")
         .arg(data_dir.path())
         .env("AUDITLOG_API_KEYS", KEY)
+        .env("AUDITLOG_METRICS_LISTEN", "127.0.0.1:0")
         .env_remove("AUDITLOG_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

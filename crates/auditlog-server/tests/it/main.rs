@@ -17,6 +17,7 @@ mod health;
 mod idempotency_api;
 mod ingest_faults;
 mod logs;
+mod metrics;
 mod nul_api;
 mod openapi_api;
 mod organizations_api;

@@ -1,0 +1,115 @@
+//! Prometheus metrics, served on their own listener (`--metrics-listen`) at `GET /metrics`.
+//!
+//! Names follow Prometheus conventions: the `auditlog_` prefix, base units in the name
+//! (`_seconds`), `_total` on counters. Labels are bounded: a route is its path template, never
+//! an id; a status is its code; outcomes are fixed words. The recorder is process-wide (the
+//! `metrics` facade), installed once; every server in the process reports into it.
+
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+pub const HTTP_REQUESTS: &str = "auditlog_http_requests_total";
+pub const HTTP_REQUEST_DURATION: &str = "auditlog_http_request_duration_seconds";
+pub const INGEST_QUEUE_DEPTH: &str = "auditlog_ingest_queue_depth";
+pub const INGEST_BATCH_EVENTS: &str = "auditlog_ingest_batch_events";
+pub const INGEST_COMMIT_DURATION: &str = "auditlog_ingest_commit_duration_seconds";
+pub const EVENTS_STORED: &str = "auditlog_events_stored_total";
+pub const IDEMPOTENT_REPLAYS: &str = "auditlog_idempotent_replays_total";
+pub const EXPORT_JOBS: &str = "auditlog_export_jobs_total";
+pub const EXPORT_DURATION: &str = "auditlog_export_duration_seconds";
+pub const RETENTION_SWEEPS: &str = "auditlog_retention_sweeps_total";
+pub const RETENTION_EVENTS_REDACTED: &str = "auditlog_retention_events_redacted_total";
+
+/// Latency buckets, in seconds: 0.5 ms to 30 s.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Group-commit sizes, in events, up to the largest `--ingest-batch` worth asking about.
+const BATCH_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
+
+/// The process's recorder, installed on first use.
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full(INGEST_BATCH_EVENTS.into()),
+                        BATCH_BUCKETS,
+                    )
+                })
+                .expect("bucket lists are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder already installed (an embedding program's): ours still renders
+            // what it is given, which is nothing; say so once.
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = handle();
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    handle.render(),
+                )
+                    .into_response()
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Where the routing of a request writes its matched route, for [`track_requests`] to read
+/// after the answer (the route is known only inside the router).
+#[derive(Clone, Default)]
+pub struct RouteSlot(Arc<OnceLock<String>>);
+
+impl RouteSlot {
+    pub fn set(&self, route: &str) {
+        let _ = self.0.set(route.to_string());
+    }
+}
+
+/// Outermost middleware: counts each request and times it by route template, method and status.
+/// Requests no route matched count under `unmatched`.
+pub async fn track_requests(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let slot = RouteSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().as_str().to_string();
+    let response = next.run(request).await;
+    let route = slot.0.get().cloned().unwrap_or_else(|| "unmatched".into());
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
+    metrics::histogram!(HTTP_REQUEST_DURATION, &labels).record(started.elapsed().as_secs_f64());
+    response
+}
