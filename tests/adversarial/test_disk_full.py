@@ -165,5 +165,7 @@ def run_scenario(server) -> None:
         connection.close()
 
     fault_log = server.log_text().splitlines()[log_lines_before:]
+    # One access line per request is by design; what must not flood is the failure reports.
+    fault_log = [line for line in fault_log if "auditlog::access:" not in line]
     assert len(fault_log) < 40, "the log was flooded during the fault:\n" + "\n".join(fault_log[:60])
     assert not any("panicked" in line for line in fault_log), "\n".join(fault_log)
