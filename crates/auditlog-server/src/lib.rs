@@ -2,6 +2,7 @@
 //! the integration tests start exactly the same app.
 
 pub mod auth;
+pub mod backup;
 pub mod body;
 pub mod clock;
 pub mod config;

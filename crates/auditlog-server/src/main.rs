@@ -67,6 +67,13 @@ enum Command {
     /// Verify an export bundle and its CSV, or that a newer checkpoint extends an older one,
     /// offline (exit status 0 only when every check passes).
     Verify(auditlog_server::verify::VerifyArgs),
+    /// Copy the embedded deployment (SQLite database, local export files, link key) into one
+    /// archive while the server runs. Example:
+    /// `auditlog backup --data-dir ./data --to auditlog-2026-12-05.tar`
+    Backup(auditlog_server::backup::BackupArgs),
+    /// Restore an archive of `auditlog backup` into an empty data directory. Example:
+    /// `auditlog restore --from auditlog-2026-12-05.tar --data-dir ./restored`
+    Restore(auditlog_server::backup::RestoreArgs),
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -154,6 +161,30 @@ async fn main() -> anyhow::Result<()> {
     }
     match command {
         Command::Verify(_) => Ok(()),
+        Command::Backup(args) => {
+            let summary = tokio::task::spawn_blocking(move || {
+                auditlog_server::backup::backup(&args).map(|summary| (summary, args.to))
+            })
+            .await??;
+            let (summary, to) = summary;
+            println!(
+                "backup written to {}: database {} bytes, {} export files, link key {}",
+                to.display(),
+                summary.database_bytes,
+                summary.export_files,
+                if summary.link_key {
+                    "included"
+                } else {
+                    "not in the data dir"
+                }
+            );
+            Ok(())
+        }
+        Command::Restore(args) => tokio::task::spawn_blocking(move || {
+            auditlog_server::backup::restore(&args).map(|()| args.data_dir)
+        })
+        .await?
+        .map(|data_dir| println!("restored into {}", data_dir.display())),
         Command::Serve(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen.listen).await?;
             run(*config, listener, shutdown_signal()).await

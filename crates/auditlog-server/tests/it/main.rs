@@ -4,9 +4,11 @@
 //! `common`).
 
 mod common;
+mod process;
 mod tlog_support;
 
 mod auth_api;
+mod backup;
 mod cluster;
 mod crash_durability;
 mod events_api;

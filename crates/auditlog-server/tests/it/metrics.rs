@@ -2,68 +2,10 @@
 //! happened. The server runs as its own process, so the process-wide recorder holds exactly
 //! this workload.
 
+use crate::process::{start, KEY};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
-
-const KEY: &str = "sk_test_metrics_0123456789abcdefghijklmnopqr";
-
-struct Node {
-    child: Child,
-    api: String,
-    metrics: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-fn start(data_dir: &std::path::Path) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--metrics-listen", "127.0.0.1:0", "--meta-audit", "false"])
-        .args(["--retention-sweep-interval-secs", "1"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("AUDITLOG_API_KEYS", KEY)
-        .env("AUDITLOG_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn auditlog serve");
-    let stderr = child.stderr.take().unwrap();
-    let (sender, lines) = mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(value) = serde_json::from_str(&line) {
-                let _ = sender.send(value);
-            }
-        }
-    });
-    let (mut api, mut metrics) = (None, None);
-    while api.is_none() || metrics.is_none() {
-        let line = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the server's listening lines");
-        let address = line["fields"]["address"].as_str().map(str::to_string);
-        match line["fields"]["message"].as_str() {
-            Some("auditlog listening") => api = address,
-            Some("metrics listening") => metrics = address,
-            _ => {}
-        }
-    }
-    Node {
-        child,
-        api: format!("http://{}", api.unwrap()),
-        metrics: format!("http://{}/metrics", metrics.unwrap()),
-    }
-}
 
 /// Every sample of the exposition text, keyed by name and its sorted labels.
 fn samples(text: &str) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
@@ -105,7 +47,15 @@ fn value(
 #[tokio::test]
 async fn each_metric_family_counts_a_known_workload() {
     let data_dir = tempfile::tempdir().unwrap();
-    let node = start(data_dir.path());
+    let node = start(
+        data_dir.path(),
+        &[
+            "--meta-audit",
+            "false",
+            "--retention-sweep-interval-secs",
+            "1",
+        ],
+    );
     let http = reqwest::Client::new();
     let api = |path: &str| format!("{}{path}", node.api);
 

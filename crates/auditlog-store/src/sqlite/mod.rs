@@ -17,6 +17,8 @@ mod organizations;
 mod raw_readers;
 mod retention;
 mod schemas;
+mod snapshot;
+pub use snapshot::snapshot_into;
 mod tlog;
 
 use crate::error::StoreResult;

@@ -1,0 +1,179 @@
+//! `auditlog backup` and `auditlog restore`: an online, consistent copy of the embedded
+//! deployment (the SQLite database, the local export files and the download-link key) as one
+//! tar archive, and its return into an empty data directory.
+//!
+//! Consistency: the database is copied first, as one read transaction sees it (`VACUUM INTO`),
+//! while the server keeps writing; every event acknowledged before the backup began is in it.
+//! The export files are copied after: an export that the copy says is ready had its file
+//! written before it was marked ready, so its file is in the archive too. PostgreSQL and S3
+//! deployments back up with their own tools (pg_dump or PITR, bucket versioning); see the
+//! README.
+
+use crate::config::StorageConfig;
+use crate::sqlite_path;
+use anyhow::{bail, Context};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The database's name inside the archive and the data directory.
+const DATABASE: &str = "auditlog.db";
+/// Local export files, inside the archive and the data directory.
+const BLOBS: &str = "blobs";
+/// The HMAC key of download links, when generated into the data directory.
+const LINK_KEY: &str = "download-link.key";
+
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub storage: StorageConfig,
+    /// The archive to write (a tar file); it must not exist.
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The archive `auditlog backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The data directory to restore into; it must not hold a database yet.
+    #[arg(long, env = "AUDITLOG_DATA_DIR", default_value = crate::config::defaults::DATA_DIR)]
+    pub data_dir: PathBuf,
+}
+
+/// What a backup holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BackupSummary {
+    pub database_bytes: u64,
+    pub export_files: usize,
+    pub link_key: bool,
+}
+
+pub fn backup(args: &BackupArgs) -> anyhow::Result<BackupSummary> {
+    if args
+        .storage
+        .database_url()
+        .is_some_and(|url| url.starts_with("postgres"))
+    {
+        bail!(
+            "this deployment keeps its data in PostgreSQL: back it up with pg_dump or \
+             point-in-time recovery (see the README), and its export files with the bucket"
+        );
+    }
+    if args.storage.blob_url.is_some() {
+        bail!("export files live in a bucket here: back them up with the bucket's own tools");
+    }
+    if args.to.exists() {
+        bail!("{} exists already; choose a new file", args.to.display());
+    }
+    let database = sqlite_path(&args.storage)?;
+    if !database.exists() {
+        bail!("no database at {}", database.display());
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".auditlog-backup-")
+        .tempdir_in(parent_of(&args.to))
+        .context("creating a staging directory beside the archive")?;
+    let snapshot = staging.path().join(DATABASE);
+    auditlog_store::sqlite::snapshot_into(&database, &snapshot)
+        .context("taking a consistent copy of the database")?;
+    // Owner-only from the start, in the archive too: it holds every event and the link key.
+    std::fs::set_permissions(&snapshot, std::fs::Permissions::from_mode(0o600))?;
+    let partial = staging.path().join("archive.tar");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)?;
+    let mut archive = tar::Builder::new(BufWriter::new(file));
+    archive.append_path_with_name(&snapshot, DATABASE)?;
+    let database_bytes = std::fs::metadata(&snapshot)?.len();
+    let data_dir = &args.storage.data_dir;
+    let mut export_files = 0;
+    let blobs = data_dir.join(BLOBS);
+    if blobs.is_dir() {
+        for file in files_under(&blobs)? {
+            let name = Path::new(BLOBS).join(file.strip_prefix(&blobs)?);
+            archive.append_path_with_name(&file, name)?;
+            export_files += 1;
+        }
+    }
+    let link_key = data_dir.join(LINK_KEY);
+    let has_link_key = link_key.is_file();
+    if has_link_key {
+        archive.append_path_with_name(&link_key, LINK_KEY)?;
+    }
+    let mut writer = archive.into_inner()?;
+    writer.flush()?;
+    writer.into_inner()?.sync_all()?;
+    // The archive appears under its name only once it is whole.
+    std::fs::rename(&partial, &args.to)
+        .with_context(|| format!("moving the archive to {}", args.to.display()))?;
+    Ok(BackupSummary {
+        database_bytes,
+        export_files,
+        link_key: has_link_key,
+    })
+}
+
+pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
+    let database = args.data_dir.join(DATABASE);
+    if database.exists() {
+        bail!(
+            "{} holds a database already; restore into an empty data directory",
+            args.data_dir.display()
+        );
+    }
+    crate::private_files::create_private_dir(&args.data_dir)?;
+    let mut archive = tar::Archive::new(
+        File::open(&args.from).with_context(|| format!("opening {}", args.from.display()))?,
+    );
+    // `unpack_in` refuses entries that would land outside the directory.
+    let mut found_database = false;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        let allowed =
+            path == Path::new(DATABASE) || path == Path::new(LINK_KEY) || path.starts_with(BLOBS);
+        if !allowed {
+            bail!("{} is not part of an auditlog backup", path.display());
+        }
+        found_database |= path == Path::new(DATABASE);
+        if !entry.unpack_in(&args.data_dir)? {
+            bail!("{} would land outside the data directory", path.display());
+        }
+    }
+    if !found_database {
+        bail!("{} holds no database", args.from.display());
+    }
+    crate::private_files::restrict(&database, 0o600)?;
+    Ok(())
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Every regular file below `root`, depth first.
+fn files_under(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
