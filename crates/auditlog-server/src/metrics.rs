@@ -27,6 +27,8 @@ pub const EXPORT_JOBS: &str = "auditlog_export_jobs_total";
 pub const EXPORT_DURATION: &str = "auditlog_export_duration_seconds";
 pub const RETENTION_SWEEPS: &str = "auditlog_retention_sweeps_total";
 pub const RETENTION_EVENTS_REDACTED: &str = "auditlog_retention_events_redacted_total";
+pub const LOG_UNSIGNED_EVENTS: &str = "auditlog_log_unsigned_events";
+pub const LOG_CHECKPOINTS_SIGNED: &str = "auditlog_log_checkpoints_signed_total";
 
 /// Latency buckets, in seconds: 0.5 ms to 30 s.
 const SECONDS_BUCKETS: &[f64] = &[

@@ -21,6 +21,11 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
             return;
         }
     };
+    let waiting: i64 = backlog
+        .iter()
+        .map(|item| item.leaf_count - item.checkpoint_size.unwrap_or(0))
+        .sum();
+    metrics::gauge!(crate::metrics::LOG_UNSIGNED_EVENTS).set(waiting as f64);
     for item in backlog {
         if shutdown.is_cancelled() {
             return;
@@ -50,6 +55,7 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
         };
         match signed {
             Ok(Some(checkpoint)) if Some(checkpoint.tree_size) != item.checkpoint_size => {
+                metrics::counter!(crate::metrics::LOG_CHECKPOINTS_SIGNED).increment(1);
                 tracing::debug!(organization_id, size = checkpoint.tree_size, "checkpoint");
             }
             Ok(_) => {}

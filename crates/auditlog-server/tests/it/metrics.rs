@@ -157,7 +157,13 @@ async fn each_metric_family_counts_a_known_workload() {
             .unwrap()
             .starts_with("text/plain"));
         text = response.text().await.unwrap();
-        if text.contains("auditlog_retention_sweeps_total") {
+        let signed = samples(&text)
+            .get(&(
+                "auditlog_log_checkpoints_signed_total".to_string(),
+                BTreeMap::new(),
+            ))
+            .copied();
+        if text.contains("auditlog_retention_sweeps_total") && signed.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -231,6 +237,11 @@ async fn each_metric_family_counts_a_known_workload() {
         value(&found, "auditlog_retention_events_redacted_total", &[]),
         Some(0.0)
     );
+    // The log builder signed the organization's checkpoint, and looked at what waited for one.
+    // (More than one when a round fell between the events.)
+    assert!(value(&found, "auditlog_log_checkpoints_signed_total", &[]).unwrap() >= 1.0);
+    let unsigned = value(&found, "auditlog_log_unsigned_events", &[]).unwrap();
+    assert!((0.0..=4.0).contains(&unsigned), "{unsigned}");
     // The API listener does not serve metrics.
     let api_metrics = http.get(api("/metrics")).send().await.unwrap();
     assert_eq!(api_metrics.status(), 401);
