@@ -28,6 +28,10 @@ fn start_server(data_dir: &std::path::Path) -> (Child, String) {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // The API's line; the metrics listener announces its own address first.
+            if !line.contains("auditlog listening") {
+                continue;
+            }
             if let Some(rest) = line.split("address=").nth(1) {
                 let address = rest
                     .split_whitespace()
