@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backup;
 pub mod body;
+pub mod client;
 pub mod clock;
 pub mod config;
 mod discarding_store;

@@ -74,6 +74,14 @@ enum Command {
     /// Restore an archive of `auditlog backup` into an empty data directory. Example:
     /// `auditlog restore --from auditlog-2026-12-05.tar --data-dir ./restored`
     Restore(auditlog_server::backup::RestoreArgs),
+    /// Print an organization's events in sequence order; `--follow` waits for new ones.
+    /// Talks to a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
+    Tail(auditlog_server::client::tail::TailArgs),
+    /// List or create organizations on a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
+    Orgs {
+        #[command(subcommand)]
+        command: auditlog_server::client::orgs::OrgsCommand,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -159,8 +167,17 @@ async fn main() -> anyhow::Result<()> {
         // Offline, no runtime needed; the exit status carries the verdict.
         std::process::exit(auditlog_server::verify::run(args));
     }
+    let client_result = match &command {
+        Command::Tail(args) => Some(auditlog_server::client::tail::run(args).await),
+        Command::Orgs { command } => Some(auditlog_server::client::orgs::run(command).await),
+        _ => None,
+    };
+    if let Some(Err(error)) = client_result {
+        eprintln!("auditlog: {error}");
+        std::process::exit(error.exit_code_number().into());
+    }
     match command {
-        Command::Verify(_) => Ok(()),
+        Command::Verify(_) | Command::Tail(_) | Command::Orgs { .. } => Ok(()),
         Command::Backup(args) => {
             let summary = tokio::task::spawn_blocking(move || {
                 auditlog_server::backup::backup(&args).map(|summary| (summary, args.to))

@@ -9,6 +9,7 @@ mod tlog_support;
 
 mod auth_api;
 mod backup;
+mod client_cli;
 mod cluster;
 mod crash_durability;
 mod events_api;

@@ -1,0 +1,111 @@
+//! The command line as a client of a running server (`auditlog tail`, `auditlog orgs`): the
+//! server's URL and an API key come from `AUDITLOG_URL` and `AUDITLOG_API_KEY` (or flags).
+//!
+//! Exit codes: 0 done; 1 the server refused the request (its message is printed); 2 the
+//! command line was wrong (clap); 3 the server could not be reached.
+
+pub mod orgs;
+pub mod tail;
+
+use serde_json::Value;
+use std::time::Duration;
+
+/// Where the server is and the key to use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// The server's base URL.
+    #[arg(long, env = "AUDITLOG_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An API key of the environment to read or write.
+    #[arg(long, env = "AUDITLOG_API_KEY", hide_env_values = true)]
+    pub api_key: crate::config::Secret,
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The server answered with an error (status, its JSON message).
+    Refused(u16, String),
+    /// The server could not be reached or answered something that is not JSON.
+    Unreachable(String),
+}
+
+impl ClientError {
+    /// The process exit status that says what failed.
+    pub fn exit_code_number(&self) -> u8 {
+        match self {
+            ClientError::Refused(..) => 1,
+            ClientError::Unreachable(_) => 3,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Refused(status, message) => {
+                write!(f, "the server refused the request ({status}): {message}")
+            }
+            ClientError::Unreachable(message) => write!(f, "cannot reach the server: {message}"),
+        }
+    }
+}
+
+/// A JSON client of one server with one key.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    pub fn new(connection: &Connection) -> Client {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a default HTTP client builds");
+        Client {
+            http,
+            base: connection.url.trim_end_matches('/').to_string(),
+            key: connection.api_key.expose().to_string(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ClientError> {
+        let request = self.http.get(format!("{}{path}", self.base)).query(query);
+        self.send(request).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        let request = self.http.post(format!("{}{path}", self.base)).json(body);
+        self.send(request).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, ClientError> {
+        let response = request
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(error.to_string()))?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|error| ClientError::Unreachable(format!("not a JSON answer: {error}")))?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let message = body["message"].as_str().unwrap_or("no message").to_string();
+            Err(ClientError::Refused(status.as_u16(), message))
+        }
+    }
+}
+
+/// Output formats of the listing commands.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON object per line, as the API returns it.
+    Json,
+}
