@@ -77,6 +77,9 @@ enum Command {
     /// Print an organization's events in sequence order; `--follow` waits for new ones.
     /// Talks to a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
     Tail(auditlog_server::client::tail::TailArgs),
+    /// Export an organization's events to a CSV file, and verify it against its signed bundle.
+    /// Talks to a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
+    Export(auditlog_server::client::export::ExportArgs),
     /// List or create organizations on a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
     Orgs {
         #[command(subcommand)]
@@ -169,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let client_result = match &command {
         Command::Tail(args) => Some(auditlog_server::client::tail::run(args).await),
+        Command::Export(args) => Some(auditlog_server::client::export::run(args).await),
         Command::Orgs { command } => Some(auditlog_server::client::orgs::run(command).await),
         _ => None,
     };
@@ -177,7 +181,7 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(error.exit_code_number().into());
     }
     match command {
-        Command::Verify(_) | Command::Tail(_) | Command::Orgs { .. } => Ok(()),
+        Command::Verify(_) | Command::Tail(_) | Command::Export(_) | Command::Orgs { .. } => Ok(()),
         Command::Backup(args) => {
             let summary = tokio::task::spawn_blocking(move || {
                 auditlog_server::backup::backup(&args).map(|summary| (summary, args.to))

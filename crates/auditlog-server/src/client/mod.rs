@@ -2,8 +2,10 @@
 //! server's URL and an API key come from `AUDITLOG_URL` and `AUDITLOG_API_KEY` (or flags).
 //!
 //! Exit codes: 0 done; 1 the server refused the request (its message is printed); 2 the
-//! command line was wrong (clap); 3 the server could not be reached.
+//! command line was wrong (clap); 3 the server could not be reached; 4 a downloaded export
+//! failed verification; 5 a local file could not be written.
 
+pub mod export;
 pub mod orgs;
 pub mod tail;
 
@@ -28,6 +30,10 @@ pub enum ClientError {
     Refused(u16, String),
     /// The server could not be reached or answered something that is not JSON.
     Unreachable(String),
+    /// A downloaded export does not match its signed bundle.
+    Unverified(String),
+    /// A local file could not be written.
+    Local(String),
 }
 
 impl ClientError {
@@ -36,6 +42,8 @@ impl ClientError {
         match self {
             ClientError::Refused(..) => 1,
             ClientError::Unreachable(_) => 3,
+            ClientError::Unverified(_) => 4,
+            ClientError::Local(_) => 5,
         }
     }
 }
@@ -47,13 +55,17 @@ impl std::fmt::Display for ClientError {
                 write!(f, "the server refused the request ({status}): {message}")
             }
             ClientError::Unreachable(message) => write!(f, "cannot reach the server: {message}"),
+            ClientError::Unverified(report) => {
+                write!(f, "the export failed verification:\n{report}")
+            }
+            ClientError::Local(message) => write!(f, "cannot write: {message}"),
         }
     }
 }
 
 /// A JSON client of one server with one key.
 pub struct Client {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     base: String,
     key: String,
 }
@@ -74,6 +86,26 @@ impl Client {
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ClientError> {
         let request = self.http.get(format!("{}{path}", self.base)).query(query);
         self.send(request).await
+    }
+
+    /// A plain-text answer (the log key).
+    pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(error.to_string()))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|error| ClientError::Unreachable(error.to_string()))?;
+        if status.is_success() {
+            Ok(text)
+        } else {
+            Err(ClientError::Refused(status.as_u16(), text))
+        }
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {

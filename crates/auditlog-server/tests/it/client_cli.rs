@@ -135,3 +135,62 @@ async fn orgs_and_tail_print_what_the_server_holds() {
     let gone = auditlog(&api, &["orgs", "list"]);
     assert_eq!(gone.status.code(), Some(3));
 }
+
+#[tokio::test]
+async fn export_downloads_and_verifies_with_plain_progress_lines() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let node = start(data_dir.path(), &["--meta-audit", "false"]);
+    let api = node.api.clone();
+    let org = stdout(&auditlog(&api, &["orgs", "create", "--name", "Exported"]))
+        .trim()
+        .to_string();
+    let http = reqwest::Client::new();
+    for n in 0..3 {
+        post_event(&http, &api, &org, n).await;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("trail.csv");
+    let exported = auditlog(
+        &api,
+        &["export", "--org", &org, "-o", csv.to_str().unwrap()],
+    );
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    // Not a terminal: one plain line per step, no bar drawing.
+    let progress = String::from_utf8_lossy(&exported.stderr);
+    let steps: Vec<&str> = progress.lines().collect();
+    assert_eq!(steps.len(), 4, "{progress}");
+    assert!(steps[0].contains("created; waiting while it is pending"));
+    assert!(steps[1].contains("ready after"));
+    assert!(steps[2].starts_with("downloaded ") && steps[2].ends_with("trail.csv"));
+    assert_eq!(steps[3], "verified: the file matches its signed bundle");
+    assert!(
+        !progress.contains('\r'),
+        "a progress bar was drawn off a terminal"
+    );
+    let file = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(file.lines().count(), 4, "{file}");
+
+    // Filters reach the export.
+    let filtered = out.path().join("one.csv");
+    let args = [
+        "export",
+        "--org",
+        &org,
+        "--action",
+        "document.step_1",
+        "--no-verify",
+        "-o",
+        filtered.to_str().unwrap(),
+    ];
+    stdout(&auditlog(&api, &args));
+    let file = std::fs::read_to_string(&filtered).unwrap();
+    assert_eq!(file.lines().count(), 2, "{file}");
+    assert!(file.contains("document.step_1"));
+
+    let unknown = auditlog(&api, &["export", "--org", "org_unknown", "-o", "x.csv"]);
+    assert_eq!(unknown.status.code(), Some(1));
+}
