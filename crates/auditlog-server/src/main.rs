@@ -85,6 +85,13 @@ enum Command {
         #[command(subcommand)]
         command: auditlog_server::client::orgs::OrgsCommand,
     },
+    /// List or push event schemas on a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
+    Schemas {
+        #[command(subcommand)]
+        command: auditlog_server::client::schemas::SchemasCommand,
+    },
+    /// Print a shell completion script. Example: `auditlog completions bash > /etc/bash_completion.d/auditlog`
+    Completions { shell: clap_complete::Shell },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -174,6 +181,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Tail(args) => Some(auditlog_server::client::tail::run(args).await),
         Command::Export(args) => Some(auditlog_server::client::export::run(args).await),
         Command::Orgs { command } => Some(auditlog_server::client::orgs::run(command).await),
+        Command::Schemas { command } => Some(auditlog_server::client::schemas::run(command).await),
         _ => None,
     };
     if let Some(Err(error)) = client_result {
@@ -181,7 +189,21 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(error.exit_code_number().into());
     }
     match command {
-        Command::Verify(_) | Command::Tail(_) | Command::Export(_) | Command::Orgs { .. } => Ok(()),
+        Command::Verify(_)
+        | Command::Tail(_)
+        | Command::Export(_)
+        | Command::Orgs { .. }
+        | Command::Schemas { .. } => Ok(()),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "auditlog",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Backup(args) => {
             let summary = tokio::task::spawn_blocking(move || {
                 auditlog_server::backup::backup(&args).map(|summary| (summary, args.to))

@@ -1,4 +1,4 @@
-//! The command line as a client of a running server (`auditlog tail`, `auditlog orgs`): the
+//! The command line as a client of a running server (`export`, `tail`, `orgs`, `schemas`): the
 //! server's URL and an API key come from `AUDITLOG_URL` and `AUDITLOG_API_KEY` (or flags).
 //!
 //! Exit codes: 0 done; 1 the server refused the request (its message is printed); 2 the
@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod orgs;
+pub mod schemas;
 pub mod tail;
 
 use serde_json::Value;
@@ -32,7 +33,7 @@ pub enum ClientError {
     Unreachable(String),
     /// A downloaded export does not match its signed bundle.
     Unverified(String),
-    /// A local file could not be written.
+    /// A local file could not be read or written.
     Local(String),
 }
 
@@ -58,7 +59,7 @@ impl std::fmt::Display for ClientError {
             ClientError::Unverified(report) => {
                 write!(f, "the export failed verification:\n{report}")
             }
-            ClientError::Local(message) => write!(f, "cannot write: {message}"),
+            ClientError::Local(message) => write!(f, "local file: {message}"),
         }
     }
 }

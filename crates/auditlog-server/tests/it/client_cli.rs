@@ -194,3 +194,46 @@ async fn export_downloads_and_verifies_with_plain_progress_lines() {
     let unknown = auditlog(&api, &["export", "--org", "org_unknown", "-o", "x.csv"]);
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn schemas_push_and_list_and_completions() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let node = start(data_dir.path(), &["--meta-audit", "false"]);
+    let api = node.api.clone();
+    let files = tempfile::tempdir().unwrap();
+    let schema = files.path().join("schema.json");
+    std::fs::write(&schema, r#"{"targets":[{"type":"team"}]}"#).unwrap();
+    let file = schema.to_str().unwrap();
+    let push = ["schemas", "push", "--action", "user.signed_in", file];
+    assert_eq!(
+        stdout(&auditlog(&api, &push)).trim(),
+        "user.signed_in version 1"
+    );
+    // Identical: no new version.
+    assert_eq!(
+        stdout(&auditlog(&api, &push)).trim(),
+        "user.signed_in version 1"
+    );
+    std::fs::write(&schema, r#"{"targets":[{"type":"team"},{"type":"user"}]}"#).unwrap();
+    assert_eq!(
+        stdout(&auditlog(&api, &push)).trim(),
+        "user.signed_in version 2"
+    );
+    let listed = stdout(&auditlog(&api, &["schemas", "list"]));
+    let rows: Vec<&str> = listed.lines().collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert!(rows[1].starts_with("user.signed_in") && rows[1].contains(" 2  "));
+    // A schema the server refuses, and a file that is not JSON.
+    std::fs::write(&schema, r#"{"targets":[]}"#).unwrap();
+    assert_eq!(auditlog(&api, &push).status.code(), Some(1));
+    std::fs::write(&schema, "not json").unwrap();
+    assert_eq!(auditlog(&api, &push).status.code(), Some(5));
+
+    let completions = stdout(&auditlog(&api, &["completions", "bash"]));
+    assert!(completions.contains("_auditlog()"), "{completions}");
+    for command in [
+        "serve", "export", "tail", "orgs", "schemas", "backup", "verify",
+    ] {
+        assert!(completions.contains(command), "{command} is not completed");
+    }
+}
