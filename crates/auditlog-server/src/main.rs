@@ -80,6 +80,9 @@ enum Command {
     /// Export an organization's events to a CSV file, and verify it against its signed bundle.
     /// Talks to a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
     Export(auditlog_server::client::export::ExportArgs),
+    /// Bulk-load events into an organization from NDJSON or an export CSV (WorkOS or ours);
+    /// safe to re-run. Talks to a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
+    Import(auditlog_server::client::import::ImportArgs),
     /// List or create organizations on a running server (`AUDITLOG_URL`, `AUDITLOG_API_KEY`).
     Orgs {
         #[command(subcommand)]
@@ -180,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
     let client_result = match &command {
         Command::Tail(args) => Some(auditlog_server::client::tail::run(args).await),
         Command::Export(args) => Some(auditlog_server::client::export::run(args).await),
+        Command::Import(args) => Some(auditlog_server::client::import::run(args).await),
         Command::Orgs { command } => Some(auditlog_server::client::orgs::run(command).await),
         Command::Schemas { command } => Some(auditlog_server::client::schemas::run(command).await),
         _ => None,
@@ -192,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Verify(_)
         | Command::Tail(_)
         | Command::Export(_)
+        | Command::Import(_)
         | Command::Orgs { .. }
         | Command::Schemas { .. } => Ok(()),
         Command::Completions { shell } => {

@@ -6,6 +6,7 @@
 //! failed verification; 5 a local file could not be written.
 
 pub mod export;
+pub mod import;
 pub mod orgs;
 pub mod schemas;
 pub mod tail;
@@ -87,6 +88,36 @@ impl Client {
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ClientError> {
         let request = self.http.get(format!("{}{path}", self.base)).query(query);
         self.send(request).await
+    }
+
+    /// POSTs with an `Idempotency-Key`; `Ok(true)` when the answer is a replay of an earlier
+    /// request with the same key.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<bool, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(error.to_string()))?;
+        let replayed = response.headers().contains_key("idempotent-replayed");
+        let status = response.status();
+        if status.is_success() {
+            return Ok(replayed);
+        }
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        let message = answer["message"]
+            .as_str()
+            .unwrap_or("no message")
+            .to_string();
+        Err(ClientError::Refused(status.as_u16(), message))
     }
 
     /// A plain-text answer (the log key).

@@ -237,3 +237,106 @@ async fn schemas_push_and_list_and_completions() {
         assert!(completions.contains(command), "{command} is not completed");
     }
 }
+
+/// Rows of an export CSV without their last column (the event id, new on import), sorted.
+fn rows_without_ids(csv: &str) -> Vec<String> {
+    let mut rows: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit_once(',').unwrap().0.to_string())
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn an_exported_csv_imports_into_another_organization_and_exports_the_same() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let node = start(data_dir.path(), &["--meta-audit", "false"]);
+    let api = node.api.clone();
+    let http = reqwest::Client::new();
+    let source = stdout(&auditlog(&api, &["orgs", "create", "--name", "Source"]))
+        .trim()
+        .to_string();
+    for n in 0..4 {
+        post_event(&http, &api, &source, n).await;
+    }
+    // One with every optional part, and a cell a spreadsheet would evaluate.
+    let rich = json!({"organization_id": source, "event": {
+        "action": "user.invited", "occurred_at": "2026-02-01T08:30:00.123456Z", "version": 1,
+        "actor": {"id": "user_9", "type": "user", "name": "=HYPERLINK()", "metadata": {"role": "admin"}},
+        "targets": [{"id": "team_1", "type": "team", "name": "Core", "metadata": {"size": 4}},
+                    {"id": "user_10", "type": "user"}],
+        "context": {"location": "198.51.100.2", "user_agent": "curl/8"},
+        "metadata": {"plan": "enterprise", "seats": 25, "trial": false}}});
+    let response = http
+        .post(format!("{api}/audit_logs/events"))
+        .bearer_auth(KEY)
+        .json(&rich)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let files = tempfile::tempdir().unwrap();
+    let exported = files.path().join("source.csv");
+    stdout(&auditlog(
+        &api,
+        &["export", "--org", &source, "-o", exported.to_str().unwrap()],
+    ));
+
+    let target = stdout(&auditlog(&api, &["orgs", "create", "--name", "Target"]))
+        .trim()
+        .to_string();
+    let import = ["import", "--org", &target, exported.to_str().unwrap()];
+    let first = stdout(&auditlog(&api, &import));
+    assert!(
+        first.starts_with("imported 5, already imported 0, refused 0"),
+        "{first}"
+    );
+    let again = stdout(&auditlog(&api, &import));
+    assert!(
+        again.starts_with("imported 0, already imported 5, refused 0"),
+        "{again}"
+    );
+
+    let reexported = files.path().join("target.csv");
+    stdout(&auditlog(
+        &api,
+        &[
+            "export",
+            "--org",
+            &target,
+            "-o",
+            reexported.to_str().unwrap(),
+        ],
+    ));
+    let before = std::fs::read_to_string(&exported).unwrap();
+    let after = std::fs::read_to_string(&reexported).unwrap();
+    assert_eq!(before.lines().next(), after.lines().next(), "same header");
+    assert_eq!(rows_without_ids(&before), rows_without_ids(&after));
+
+    // NDJSON, with a line that is not JSON and an event the server refuses.
+    let ndjson = files.path().join("events.ndjson");
+    let good = json!({"action": "user.signed_in", "occurred_at": "2026-03-01T00:00:00Z",
+        "actor": {"id": "user_1", "type": "user"}, "targets": [],
+        "context": {"location": "203.0.113.7"}});
+    let bad = json!({"action": "user.signed_in", "actor": {"id": "user_1", "type": "user"}});
+    std::fs::write(&ndjson, format!("{good}\nnot json\n{{\"event\":{bad}}}\n")).unwrap();
+    let output = auditlog(
+        &api,
+        &["import", "--org", &target, ndjson.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.starts_with("imported 1, already imported 0, refused 2"),
+        "{summary}"
+    );
+    assert!(summary.contains("line 2: not JSON"), "{summary}");
+    assert!(
+        summary.contains("line 3: ") && summary.contains("422"),
+        "{summary}"
+    );
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(progress.contains("importing 3 events from"), "{progress}");
+}

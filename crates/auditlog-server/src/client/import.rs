@@ -1,0 +1,171 @@
+//! `auditlog import`: bulk-loads events into an organization from NDJSON or from an export CSV
+//! (this server's or WorkOS's format), for teams moving their trail here.
+//!
+//! Each event is sent with an `Idempotency-Key` derived from the file's content (the source
+//! event's id for a CSV row, a hash of the line for NDJSON), so a re-run within the server's
+//! 24-hour key window stores nothing twice and reports those events as already imported. Rows
+//! the file or the server refuses are listed with their line and reason; the others go on.
+
+use super::{Client, ClientError, Connection};
+use auditlog_tlog::CsvLayout;
+use futures::stream::{self, StreamExt};
+use indicatif::ProgressBar;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Requests in flight at once.
+const CONCURRENCY: usize = 8;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// From the file name: `.csv` is CSV, anything else NDJSON.
+    Auto,
+    /// One JSON object per line: a create-event body (`{"event":{…}}`) or a bare event.
+    Ndjson,
+    /// An export CSV (header row, one event per row).
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  auditlog import --org org_01EHZNVPK3SFK441A1RGBFSHRT workos-export.csv
+  auditlog import --org org_01EHZNVPK3SFK441A1RGBFSHRT events.ndjson")]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// The organization the events go to.
+    #[arg(long)]
+    pub org: String,
+    /// The file to load.
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
+    pub format: ImportFormat,
+    /// The CSV's cells were not formula-protected (`--csv-formula-protection false` exports).
+    #[arg(long)]
+    pub unprotected_csv: bool,
+}
+
+/// One event to send, or why the file's row cannot be one.
+struct Row {
+    line: usize,
+    body: Result<(Value, String), String>,
+}
+
+fn rows(args: &ImportArgs) -> Result<Vec<Row>, ClientError> {
+    let local = |error: String| ClientError::Local(format!("{}: {error}", args.file.display()));
+    let csv = match args.format {
+        ImportFormat::Csv => true,
+        ImportFormat::Ndjson => false,
+        ImportFormat::Auto => args
+            .file
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("csv")),
+    };
+    let body = |event: Value| json!({"organization_id": args.org, "event": event});
+    if csv {
+        let mut reader = csv::Reader::from_path(&args.file).map_err(|e| local(e.to_string()))?;
+        let header = reader.headers().map_err(|e| local(e.to_string()))?.clone();
+        let layout = CsvLayout::from_header(&header).map_err(|e| local(e.to_string()))?;
+        let mut rows = Vec::new();
+        for (index, record) in reader.records().enumerate() {
+            let line = index + 2;
+            let parsed = record.map_err(|e| e.to_string()).and_then(|record| {
+                layout
+                    .canonical_value(&record, &args.org, !args.unprotected_csv)
+                    .map_err(|e| e.to_string())
+            });
+            let body = parsed.map(|mut event| {
+                let key = format!("import-{}", event["id"].as_str().unwrap_or_default());
+                if let Some(object) = event.as_object_mut() {
+                    for stored_only in ["v", "id", "organization_id"] {
+                        object.remove(stored_only);
+                    }
+                }
+                (body(event), key)
+            });
+            rows.push(Row { line, body });
+        }
+        return Ok(rows);
+    }
+    let text = std::fs::read_to_string(&args.file).map_err(|e| local(e.to_string()))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            let key = format!(
+                "import-{}",
+                hex::encode(&Sha256::digest(line.as_bytes())[..16])
+            );
+            let body = serde_json::from_str::<Value>(line)
+                .map_err(|e| format!("not JSON: {e}"))
+                .map(|value| match value.get("event") {
+                    Some(event) => (body(event.clone()), key.clone()),
+                    None => (body(value), key.clone()),
+                });
+            Row {
+                line: index + 1,
+                body,
+            }
+        })
+        .collect())
+}
+
+pub async fn run(args: &ImportArgs) -> Result<(), ClientError> {
+    let rows = rows(args)?;
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal {
+        ProgressBar::new(rows.len() as u64)
+    } else {
+        eprintln!(
+            "importing {} events from {}",
+            rows.len(),
+            args.file.display()
+        );
+        ProgressBar::hidden()
+    };
+    let client = Client::new(&args.connection);
+    let outcomes: Vec<(usize, Result<bool, String>)> = stream::iter(rows)
+        .map(|row| {
+            let client = &client;
+            let bar = &bar;
+            async move {
+                let outcome = match row.body {
+                    Err(reason) => Err(reason),
+                    Ok((body, key)) => client
+                        .post_keyed("/audit_logs/events", &body, &key)
+                        .await
+                        .map_err(|error| error.to_string()),
+                };
+                bar.inc(1);
+                (row.line, outcome)
+            }
+        })
+        .buffered(CONCURRENCY)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    let imported = outcomes.iter().filter(|(_, o)| o == &Ok(false)).count();
+    let already = outcomes.iter().filter(|(_, o)| o == &Ok(true)).count();
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter_map(|(line, outcome)| outcome.as_ref().err().map(|reason| (line, reason)))
+        .collect();
+    println!(
+        "imported {imported}, already imported {already}, refused {}",
+        refused.len()
+    );
+    for (line, reason) in &refused {
+        println!("  line {line}: {reason}");
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ClientError::Refused(
+            422,
+            format!("{} rows were refused (listed above)", refused.len()),
+        ))
+    }
+}
