@@ -300,9 +300,13 @@ pub async fn run(
             let bound = metrics_listener.local_addr()?;
             tracing::info!(address = %bound, "metrics listening");
             let stopped = stopping.clone();
-            Some(tokio::spawn(metrics::serve(metrics_listener, async move {
-                stopped.cancelled().await
-            })))
+            let store = state.store.clone();
+            let before_render = Arc::new(move || metrics::record_pool_use(store.as_ref()));
+            Some(tokio::spawn(metrics::serve(
+                metrics_listener,
+                before_render,
+                async move { stopped.cancelled().await },
+            )))
         }
         None => None,
     };

@@ -27,6 +27,7 @@ pub const EXPORT_JOBS: &str = "auditlog_export_jobs_total";
 pub const EXPORT_DURATION: &str = "auditlog_export_duration_seconds";
 pub const RETENTION_SWEEPS: &str = "auditlog_retention_sweeps_total";
 pub const RETENTION_EVENTS_REDACTED: &str = "auditlog_retention_events_redacted_total";
+pub const STORE_CONNECTIONS: &str = "auditlog_store_connections";
 pub const LOG_UNSIGNED_EVENTS: &str = "auditlog_log_unsigned_events";
 pub const LOG_CHECKPOINTS_SIGNED: &str = "auditlog_log_checkpoints_signed_total";
 
@@ -65,9 +66,22 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Serves `GET /metrics` on `listener` until `shutdown` resolves.
+/// Sets the gauges of the store's connection pools; called at each scrape, so they are current.
+pub fn record_pool_use(store: &dyn auditlog_store::PoolStats) {
+    for pool in store.pool_use() {
+        let in_use = pool.open.saturating_sub(pool.idle);
+        for (state, count) in [("idle", pool.idle), ("in_use", in_use)] {
+            let labels = [("pool", pool.pool), ("state", state)];
+            metrics::gauge!(STORE_CONNECTIONS, &labels).set(f64::from(count));
+        }
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown` resolves; `before_render` refreshes
+/// the gauges that are read rather than kept (pool use).
 pub async fn serve(
     listener: TcpListener,
+    before_render: Arc<dyn Fn() + Send + Sync>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let handle = handle();
@@ -75,7 +89,9 @@ pub async fn serve(
         "/metrics",
         get(move || {
             let handle = handle.clone();
+            let before_render = before_render.clone();
             async move {
+                before_render();
                 (
                     [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
                     handle.render(),

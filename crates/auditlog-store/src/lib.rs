@@ -352,6 +352,20 @@ pub trait TlogStore: Send + Sync {
     async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]>;
 }
 
+/// How one of the store's connection pools is used right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUse {
+    /// A fixed name: `readers`, `main`, …
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
+}
+
+/// The state of the store's connection pools, for metrics.
+pub trait PoolStats: Send + Sync {
+    fn pool_use(&self) -> Vec<PoolUse>;
+}
+
 /// Everything a node needs from its database.
 pub trait Store:
     KeyStore
@@ -364,6 +378,7 @@ pub trait Store:
     + RetentionStore
     + TlogStore
     + EventReadStore
+    + PoolStats
 {
 }
 impl<T> Store for T where
@@ -377,5 +392,6 @@ impl<T> Store for T where
         + RetentionStore
         + TlogStore
         + EventReadStore
+        + PoolStats
 {
 }

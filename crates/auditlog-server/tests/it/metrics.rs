@@ -242,6 +242,16 @@ async fn each_metric_family_counts_a_known_workload() {
     assert!(value(&found, "auditlog_log_checkpoints_signed_total", &[]).unwrap() >= 1.0);
     let unsigned = value(&found, "auditlog_log_unsigned_events", &[]).unwrap();
     assert!((0.0..=4.0).contains(&unsigned), "{unsigned}");
+    // The SQLite store's reader pool, read at the scrape: the workload opened connections.
+    let pool = |state| {
+        value(
+            &found,
+            "auditlog_store_connections",
+            &[("pool", "readers"), ("state", state)],
+        )
+        .unwrap_or_else(|| panic!("no {state} reader connections in\n{text}"))
+    };
+    assert!(pool("idle") + pool("in_use") >= 1.0);
     // The API listener does not serve metrics.
     let api_metrics = http.get(api("/metrics")).send().await.unwrap();
     assert_eq!(api_metrics.status(), 401);

@@ -125,3 +125,13 @@ pub(super) fn keyset(plan: &PagePlan, column: &str, param: usize) -> (String, &'
     };
     (bound, direction)
 }
+
+impl crate::PoolStats for PostgresStore {
+    fn pool_use(&self) -> Vec<crate::PoolUse> {
+        vec![crate::PoolUse {
+            pool: "main",
+            open: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+        }]
+    }
+}

@@ -127,3 +127,14 @@ pub(super) async fn begin_write(
 ) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
     connection.begin_with("BEGIN IMMEDIATE").await
 }
+
+impl crate::PoolStats for SqliteStore {
+    /// The sqlx reader pool; the writer and the ingest connection are single connections.
+    fn pool_use(&self) -> Vec<crate::PoolUse> {
+        vec![crate::PoolUse {
+            pool: "readers",
+            open: self.readers.size(),
+            idle: self.readers.num_idle() as u32,
+        }]
+    }
+}

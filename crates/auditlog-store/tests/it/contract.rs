@@ -568,6 +568,28 @@ async fn api_keys_are_listed_and_revoked(store: &dyn Store) {
     );
 }
 
+/// After reads, the store reports its pool with open connections, all idle again once the
+/// pool has taken them back (it does so in the background, hence the short wait).
+async fn pool_use_is_reported(store: &dyn Store, pool: &str) {
+    store.count_api_keys().await.unwrap();
+    let mut used = None;
+    for _ in 0..100 {
+        let pools = store.pool_use();
+        let found = pools
+            .iter()
+            .find(|p| p.pool == pool)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {pool} pool in {pools:?}"));
+        assert!(found.open >= 1 && found.idle <= found.open, "{found:?}");
+        if found.idle == found.open {
+            return;
+        }
+        used = Some(found);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("connections stayed in use with nothing running: {used:?}");
+}
+
 #[tokio::test]
 async fn sqlite_organizations() {
     let (store, _dir) = sqlite().await;
@@ -589,6 +611,7 @@ async fn sqlite_idempotency_and_keys() {
     idempotency_claims_serialize_duplicates(&store).await;
     api_keys_are_found_by_hash(&store).await;
     api_keys_are_listed_and_revoked(&store).await;
+    pool_use_is_reported(&store, "readers").await;
 }
 
 #[tokio::test]
@@ -1258,6 +1281,7 @@ async fn postgres_idempotency_and_keys() {
     idempotency_claims_serialize_duplicates(&store).await;
     api_keys_are_found_by_hash(&store).await;
     api_keys_are_listed_and_revoked(&store).await;
+    pool_use_is_reported(&store, "main").await;
     store.close().await;
 }
 
