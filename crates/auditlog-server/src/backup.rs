@@ -7,15 +7,18 @@
 //! The export files are copied after: an export that the copy says is ready had its file
 //! written before it was marked ready, so its file is in the archive too. PostgreSQL and S3
 //! deployments back up with their own tools (pg_dump or PITR, bucket versioning); see the
-//! README.
+//! README. The archive may go to an S3 bucket (`s3://…`) instead of a file.
 
 use crate::config::StorageConfig;
 use crate::sqlite_path;
 use anyhow::{bail, Context};
+use auditlog_blob::BlobStore;
+use futures::StreamExt;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The database's name inside the archive and the data directory.
 const DATABASE: &str = "auditlog.db";
@@ -28,16 +31,17 @@ const LINK_KEY: &str = "download-link.key";
 pub struct BackupArgs {
     #[command(flatten)]
     pub storage: StorageConfig,
-    /// The archive to write (a tar file); it must not exist.
+    /// The archive to write (a tar file; it must not exist): a path, or
+    /// `s3://bucket/prefix/name.tar` (credentials from the usual `AWS_*` variables).
     #[arg(long)]
-    pub to: PathBuf,
+    pub to: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
-    /// The archive `auditlog backup` wrote.
+    /// The archive `auditlog backup` wrote: a path or `s3://bucket/prefix/name.tar`.
     #[arg(long)]
-    pub from: PathBuf,
+    pub from: String,
     /// The data directory to restore into; it must not hold a database yet.
     #[arg(long, env = "AUDITLOG_DATA_DIR", default_value = crate::config::defaults::DATA_DIR)]
     pub data_dir: PathBuf,
@@ -51,7 +55,102 @@ pub struct BackupSummary {
     pub link_key: bool,
 }
 
-pub fn backup(args: &BackupArgs) -> anyhow::Result<BackupSummary> {
+/// Writes the backup to its target: the archive is built in a staging directory (beside a
+/// local target, so that the final rename stays on one file system) and then moved or uploaded.
+pub async fn backup(args: BackupArgs) -> anyhow::Result<BackupSummary> {
+    match S3Location::parse(&args.to) {
+        Some(location) => {
+            let blob = location.store()?;
+            if blob.exists(&location.key).await? {
+                bail!("{} exists already; choose a new name", args.to);
+            }
+            let staging = tempfile::tempdir()?;
+            let archive = staging.path().join("archive.tar");
+            let local = archive.clone();
+            let summary =
+                tokio::task::spawn_blocking(move || write_archive(&args, &local)).await??;
+            upload(&blob, &location.key, &archive).await?;
+            Ok(summary)
+        }
+        None => {
+            tokio::task::spawn_blocking(move || {
+                let to = PathBuf::from(&args.to);
+                write_archive(&args, &to)
+            })
+            .await?
+        }
+    }
+}
+
+/// Restores from a local or S3 archive.
+pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    match S3Location::parse(&args.from) {
+        Some(location) => {
+            let blob = location.store()?;
+            let staging = tempfile::tempdir()?;
+            let archive = staging.path().join("archive.tar");
+            download(&blob, &location.key, &archive).await?;
+            tokio::task::spawn_blocking(move || unpack(&archive, &args.data_dir)).await?
+        }
+        None => {
+            tokio::task::spawn_blocking(move || unpack(Path::new(&args.from), &args.data_dir))
+                .await?
+        }
+    }
+}
+
+/// `s3://bucket/prefix/name.tar` as a bucket (with prefix) and the object's key.
+struct S3Location {
+    bucket_url: String,
+    key: String,
+}
+
+impl S3Location {
+    fn parse(target: &str) -> Option<S3Location> {
+        let path = target.strip_prefix("s3://")?;
+        let (bucket_and_prefix, key) = path.rsplit_once('/')?;
+        Some(S3Location {
+            bucket_url: format!("s3://{bucket_and_prefix}"),
+            key: key.to_string(),
+        })
+    }
+
+    fn store(&self) -> anyhow::Result<BlobStore> {
+        Ok(BlobStore::s3(&self.bucket_url)?)
+    }
+}
+
+async fn upload(blob: &BlobStore, key: &str, archive: &Path) -> anyhow::Result<()> {
+    let mut file = tokio::fs::File::open(archive).await?;
+    let mut writer = blob.writer(key).await?;
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        if let Err(error) = writer.write(&buffer[..read]).await {
+            writer.abort().await;
+            return Err(error.into());
+        }
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+async fn download(blob: &BlobStore, key: &str, archive: &Path) -> anyhow::Result<()> {
+    let Some(mut read) = blob.get(key).await? else {
+        bail!("no archive at {key}");
+    };
+    let mut file = tokio::fs::File::create(archive).await?;
+    while let Some(chunk) = read.stream.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+fn write_archive(args: &BackupArgs, to: &Path) -> anyhow::Result<BackupSummary> {
     if args
         .storage
         .database_url()
@@ -65,8 +164,8 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<BackupSummary> {
     if args.storage.blob_url.is_some() {
         bail!("export files live in a bucket here: back them up with the bucket's own tools");
     }
-    if args.to.exists() {
-        bail!("{} exists already; choose a new file", args.to.display());
+    if to.exists() {
+        bail!("{} exists already; choose a new file", to.display());
     }
     let database = sqlite_path(&args.storage)?;
     if !database.exists() {
@@ -74,7 +173,7 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<BackupSummary> {
     }
     let staging = tempfile::Builder::new()
         .prefix(".auditlog-backup-")
-        .tempdir_in(parent_of(&args.to))
+        .tempdir_in(parent_of(to))
         .context("creating a staging directory beside the archive")?;
     let snapshot = staging.path().join(DATABASE);
     auditlog_store::sqlite::snapshot_into(&database, &snapshot)
@@ -109,8 +208,8 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<BackupSummary> {
     writer.flush()?;
     writer.into_inner()?.sync_all()?;
     // The archive appears under its name only once it is whole.
-    std::fs::rename(&partial, &args.to)
-        .with_context(|| format!("moving the archive to {}", args.to.display()))?;
+    std::fs::rename(&partial, to)
+        .with_context(|| format!("moving the archive to {}", to.display()))?;
     Ok(BackupSummary {
         database_bytes,
         export_files,
@@ -118,18 +217,17 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<BackupSummary> {
     })
 }
 
-pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
-    let database = args.data_dir.join(DATABASE);
+fn unpack(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    let database = data_dir.join(DATABASE);
     if database.exists() {
         bail!(
             "{} holds a database already; restore into an empty data directory",
-            args.data_dir.display()
+            data_dir.display()
         );
     }
-    crate::private_files::create_private_dir(&args.data_dir)?;
-    let mut archive = tar::Archive::new(
-        File::open(&args.from).with_context(|| format!("opening {}", args.from.display()))?,
-    );
+    crate::private_files::create_private_dir(data_dir)?;
+    let mut archive =
+        tar::Archive::new(File::open(from).with_context(|| format!("opening {}", from.display()))?);
     // `unpack_in` refuses entries that would land outside the directory.
     let mut found_database = false;
     for entry in archive.entries()? {
@@ -141,12 +239,12 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
             bail!("{} is not part of an auditlog backup", path.display());
         }
         found_database |= path == Path::new(DATABASE);
-        if !entry.unpack_in(&args.data_dir)? {
+        if !entry.unpack_in(data_dir)? {
             bail!("{} would land outside the data directory", path.display());
         }
     }
     if !found_database {
-        bail!("{} holds no database", args.from.display());
+        bail!("{} holds no database", from.display());
     }
     crate::private_files::restrict(&database, 0o600)?;
     Ok(())

@@ -210,14 +210,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup(args) => {
-            let summary = tokio::task::spawn_blocking(move || {
-                auditlog_server::backup::backup(&args).map(|summary| (summary, args.to))
-            })
-            .await??;
-            let (summary, to) = summary;
+            let to = args.to.clone();
+            let summary = auditlog_server::backup::backup(args).await?;
             println!(
-                "backup written to {}: database {} bytes, {} export files, link key {}",
-                to.display(),
+                "backup written to {to}: database {} bytes, {} export files, link key {}",
                 summary.database_bytes,
                 summary.export_files,
                 if summary.link_key {
@@ -228,11 +224,12 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Restore(args) => tokio::task::spawn_blocking(move || {
-            auditlog_server::backup::restore(&args).map(|()| args.data_dir)
-        })
-        .await?
-        .map(|data_dir| println!("restored into {}", data_dir.display())),
+        Command::Restore(args) => {
+            let data_dir = args.data_dir.clone();
+            auditlog_server::backup::restore(args).await?;
+            println!("restored into {}", data_dir.display());
+            Ok(())
+        }
         Command::Serve(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen.listen).await?;
             run(*config, listener, shutdown_signal()).await

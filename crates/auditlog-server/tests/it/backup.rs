@@ -282,3 +282,74 @@ async fn a_backup_under_ingest_restores_every_acknowledged_event_and_the_log() {
         "header and the 20 events of the export"
     );
 }
+
+#[tokio::test]
+async fn a_backup_goes_to_s3_and_comes_back() {
+    let Some(bucket) = crate::common::s3_blob_url() else {
+        return;
+    };
+    let data_dir = tempfile::tempdir().unwrap();
+    let node = start(data_dir.path(), &["--meta-audit", "false"]);
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", node.api);
+    let org = call(
+        &http,
+        reqwest::Method::POST,
+        url("/organizations"),
+        Some(json!({"name": "S3"})),
+    )
+    .await;
+    let org = org["id"].as_str().unwrap().to_string();
+    for n in 0..5 {
+        call(
+            &http,
+            reqwest::Method::POST,
+            url("/audit_logs/events"),
+            Some(event(&org, n)),
+        )
+        .await;
+    }
+    let target = format!("{bucket}/backups/auditlog.tar");
+    let backup = |target: &str| {
+        Command::new(env!("CARGO_BIN_EXE_auditlog"))
+            .args(["backup", "--to", target, "--data-dir"])
+            .arg(data_dir.path())
+            .output()
+            .unwrap()
+    };
+    let first = backup(&target);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        !backup(&target).status.success(),
+        "an existing archive was overwritten"
+    );
+    node.stop();
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    let restore = Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(["restore", "--from", &target, "--data-dir"])
+        .arg(restored_dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    let node = start(restored_dir.path(), &["--meta-audit", "false"]);
+    let page = call(
+        &http,
+        reqwest::Method::GET,
+        format!(
+            "{}/audit_logs/events?organization_id={org}&after_sequence=-1&limit=100",
+            node.api
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 5);
+}
