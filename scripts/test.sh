@@ -11,7 +11,8 @@
 #    SDKs; with AUDITLOG_TEST_LATEST_SDKS=1 also the SDK conformance with the newest SDKs
 # 6. the adversarial suite (tests/adversarial: attacks and faults against a real server, on
 #    SQLite + local files and on PostgreSQL + S3)
-# 7. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
+# 7. the systemd unit example, checked by systemd-analyze (tests/deploy/systemd.sh)
+# 8. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
 #
 # Needs: Rust, Python 3, Node 20+, curl, psql, PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
@@ -69,6 +70,8 @@ if [[ "${AUDITLOG_TEST_LATEST_SDKS:-0}" == "1" ]]; then
   echo "== SDK conformance with the newest published SDKs"
   SDK_VERSIONS=latest AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/sdk/run.sh
 fi
+echo "== deploy/auditlog.service (systemd-analyze verify and security)"
+AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/deploy/systemd.sh
 echo "== Adversarial suite (attacks and faults against a real server, both stores)"
 AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/adversarial/run.sh
 echo "== API fuzzing (schemathesis, pinned seed and budget; no 5xx, every answer as documented)"
