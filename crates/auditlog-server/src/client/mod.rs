@@ -90,6 +90,32 @@ impl Client {
         self.send(request).await
     }
 
+    /// Every item of a WorkOS list endpoint, page by page (`after` cursors), handed to `each`
+    /// as it arrives.
+    pub async fn each_item(
+        &self,
+        path: &str,
+        mut each: impl FnMut(&Value),
+    ) -> Result<(), ClientError> {
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", "100".to_string())];
+            if let Some(cursor) = &after {
+                query.push(("after", cursor.clone()));
+            }
+            let page = self.get(path, &query).await?;
+            page["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .for_each(&mut each);
+            match page["list_metadata"]["after"].as_str() {
+                Some(cursor) => after = Some(cursor.to_string()),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// POSTs with an `Idempotency-Key`; `Ok(true)` when the answer is a replay of an earlier
     /// request with the same key.
     pub async fn post_keyed(

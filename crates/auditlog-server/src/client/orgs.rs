@@ -36,24 +36,12 @@ pub async fn run(command: &OrgsCommand) -> Result<(), ClientError> {
                     "ID", "CREATED_AT", "EXTERNAL_ID"
                 );
             }
-            let mut after: Option<String> = None;
-            loop {
-                let mut query = vec![("limit", "100".to_string())];
-                if let Some(cursor) = &after {
-                    query.push(("after", cursor.clone()));
-                }
-                let page = client.get("/organizations", &query).await?;
-                for organization in page["data"].as_array().into_iter().flatten() {
-                    match format {
-                        Format::Json => println!("{organization}"),
-                        Format::Table => println!("{}", row(organization)),
-                    }
-                }
-                match page["list_metadata"]["after"].as_str() {
-                    Some(cursor) => after = Some(cursor.to_string()),
-                    None => return Ok(()),
-                }
-            }
+            client
+                .each_item("/organizations", |organization| match format {
+                    Format::Json => println!("{organization}"),
+                    Format::Table => println!("{}", row(organization)),
+                })
+                .await
         }
         OrgsCommand::Create {
             connection,

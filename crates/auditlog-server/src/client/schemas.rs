@@ -37,29 +37,17 @@ pub async fn run(command: &SchemasCommand) -> Result<(), ClientError> {
             if matches!(format, Format::Table) {
                 println!("{:<40}  {:>7}  UPDATED_AT", "ACTION", "VERSION");
             }
-            let mut after: Option<String> = None;
-            loop {
-                let mut query = vec![("limit", "100".to_string())];
-                if let Some(cursor) = &after {
-                    query.push(("after", cursor.clone()));
-                }
-                let page = client.get("/audit_logs/actions", &query).await?;
-                for action in page["data"].as_array().into_iter().flatten() {
-                    match format {
-                        Format::Json => println!("{action}"),
-                        Format::Table => println!(
-                            "{:<40}  {:>7}  {}",
-                            action["name"].as_str().unwrap_or(""),
-                            action["schema"]["version"].as_i64().unwrap_or(0),
-                            action["updated_at"].as_str().unwrap_or("")
-                        ),
-                    }
-                }
-                match page["list_metadata"]["after"].as_str() {
-                    Some(cursor) => after = Some(cursor.to_string()),
-                    None => return Ok(()),
-                }
-            }
+            client
+                .each_item("/audit_logs/actions", |action| match format {
+                    Format::Json => println!("{action}"),
+                    Format::Table => println!(
+                        "{:<40}  {:>7}  {}",
+                        action["name"].as_str().unwrap_or(""),
+                        action["schema"]["version"].as_i64().unwrap_or(0),
+                        action["updated_at"].as_str().unwrap_or("")
+                    ),
+                })
+                .await
         }
         SchemasCommand::Push {
             connection,
