@@ -28,6 +28,22 @@ async fn call(
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Runs this build's `auditlog COMMAND FLAG VALUE --data-dir DATA_DIR`.
+fn auditlog(
+    command: &str,
+    flag: &str,
+    value: impl AsRef<std::ffi::OsStr>,
+    data_dir: &std::path::Path,
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args([command, flag])
+        .arg(value)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run auditlog")
+}
+
 fn event(org: &str, n: u64) -> Value {
     json!({"organization_id": org, "event": {
         "action": "user.signed_in", "occurred_at": "2026-01-15T12:00:00.000Z",
@@ -121,13 +137,7 @@ async fn a_backup_under_ingest_restores_every_acknowledged_event_and_the_log() {
         .parent()
         .unwrap()
         .join(format!("auditlog-backup-{}.tar", std::process::id()));
-    let backup = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["backup", "--to"])
-        .arg(&archive)
-        .arg("--data-dir")
-        .arg(data_dir.path())
-        .output()
-        .unwrap();
+    let backup = auditlog("backup", "--to", &archive, data_dir.path());
     assert!(
         backup.status.success(),
         "{}",
@@ -150,34 +160,16 @@ async fn a_backup_under_ingest_restores_every_acknowledged_event_and_the_log() {
     node.stop();
 
     // A second backup to the same file is refused; a restore into a used directory too.
-    let again = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["backup", "--to"])
-        .arg(&archive)
-        .arg("--data-dir")
-        .arg(data_dir.path())
-        .output()
-        .unwrap();
+    let again = auditlog("backup", "--to", &archive, data_dir.path());
     assert!(!again.status.success());
-    let over = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["restore", "--from"])
-        .arg(&archive)
-        .arg("--data-dir")
-        .arg(data_dir.path())
-        .output()
-        .unwrap();
+    let over = auditlog("restore", "--from", &archive, data_dir.path());
     assert!(
         !over.status.success(),
         "restored over a live data directory"
     );
 
     let restored_dir = tempfile::tempdir().unwrap();
-    let restore = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["restore", "--from"])
-        .arg(&archive)
-        .arg("--data-dir")
-        .arg(restored_dir.path())
-        .output()
-        .unwrap();
+    let restore = auditlog("restore", "--from", &archive, restored_dir.path());
     assert!(
         restore.status.success(),
         "{}",
@@ -310,13 +302,7 @@ async fn a_backup_goes_to_s3_and_comes_back() {
         .await;
     }
     let target = format!("{bucket}/backups/auditlog.tar");
-    let backup = |target: &str| {
-        Command::new(env!("CARGO_BIN_EXE_auditlog"))
-            .args(["backup", "--to", target, "--data-dir"])
-            .arg(data_dir.path())
-            .output()
-            .unwrap()
-    };
+    let backup = |target: &str| auditlog("backup", "--to", target, data_dir.path());
     let first = backup(&target);
     assert!(
         first.status.success(),
@@ -330,11 +316,7 @@ async fn a_backup_goes_to_s3_and_comes_back() {
     node.stop();
 
     let restored_dir = tempfile::tempdir().unwrap();
-    let restore = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["restore", "--from", &target, "--data-dir"])
-        .arg(restored_dir.path())
-        .output()
-        .unwrap();
+    let restore = auditlog("restore", "--from", &target, restored_dir.path());
     assert!(
         restore.status.success(),
         "{}",

@@ -86,8 +86,8 @@ enum DomainObject {
     OrganizationDomain,
 }
 
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 #[allow(dead_code)]
 pub enum DomainState {
     Pending,
