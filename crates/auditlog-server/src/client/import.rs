@@ -1,11 +1,13 @@
 //! `auditlog import`: bulk-loads events into an organization from NDJSON or from an export CSV
 //! (this server's or WorkOS's format), for teams moving their trail here.
 //!
-//! Each event is sent with an `Idempotency-Key` derived from the file's content (the source
-//! event's id for a CSV row, a hash of the line for NDJSON), so a re-run within the server's
-//! 24-hour key window stores nothing twice and reports those events as already imported. Rows
+//! Each event is sent with an `Idempotency-Key` derived from the organization and the file's
+//! content (the source event's id where the row has one, else the row's or line's bytes), so a
+//! re-run within the server's 24-hour key window stores nothing twice and reports those events
+//! as already imported. Rows
 //! the file or the server refuses are listed with their line and reason; the others go on.
 
+use super::workos_csv::WorkosCsv;
 use super::{Client, ClientError, Connection};
 use auditlog_tlog::CsvLayout;
 use futures::stream::{self, StreamExt};
@@ -63,31 +65,39 @@ fn rows(args: &ImportArgs) -> Result<Vec<Row>, ClientError> {
             .extension()
             .is_some_and(|extension| extension.eq_ignore_ascii_case("csv")),
     };
-    let body = |event: Value| json!({"organization_id": args.org, "event": event});
     if csv {
         let mut reader = csv::Reader::from_path(&args.file).map_err(|e| local(e.to_string()))?;
         let header = reader.headers().map_err(|e| local(e.to_string()))?.clone();
-        let layout = CsvLayout::from_header(&header).map_err(|e| local(e.to_string()))?;
-        let mut rows = Vec::new();
-        for (index, record) in reader.records().enumerate() {
-            let line = index + 2;
-            let parsed = record.map_err(|e| e.to_string()).and_then(|record| {
-                layout
-                    .canonical_value(&record, &args.org, !args.unprotected_csv)
-                    .map_err(|e| e.to_string())
-            });
-            let body = parsed.map(|mut event| {
-                let key = format!("import-{}", event["id"].as_str().unwrap_or_default());
-                if let Some(object) = event.as_object_mut() {
-                    for stored_only in ["v", "id", "organization_id"] {
-                        object.remove(stored_only);
-                    }
-                }
-                (body(event), key)
-            });
-            rows.push(Row { line, body });
-        }
-        return Ok(rows);
+        let records = reader.records().enumerate().map(|(index, record)| {
+            // The header is line 1.
+            (index + 2, record.map_err(|e| e.to_string()))
+        });
+        return match CsvLayout::from_header(&header) {
+            Ok(layout) => Ok(records
+                .map(|(line, record)| Row {
+                    line,
+                    body: record.and_then(|record| own_export_row(args, &layout, &record)),
+                })
+                .collect()),
+            Err(_) => {
+                let layout = WorkosCsv::from_header(&header).map_err(local)?;
+                Ok(records
+                    .map(|(line, record)| Row {
+                        line,
+                        body: record.and_then(|record| {
+                            let source = match layout.source_id(&record) {
+                                Some(id) => id.as_bytes().to_vec(),
+                                None => record.iter().collect::<Vec<_>>().join("\u{1f}").into(),
+                            };
+                            let key = import_key(&args.org, &source);
+                            layout
+                                .event(&record)
+                                .map(|event| (body(&args.org, event), key))
+                        }),
+                    })
+                    .collect())
+            }
+        };
     }
     let text = std::fs::read_to_string(&args.file).map_err(|e| local(e.to_string()))?;
     Ok(text
@@ -95,15 +105,12 @@ fn rows(args: &ImportArgs) -> Result<Vec<Row>, ClientError> {
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(index, line)| {
-            let key = format!(
-                "import-{}",
-                hex::encode(&Sha256::digest(line.as_bytes())[..16])
-            );
+            let key = import_key(&args.org, line.as_bytes());
             let body = serde_json::from_str::<Value>(line)
                 .map_err(|e| format!("not JSON: {e}"))
                 .map(|value| match value.get("event") {
-                    Some(event) => (body(event.clone()), key.clone()),
-                    None => (body(value), key.clone()),
+                    Some(event) => (body(&args.org, event.clone()), key.clone()),
+                    None => (body(&args.org, value), key.clone()),
                 });
             Row {
                 line: index + 1,
@@ -111,6 +118,40 @@ fn rows(args: &ImportArgs) -> Result<Vec<Row>, ClientError> {
             }
         })
         .collect())
+}
+
+fn body(organization_id: &str, event: Value) -> Value {
+    json!({"organization_id": organization_id, "event": event})
+}
+
+/// The idempotency key of one source event in one organization: the same file imported into
+/// two organizations must store it in both, and re-imported into one, once. `source` is the
+/// source event's id, or its bytes in the file when it has none.
+fn import_key(organization_id: &str, source: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(organization_id.as_bytes());
+    hash.update([0]);
+    hash.update(source);
+    format!("import-{}", hex::encode(&hash.finalize()[..16]))
+}
+
+/// A row of this server's own export: every canonical field, the source id among them.
+fn own_export_row(
+    args: &ImportArgs,
+    layout: &CsvLayout,
+    record: &csv::StringRecord,
+) -> Result<(Value, String), String> {
+    let mut event = layout
+        .canonical_value(record, &args.org, !args.unprotected_csv)
+        .map_err(|e| e.to_string())?;
+    let source_id = event["id"].as_str().unwrap_or_default();
+    let key = import_key(&args.org, source_id.as_bytes());
+    if let Some(object) = event.as_object_mut() {
+        for stored_only in ["v", "id", "organization_id"] {
+            object.remove(stored_only);
+        }
+    }
+    Ok((body(&args.org, event), key))
 }
 
 pub async fn run(args: &ImportArgs) -> Result<(), ClientError> {

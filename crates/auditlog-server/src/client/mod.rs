@@ -10,6 +10,7 @@ pub mod import;
 pub mod orgs;
 pub mod schemas;
 pub mod tail;
+mod workos_csv;
 
 use serde_json::Value;
 use std::time::Duration;
