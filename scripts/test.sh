@@ -11,7 +11,9 @@
 #    SDKs; with AUDITLOG_TEST_LATEST_SDKS=1 also the SDK conformance with the newest SDKs
 # 6. the adversarial suite (tests/adversarial: attacks and faults against a real server, on
 #    SQLite + local files and on PostgreSQL + S3)
-# 7. the systemd unit example, checked by systemd-analyze (tests/deploy/systemd.sh)
+# 7. the systemd unit example, checked by systemd-analyze (tests/deploy/systemd.sh), and the
+#    container image's Dockerfile: hadolint, and its runtime contract run without an engine
+#    (tests/deploy/container.sh)
 # 8. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
 #
 # Needs: Rust, Python 3, Node 20+, curl, psql, PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
@@ -72,6 +74,8 @@ if [[ "${AUDITLOG_TEST_LATEST_SDKS:-0}" == "1" ]]; then
 fi
 echo "== deploy/auditlog.service (systemd-analyze verify and security)"
 AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/deploy/systemd.sh
+echo "== deploy/Dockerfile (hadolint; the image's user, environment and health check)"
+AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/deploy/container.sh
 echo "== Adversarial suite (attacks and faults against a real server, both stores)"
 AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/adversarial/run.sh
 echo "== API fuzzing (schemathesis, pinned seed and budget; no 5xx, every answer as documented)"

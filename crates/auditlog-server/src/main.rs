@@ -93,6 +93,9 @@ enum Command {
         #[command(subcommand)]
         command: auditlog_server::client::schemas::SchemasCommand,
     },
+    /// Exit 0 when the server at `--url` answers `/health` (or `/ready` with `--ready`) with 200:
+    /// the container image's health check.
+    Health(auditlog_server::client::health::HealthArgs),
     /// Print a shell completion script. Example: `auditlog completions bash > /etc/bash_completion.d/auditlog`
     Completions { shell: clap_complete::Shell },
     /// Manage API keys.
@@ -184,6 +187,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Tail(args) => Some(auditlog_server::client::tail::run(args).await),
         Command::Export(args) => Some(auditlog_server::client::export::run(args).await),
         Command::Import(args) => Some(auditlog_server::client::import::run(args).await),
+        Command::Health(args) => Some(auditlog_server::client::health::run(args).await),
         Command::Orgs { command } => Some(auditlog_server::client::orgs::run(command).await),
         Command::Schemas { command } => Some(auditlog_server::client::schemas::run(command).await),
         _ => None,
@@ -197,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Tail(_)
         | Command::Export(_)
         | Command::Import(_)
+        | Command::Health(_)
         | Command::Orgs { .. }
         | Command::Schemas { .. } => Ok(()),
         Command::Completions { shell } => {

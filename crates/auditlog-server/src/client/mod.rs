@@ -1,4 +1,5 @@
-//! The command line as a client of a running server (`export`, `tail`, `orgs`, `schemas`): the
+//! The command line as a client of a running server (`export`, `import`, `tail`, `orgs`,
+//! `schemas`, `health`): the
 //! server's URL and an API key come from `AUDITLOG_URL` and `AUDITLOG_API_KEY` (or flags).
 //!
 //! Exit codes: 0 done; 1 the server refused the request (its message is printed); 2 the
@@ -6,6 +7,7 @@
 //! failed verification; 5 a local file could not be written.
 
 pub mod export;
+pub mod health;
 pub mod import;
 pub mod orgs;
 pub mod schemas;

@@ -416,3 +416,17 @@ document.shared,2026-03-01T09:05:00.000Z,user,user_1,,\"{\"\"role\"\":\"\"admin\
     }
     assert_eq!(actual, expected);
 }
+
+#[tokio::test]
+async fn health_answers_with_the_exit_status() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let node = start(data_dir.path(), &[]);
+    let live = auditlog(&node.api, &["health"]);
+    assert!(stdout(&live).contains("ok"), "{live:?}");
+    let ready = auditlog(&node.api, &["health", "--ready"]);
+    assert!(stdout(&ready).contains("ready"), "{ready:?}");
+    let gone = format!("http://127.0.0.1:{}", node.api.rsplit(':').next().unwrap());
+    drop(node);
+    let unreachable = auditlog(&gone, &["health", "--timeout", "1"]);
+    assert_eq!(unreachable.status.code(), Some(3), "{unreachable:?}");
+}
