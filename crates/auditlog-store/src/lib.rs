@@ -7,6 +7,8 @@ pub mod error;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+mod stream_rows;
+mod stream_sql;
 pub mod types;
 
 pub use error::{StoreError, StoreResult};
@@ -352,6 +354,53 @@ pub trait TlogStore: Send + Sync {
     async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]>;
 }
 
+/// Log streams and their delivery state. A stream is delivered by one node at a time under a
+/// lease; its position only moves by compare-and-set from where the lease holder read it, so a
+/// node that lost its lease cannot move it.
+#[async_trait]
+pub trait StreamStore: Send + Sync {
+    async fn create_stream(&self, stream: &LogStream) -> StoreResult<()>;
+    async fn get_stream(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<LogStream>>;
+    /// The organization's streams, oldest first.
+    async fn list_streams(
+        &self,
+        environment: &str,
+        organization_id: &str,
+    ) -> StoreResult<Vec<LogStream>>;
+    /// Replaces what the API changes (settings, secrets, paused, state, next attempt, replay
+    /// range, updated_at); `Ok(false)` when the stream does not exist.
+    async fn update_stream(&self, stream: &LogStream) -> StoreResult<bool>;
+    async fn delete_stream(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        id: &str,
+    ) -> StoreResult<bool>;
+    /// Streams not paused whose next attempt is due and whose lease is free or expired (or
+    /// held by `owner`), at most `limit`, longest-waiting first.
+    async fn streams_due(&self, owner: &str, now: i64, limit: i64) -> StoreResult<Vec<LogStream>>;
+    /// Takes or renews the lease; `Ok(false)` if another node holds it.
+    async fn claim_stream(
+        &self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
+    async fn release_stream(&self, id: &str, owner: &str) -> StoreResult<()>;
+    /// Records an acknowledged batch (the stream becomes `active`, failures are cleared);
+    /// `Ok(false)`, with nothing written, unless `owner` holds the lease and the position is
+    /// still `from`.
+    async fn record_stream_progress(&self, progress: &StreamProgress) -> StoreResult<bool>;
+    /// Records a failed attempt; `Ok(false)` unless `owner` holds the lease.
+    async fn record_stream_failure(&self, failure: &StreamFailure) -> StoreResult<bool>;
+}
+
 /// How one of the store's connection pools is used right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolUse {
@@ -378,6 +427,7 @@ pub trait Store:
     + RetentionStore
     + TlogStore
     + EventReadStore
+    + StreamStore
     + PoolStats
 {
 }
@@ -392,6 +442,7 @@ impl<T> Store for T where
         + RetentionStore
         + TlogStore
         + EventReadStore
+        + StreamStore
         + PoolStats
 {
 }

@@ -304,3 +304,75 @@ pub struct LogBacklog {
     /// Size of the newest checkpoint, if any.
     pub checkpoint_size: Option<i64>,
 }
+
+/// A log stream: where an organization's events are delivered, and how far delivery got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogStream {
+    pub id: String,
+    pub environment: String,
+    pub organization_id: String,
+    /// `GenericHttps`, `Datadog`, `Splunk`, `S3`, `Syslog`.
+    pub destination_type: String,
+    /// The destination's settings (a JSON object).
+    pub settings: Value,
+    /// The destination's secrets (a JSON object); never returned by the API.
+    pub secrets: Value,
+    pub paused: bool,
+    /// `active`, `error` or `invalid`.
+    pub state: String,
+    /// The last sequence the receiver acknowledged (-1: none yet).
+    pub cursor: i64,
+    /// A replay asked for on demand: sequences `replay_next..=replay_end`, delivered again.
+    pub replay: Option<(i64, i64)>,
+    pub last_synced_at: Option<i64>,
+    pub last_error: Option<StreamError>,
+    pub counters: StreamCounters,
+    pub consecutive_failures: i64,
+    /// When delivery may be attempted next (backoff after a failure).
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the receiver (or the way to it) answered the last time delivery failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamError {
+    pub message: String,
+    /// The receiver's HTTP status, when it answered one.
+    pub status: Option<i64>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamCounters {
+    pub delivered_events: i64,
+    pub delivered_batches: i64,
+    pub failed_attempts: i64,
+    /// Events retention removed before they were delivered.
+    pub skipped_events: i64,
+}
+
+/// A batch the receiver acknowledged: the stream's position moves from `from` to `to` (last
+/// sequence covered) on the live cursor, or on the replay range when `replay`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamProgress {
+    pub stream_id: String,
+    pub owner: String,
+    pub replay: bool,
+    pub from: i64,
+    pub to: i64,
+    pub delivered: i64,
+    pub skipped: i64,
+    pub now: i64,
+}
+
+/// A failed delivery attempt, and when to try again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamFailure {
+    pub stream_id: String,
+    pub owner: String,
+    /// `error` or `invalid` (or `active` while a transient failure is retried).
+    pub state: String,
+    pub error: StreamError,
+    pub next_attempt_at: i64,
+}

@@ -29,6 +29,7 @@ mod keys;
 mod organizations;
 mod retention;
 mod schemas;
+mod streams;
 mod tlog;
 
 use crate::error::StoreResult;

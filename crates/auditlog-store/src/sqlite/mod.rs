@@ -18,6 +18,7 @@ mod raw_readers;
 mod retention;
 mod schemas;
 mod snapshot;
+mod streams;
 pub use snapshot::snapshot_into;
 mod tlog;
 

@@ -2,6 +2,7 @@
 //! function over `&dyn Store`, run here against SQLite always and against PostgreSQL when
 //! `AUDITLOG_TEST_DATABASE_URL` is set (each PostgreSQL test in a database of its own).
 
+use crate::stream_contract;
 use crate::tlog_contract;
 use auditlog_test_support as postgres_support;
 
@@ -1360,5 +1361,22 @@ async fn postgres_tamper_evidence_log() {
     tlog_contract::log_builder_leases_are_exclusive(&store).await;
     tlog_contract::the_signing_seed_is_created_once(&store).await;
     tlog_contract::exports_are_cut_at_a_sequence(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_log_streams() {
+    let (store, _dir) = sqlite().await;
+    stream_contract::streams_are_scoped_and_kept_as_given(&store).await;
+    stream_contract::stream_delivery_is_leased_and_compare_and_set(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_log_streams() {
+    let Some((store, _db)) = postgres().await else {
+        return;
+    };
+    stream_contract::streams_are_scoped_and_kept_as_given(&store).await;
+    stream_contract::stream_delivery_is_leased_and_compare_and_set(&store).await;
     store.close().await;
 }

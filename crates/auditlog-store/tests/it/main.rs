@@ -4,4 +4,5 @@
 mod contract;
 mod postgres_concurrency;
 mod retention_contract;
+mod stream_contract;
 mod tlog_contract;
