@@ -76,17 +76,6 @@ pub(crate) fn numbered(sql: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_in_order() {
-        assert_eq!(
-            super::numbered("a = ? AND b = ? OR c = ?"),
-            "a = $1 AND b = $2 OR c = $3"
-        );
-    }
-}
-
 /// Binds a [`crate::types::LogStream`] to [`INSERT`].
 macro_rules! bind_insert {
     ($query:expr, $stream:expr) => {{
@@ -182,3 +171,14 @@ macro_rules! bind_failure {
 }
 
 pub(crate) use {bind_failure, bind_insert, bind_progress, bind_update};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            super::numbered("a = ? AND b = ? OR c = ?"),
+            "a = $1 AND b = $2 OR c = $3"
+        );
+    }
+}
