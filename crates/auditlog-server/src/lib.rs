@@ -20,6 +20,7 @@ pub mod meta_audit;
 pub mod metrics;
 pub mod nul;
 pub mod openapi;
+pub mod outbound;
 mod private_files;
 mod request_span;
 mod routes;
