@@ -36,6 +36,14 @@ pub mod defaults {
     pub const META_AUDIT: bool = true;
     pub const DEPLOYMENT_NAME: &str = "auditlog";
     pub const LOG_INTERVAL_SECS: u64 = 5;
+    pub const STREAM_ALLOW_HTTP: bool = false;
+    pub const STREAM_BATCH_EVENTS: usize = 500;
+    pub const STREAM_BATCH_BYTES: usize = 1024 * 1024;
+    pub const STREAM_INTERVAL_MS: u64 = 250;
+    pub const STREAM_TIMEOUT_SECS: u64 = 10;
+    pub const STREAM_MAX_BACKOFF_SECS: u64 = 60;
+    pub const STREAM_CONCURRENCY: usize = 8;
+    pub const STREAM_LEASE_SECS: i64 = 30;
 }
 
 /// A configured secret (a database URL with its password, a key, a signing seed).
@@ -92,6 +100,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     #[command(flatten)]
     pub log: LogConfig,
+    #[command(flatten)]
+    pub streams: StreamsConfig,
     /// Comma-separated `sk_…` keys to accept for the default environment.
     #[arg(
         long,
@@ -255,6 +265,69 @@ pub struct LogConfig {
     pub log_interval_secs: u64,
 }
 
+/// Log streams: delivery batching and timing, and the fence around their outbound calls.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Log streams")]
+pub struct StreamsConfig {
+    /// Allow stream receivers at plain `http://` URLs (default: HTTPS only).
+    #[arg(long, env = "AUDITLOG_STREAM_ALLOW_HTTP", default_value_t = defaults::STREAM_ALLOW_HTTP, action = clap::ArgAction::Set)]
+    pub stream_allow_http: bool,
+    /// Comma-separated networks (CIDR) stream receivers may be in although they are internal
+    /// (loopback, private, link-local, shared, reserved); e.g. `10.20.0.0/16` for a SIEM on the
+    /// private network. Default: none.
+    #[arg(long, env = "AUDITLOG_STREAM_ALLOW_NETWORKS", value_delimiter = ',')]
+    pub stream_allow_networks: Vec<ipnet::IpNet>,
+    /// Most events in one delivery (a destination may lower it to its intake's limit).
+    #[arg(long, env = "AUDITLOG_STREAM_BATCH_EVENTS", default_value_t = defaults::STREAM_BATCH_EVENTS)]
+    pub stream_batch_events: usize,
+    /// Most bytes of events in one delivery (a destination may lower it to its intake's limit).
+    #[arg(long, env = "AUDITLOG_STREAM_BATCH_BYTES", default_value_t = defaults::STREAM_BATCH_BYTES)]
+    pub stream_batch_bytes: usize,
+    /// How often a node looks for streams with new events, in milliseconds: the longest an
+    /// event waits before its batch leaves.
+    #[arg(long, env = "AUDITLOG_STREAM_INTERVAL_MS", default_value_t = defaults::STREAM_INTERVAL_MS)]
+    pub stream_interval_ms: u64,
+    /// How long a receiver has to answer one delivery, in seconds.
+    #[arg(long, env = "AUDITLOG_STREAM_TIMEOUT_SECS", default_value_t = defaults::STREAM_TIMEOUT_SECS)]
+    pub stream_timeout_secs: u64,
+    /// The longest wait between two attempts at a failing receiver, in seconds (backoff is
+    /// exponential with jitter up to it; a receiver's `Retry-After` is honoured up to 10 times it).
+    #[arg(long, env = "AUDITLOG_STREAM_MAX_BACKOFF_SECS", default_value_t = defaults::STREAM_MAX_BACKOFF_SECS)]
+    pub stream_max_backoff_secs: u64,
+    /// Streams one node delivers at once.
+    #[arg(long, env = "AUDITLOG_STREAM_CONCURRENCY", default_value_t = defaults::STREAM_CONCURRENCY)]
+    pub stream_concurrency: usize,
+    /// How long a node's hold on a stream lasts without renewal, in seconds: after a node dies,
+    /// another takes its streams over this much later.
+    #[arg(long, env = "AUDITLOG_STREAM_LEASE_SECS", default_value_t = defaults::STREAM_LEASE_SECS)]
+    pub stream_lease_secs: i64,
+}
+
+impl StreamsConfig {
+    pub fn outbound_policy(&self) -> crate::outbound::OutboundPolicy {
+        crate::outbound::OutboundPolicy {
+            allow_http: self.stream_allow_http,
+            allow_networks: self.stream_allow_networks.clone(),
+        }
+    }
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        StreamsConfig {
+            stream_allow_http: defaults::STREAM_ALLOW_HTTP,
+            stream_allow_networks: Vec::new(),
+            stream_batch_events: defaults::STREAM_BATCH_EVENTS,
+            stream_batch_bytes: defaults::STREAM_BATCH_BYTES,
+            stream_interval_ms: defaults::STREAM_INTERVAL_MS,
+            stream_timeout_secs: defaults::STREAM_TIMEOUT_SECS,
+            stream_max_backoff_secs: defaults::STREAM_MAX_BACKOFF_SECS,
+            stream_concurrency: defaults::STREAM_CONCURRENCY,
+            stream_lease_secs: defaults::STREAM_LEASE_SECS,
+        }
+    }
+}
+
 impl Config {
     /// The connection limits of the listener.
     pub fn connection_limits(&self) -> crate::listen::Limits {
@@ -283,6 +356,7 @@ impl Config {
             exports: ExportsConfig::default(),
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
+            streams: StreamsConfig::default(),
             api_keys: Vec::new(),
             require_schemas: false,
             meta_audit: defaults::META_AUDIT,

@@ -27,6 +27,27 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// The two `{id}`-style path parameters of a nested route (an organization and one of its
+/// resources).
+pub struct PathIds(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((a, b))) if nul::contains_nul(&a) || nul::contains_nul(&b) => Err(
+                ApiError::NotFound("Not found: no id contains the NUL character (U+0000).".into()),
+            ),
+            Ok(Path((a, b))) => Ok(PathIds(a, b)),
+            Err(rejection) => Err(ApiError::BadRequest {
+                code: "invalid_path",
+                message: rejection.body_text(),
+            }),
+        }
+    }
+}
+
 /// 422 naming each query parameter whose name or value contains U+0000 (see `nul`).
 fn refuse_nul(pairs: &[(String, String)]) -> Result<(), ApiError> {
     let errors = nul::query_errors(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));

@@ -27,6 +27,7 @@ mod routes;
 pub mod schema_cache;
 pub mod seed;
 pub mod state;
+pub mod streams;
 pub mod tlog;
 pub mod verify;
 
@@ -293,6 +294,7 @@ pub async fn run(
     let maintenance = jobs::maintenance::start(state.clone(), stopping.clone());
     let sweeper = jobs::retention::start(state.clone(), stopping.clone());
     let log_builder = jobs::log_builder::start(state.clone(), stopping.clone());
+    let stream_delivery = streams::delivery::start(state.clone(), stopping.clone());
     let metrics_server = match state.config.listen.metrics_listen.0 {
         Some(metrics_address) => {
             let metrics_listener = TcpListener::bind(metrics_address)
@@ -331,6 +333,9 @@ pub async fn run(
     log_builder
         .await
         .context("log builder stopped abnormally")?;
+    stream_delivery
+        .await
+        .context("log stream delivery stopped abnormally")?;
     if let Some(metrics_server) = metrics_server {
         metrics_server
             .await

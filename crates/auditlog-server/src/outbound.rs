@@ -245,11 +245,7 @@ mod tests {
             allow_networks: vec![],
         }
         .http_client(Duration::from_secs(2));
-        let error = client
-            .get("http://localhost:9/")
-            .send()
-            .await
-            .unwrap_err();
+        let error = client.get("http://localhost:9/").send().await.unwrap_err();
         assert!(
             format!("{error:?}").contains("NoPermittedAddress(\"localhost\")"),
             "{error:?}"

@@ -399,6 +399,13 @@ pub trait StreamStore: Send + Sync {
     async fn record_stream_progress(&self, progress: &StreamProgress) -> StoreResult<bool>;
     /// Records a failed attempt; `Ok(false)` unless `owner` holds the lease.
     async fn record_stream_failure(&self, failure: &StreamFailure) -> StoreResult<bool>;
+    /// The organization's first sequence received at or after `at` (where a stream that starts
+    /// from a time begins); `None` when none was. Scans the organization's events once.
+    async fn first_sequence_received_since(
+        &self,
+        organization_id: &str,
+        at: i64,
+    ) -> StoreResult<Option<i64>>;
 }
 
 /// How one of the store's connection pools is used right now.

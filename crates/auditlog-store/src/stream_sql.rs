@@ -59,6 +59,10 @@ pub(crate) const FAILURE: &str = "UPDATE log_streams SET state = ?, last_error =
     consecutive_failures = consecutive_failures + 1, next_attempt_at = ? \
     WHERE id = ? AND lease_owner = ?";
 
+/// organization_id, at: the first sequence received at or after a time.
+pub(crate) const FIRST_SEQUENCE_SINCE: &str =
+    "SELECT MIN(sequence) FROM events WHERE organization_id = ? AND received_at >= ?";
+
 /// `sql` with its `?` placeholders numbered `$1`, `$2`, … for PostgreSQL. The statements
 /// above hold no `?` inside a string literal.
 pub(crate) fn numbered(sql: &str) -> String {

@@ -9,6 +9,7 @@ mod health;
 mod legal_hold;
 pub(crate) mod list;
 mod log;
+pub(crate) mod log_streams;
 mod meta_audit;
 mod openapi;
 #[cfg(test)]
@@ -45,6 +46,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .merge(organizations::router())
         .merge(retention::router())
         .merge(legal_hold::router())
+        .merge(log_streams::router())
         .merge(log::router())
         .merge(meta_audit::router())
 }

@@ -28,6 +28,7 @@ mod retention_api;
 mod s3_exports_api;
 mod schemas_api;
 mod seed;
+mod streams;
 mod tlog_api;
 mod tlog_cluster;
 mod verify_cli;

@@ -136,4 +136,18 @@ impl StreamStore for PostgresStore {
         .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn first_sequence_received_since(
+        &self,
+        organization_id: &str,
+        at: i64,
+    ) -> StoreResult<Option<i64>> {
+        let first: Option<i64> =
+            sqlx::query_scalar(AssertSqlSafe(numbered(stream_sql::FIRST_SEQUENCE_SINCE)))
+                .bind(organization_id)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(first)
+    }
 }

@@ -134,4 +134,17 @@ impl StreamStore for SqliteStore {
             .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn first_sequence_received_since(
+        &self,
+        organization_id: &str,
+        at: i64,
+    ) -> StoreResult<Option<i64>> {
+        let first: Option<i64> = sqlx::query_scalar(stream_sql::FIRST_SEQUENCE_SINCE)
+            .bind(organization_id)
+            .bind(at)
+            .fetch_one(&self.readers)
+            .await?;
+        Ok(first)
+    }
 }

@@ -76,7 +76,7 @@ pub struct ConfigurationView {
     pub organization_id: String,
     pub retention_period_in_days: i64,
     pub state: ConfigurationState,
-    /// This server has no log streams yet and reports `null`.
-    #[schema(required = true, value_type = Option<Object>)]
-    pub log_stream: Option<()>,
+    /// The organization's log stream, `null` when it has none.
+    #[schema(required = true)]
+    pub log_stream: Option<crate::routes::log_streams::view::ConfigurationStreamView>,
 }

@@ -1,0 +1,106 @@
+//! `Datadog`: the HTTP logs intake v2. Each batch is one `POST {intake}/api/v2/logs` with the
+//! `DD-API-KEY` header and a JSON array of log entries: the event's fields as attributes, plus
+//! `ddsource`, `service`, `ddtags` and a `message` summarising it. The intake is
+//! `https://http-intake.logs.<site>` for the configured site (`settings.url` replaces it, for
+//! a proxy). Its documented limits hold: at most 1000 entries and 5 MB per request, and 1 MB
+//! per entry (a longer entry is truncated by Datadog, so an event that large is refused here as
+//! a permanent failure rather than silently cut). Datadog answers 202 when it accepted a batch.
+
+use super::{Batch, BatchLimits, Fields};
+use crate::outbound::OutboundPolicy;
+use serde_json::Value;
+
+pub const LIMITS: BatchLimits = BatchLimits {
+    max_events: 1000,
+    max_bytes: 5 * 1024 * 1024,
+};
+
+/// Datadog's sites, as its documentation lists them.
+pub const SITES: &[&str] = &[
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "ddog-gov.com",
+];
+
+#[derive(Debug, Clone)]
+pub struct Datadog {
+    intake: reqwest::Url,
+    api_key: String,
+    service: String,
+    source: String,
+    tags: Option<String>,
+}
+
+impl Datadog {
+    pub(super) fn parse(fields: &mut Fields, policy: &OutboundPolicy) -> Option<Datadog> {
+        let site = fields.setting("site");
+        let url = fields.setting("url");
+        let service = fields
+            .setting("service")
+            .unwrap_or_else(|| "auditlog".into());
+        let source = fields
+            .setting("source")
+            .unwrap_or_else(|| "auditlog".into());
+        let tags = fields.setting("tags");
+        let api_key = fields.required_secret("api_key");
+        let base = match (url, site) {
+            (Some(url), _) => url,
+            (None, site) => {
+                let site = site.unwrap_or_else(|| SITES[0].into());
+                if !SITES.contains(&site.as_str()) {
+                    fields.invalid(
+                        "settings.site".into(),
+                        format!("settings.site must be one of {}", SITES.join(", ")),
+                    );
+                    return None;
+                }
+                format!("https://http-intake.logs.{site}")
+            }
+        };
+        let base = fields.url("url", Some(base), policy)?;
+        let intake = base
+            .join("/api/v2/logs")
+            .expect("a path joins onto an http(s) URL");
+        Some(Datadog {
+            intake,
+            api_key: api_key?,
+            service,
+            source,
+            tags,
+        })
+    }
+
+    pub(super) fn request(
+        &self,
+        client: &reqwest::Client,
+        batch: &Batch<'_>,
+    ) -> reqwest::RequestBuilder {
+        let entries: Vec<Value> = batch
+            .records
+            .iter()
+            .map(|record| {
+                let mut entry = record.fields.clone();
+                let actor = record.fields.get("actor");
+                let actor_id = actor.and_then(|a| a.get("id")).and_then(Value::as_str);
+                entry.insert(
+                    "message".into(),
+                    format!("{} by {}", record.action(), actor_id.unwrap_or("unknown")).into(),
+                );
+                entry.insert("ddsource".into(), self.source.clone().into());
+                entry.insert("service".into(), self.service.clone().into());
+                if let Some(tags) = &self.tags {
+                    entry.insert("ddtags".into(), tags.clone().into());
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        client
+            .post(self.intake.clone())
+            .header("DD-API-KEY", &self.api_key)
+            .json(&entries)
+    }
+}
