@@ -16,7 +16,7 @@
 #    (tests/deploy/container.sh)
 # 8. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
 #
-# Needs: Rust, Python 3, Node 20+, curl, psql, PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
+# Needs: Rust, Python 3, Node 20+, curl, psql, openssl, apt-get (installs rsyslog when missing), PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
 # (moto) is installed into .sdk/ and started here.
 set -euo pipefail
@@ -41,6 +41,15 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
+
+# The log-stream tests deliver to a real rsyslog (with its TLS driver), from Debian's packages.
+if ! command -v rsyslogd >/dev/null 2>&1 && [[ ! -x /usr/sbin/rsyslogd ]]; then
+  echo "== installing rsyslog (log-stream syslog tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog rsyslog-gnutls >/dev/null \
+    || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog rsyslog-gnutls >/dev/null; }
+fi
+[[ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ]] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 \
+  || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog-gnutls >/dev/null
 
 # shellcheck source=../tests/s3/moto.sh
 source tests/s3/moto.sh

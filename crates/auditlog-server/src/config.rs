@@ -36,7 +36,7 @@ pub mod defaults {
     pub const META_AUDIT: bool = true;
     pub const DEPLOYMENT_NAME: &str = "auditlog";
     pub const LOG_INTERVAL_SECS: u64 = 5;
-    pub const STREAM_ALLOW_HTTP: bool = false;
+    pub const STREAM_ALLOW_PLAINTEXT: bool = false;
     pub const STREAM_BATCH_EVENTS: usize = 500;
     pub const STREAM_BATCH_BYTES: usize = 1024 * 1024;
     pub const STREAM_INTERVAL_MS: u64 = 250;
@@ -269,9 +269,10 @@ pub struct LogConfig {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Log streams")]
 pub struct StreamsConfig {
-    /// Allow stream receivers at plain `http://` URLs (default: HTTPS only).
-    #[arg(long, env = "AUDITLOG_STREAM_ALLOW_HTTP", default_value_t = defaults::STREAM_ALLOW_HTTP, action = clap::ArgAction::Set)]
-    pub stream_allow_http: bool,
+    /// Allow stream receivers without TLS: plain `http://` URLs and syslog over plain TCP
+    /// (default: HTTPS and syslog over TLS only).
+    #[arg(long, env = "AUDITLOG_STREAM_ALLOW_PLAINTEXT", default_value_t = defaults::STREAM_ALLOW_PLAINTEXT, action = clap::ArgAction::Set)]
+    pub stream_allow_plaintext: bool,
     /// Comma-separated networks (CIDR) stream receivers may be in although they are internal
     /// (loopback, private, link-local, shared, reserved); e.g. `10.20.0.0/16` for a SIEM on the
     /// private network. Default: none.
@@ -306,7 +307,7 @@ pub struct StreamsConfig {
 impl StreamsConfig {
     pub fn outbound_policy(&self) -> crate::outbound::OutboundPolicy {
         crate::outbound::OutboundPolicy {
-            allow_http: self.stream_allow_http,
+            allow_plaintext: self.stream_allow_plaintext,
             allow_networks: self.stream_allow_networks.clone(),
         }
     }
@@ -315,7 +316,7 @@ impl StreamsConfig {
 impl Default for StreamsConfig {
     fn default() -> Self {
         StreamsConfig {
-            stream_allow_http: defaults::STREAM_ALLOW_HTTP,
+            stream_allow_plaintext: defaults::STREAM_ALLOW_PLAINTEXT,
             stream_allow_networks: Vec::new(),
             stream_batch_events: defaults::STREAM_BATCH_EVENTS,
             stream_batch_bytes: defaults::STREAM_BATCH_BYTES,

@@ -21,8 +21,8 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// What the operator allows outbound calls to reach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboundPolicy {
-    /// Plain `http://` URLs are allowed.
-    pub allow_http: bool,
+    /// Connections without TLS (plain `http://` URLs, syslog over plain TCP) are allowed.
+    pub allow_plaintext: bool,
     /// Networks reachable even though they are internal (e.g. a SIEM on the private network).
     pub allow_networks: Vec<IpNet>,
 }
@@ -32,12 +32,14 @@ pub struct OutboundPolicy {
 pub enum FenceError {
     #[error("the URL is not valid: {0}")]
     Invalid(String),
-    #[error("only https URLs are allowed (the operator has not allowed plain http)")]
+    #[error("only https URLs are allowed (the operator has not allowed connections without TLS)")]
     NotHttps,
     #[error("{0} is an internal address (loopback, private, link-local or reserved); the operator has not allowed it")]
     Internal(IpAddr),
     #[error("{0} resolves to no address outbound calls may reach")]
     NoPermittedAddress(String),
+    #[error("a connection without TLS is not allowed (the operator has not allowed it)")]
+    PlaintextNotAllowed,
 }
 
 impl OutboundPolicy {
@@ -46,7 +48,7 @@ impl OutboundPolicy {
         let parsed = reqwest::Url::parse(url).map_err(|e| FenceError::Invalid(e.to_string()))?;
         match parsed.scheme() {
             "https" => {}
-            "http" if self.allow_http => {}
+            "http" if self.allow_plaintext => {}
             "http" => return Err(FenceError::NotHttps),
             other => return Err(FenceError::Invalid(format!("unsupported scheme {other}"))),
         }
@@ -216,7 +218,7 @@ mod tests {
             Err(FenceError::Invalid(_))
         ));
         let lab = OutboundPolicy {
-            allow_http: true,
+            allow_plaintext: true,
             allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
         };
         assert!(lab.check_url("http://127.0.0.1:9000/").is_ok());
@@ -231,7 +233,7 @@ mod tests {
             Err(FenceError::NoPermittedAddress("localhost".into()))
         );
         let lab = OutboundPolicy {
-            allow_http: true,
+            allow_plaintext: true,
             allow_networks: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
         };
         let addresses = lab.resolve("localhost", 80).await.unwrap();
@@ -241,7 +243,7 @@ mod tests {
     #[tokio::test]
     async fn the_client_does_not_connect_to_a_name_that_resolves_inside() {
         let client = OutboundPolicy {
-            allow_http: true,
+            allow_plaintext: true,
             allow_networks: vec![],
         }
         .http_client(Duration::from_secs(2));

@@ -4,7 +4,7 @@
 //! after an acknowledgement, by compare-and-set, so delivery is at least once and in order:
 //! after a crash, a lost lease or a failure the same range is sent again, never a later one.
 
-use super::destination::{Batch, BatchLimits, DeliveryFailure, Destination, FailureKind};
+use super::destination::{Batch, BatchLimits, DeliveryFailure, Destination, FailureKind, Outbound};
 use super::record::StreamRecord;
 use crate::clock::now_micros;
 use crate::metrics;
@@ -29,9 +29,7 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
     let config = &state.config.streams;
     let interval = Duration::from_millis(config.stream_interval_ms.max(10));
     let concurrency = config.stream_concurrency.max(1);
-    let client = config
-        .outbound_policy()
-        .http_client(Duration::from_secs(config.stream_timeout_secs.max(1)));
+    let outbound = Outbound::new(config);
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut tasks = JoinSet::new();
     loop {
@@ -48,11 +46,12 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
                         continue;
                     }
                     drop(busy);
-                    let (state, client, running) = (state.clone(), client.clone(), running.clone());
+                    let (state, outbound, running) =
+                        (state.clone(), outbound.clone(), running.clone());
                     let cancel = shutdown.child_token();
                     tasks.spawn(async move {
                         let id = stream.id.clone();
-                        deliver_stream(&state, &client, stream, &cancel).await;
+                        deliver_stream(&state, &outbound, stream, &cancel).await;
                         running.lock().expect("not poisoned").remove(&id);
                     });
                 }
@@ -70,7 +69,7 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
 /// Delivers one stream until it is caught up, fails, loses its lease or shutdown comes.
 async fn deliver_stream(
     state: &AppState,
-    client: &reqwest::Client,
+    outbound: &Outbound,
     stream: LogStream,
     cancel: &CancellationToken,
 ) {
@@ -103,7 +102,7 @@ async fn deliver_stream(
                 break;
             }
         };
-        match deliver_one_batch(state, client, &current, &owner).await {
+        match deliver_one_batch(state, outbound, &current, &owner).await {
             Ok(BatchOutcome::More) if !cancel.is_cancelled() => continue,
             Ok(_) => break,
             Err(failure) => {
@@ -127,16 +126,15 @@ enum BatchOutcome {
 /// Reads the next batch (a pending replay first), sends it, and records the acknowledgement.
 async fn deliver_one_batch(
     state: &AppState,
-    client: &reqwest::Client,
+    outbound: &Outbound,
     stream: &LogStream,
     owner: &str,
 ) -> Result<BatchOutcome, DeliveryFailure> {
-    let policy = state.config.streams.outbound_policy();
     let destination = Destination::parse(
         &stream.destination_type,
         &stream.settings,
         &stream.secrets,
-        &policy,
+        &outbound.policy,
     )
     .map_err(|errors| DeliveryFailure {
         kind: FailureKind::Invalid,
@@ -172,7 +170,7 @@ async fn deliver_one_batch(
             stream_id: &stream.id,
             records: &range.records,
         };
-        let outcome = destination.deliver(client, &batch).await;
+        let outcome = destination.deliver(outbound, &batch).await;
         let labels = [("destination", kind.to_string())];
         ::metrics::histogram!(metrics::STREAM_DELIVERY_DURATION, &labels)
             .record(started.elapsed().as_secs_f64());

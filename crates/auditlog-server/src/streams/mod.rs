@@ -10,9 +10,8 @@ pub mod record;
 use crate::clock::now_micros;
 use crate::config::StreamsConfig;
 use auditlog_store::LogStream;
-use destination::{Batch, DeliveryFailure, Destination, Receipt};
+use destination::{Batch, DeliveryFailure, Destination, Outbound, Receipt};
 use record::StreamRecord;
-use std::time::Duration;
 
 /// Sends the synthetic test event to a stream's receiver now, outside its sequence, and
 /// returns what the receiver answered. The stream's position and counters do not change.
@@ -21,9 +20,7 @@ pub async fn send_test_event(
     stream: &LogStream,
     destination: &Destination,
 ) -> Result<Receipt, DeliveryFailure> {
-    let client = config
-        .outbound_policy()
-        .http_client(Duration::from_secs(config.stream_timeout_secs.max(1)));
+    let outbound = Outbound::new(config);
     let records = [StreamRecord::test(
         &stream.id,
         &stream.organization_id,
@@ -31,7 +28,7 @@ pub async fn send_test_event(
     )];
     destination
         .deliver(
-            &client,
+            &outbound,
             &Batch {
                 stream_id: &stream.id,
                 records: &records,

@@ -5,6 +5,7 @@
 mod datadog;
 mod generic_https;
 mod splunk;
+mod syslog;
 
 use super::record::StreamRecord;
 use crate::outbound::{bounded_text, FenceError, OutboundPolicy};
@@ -12,8 +13,8 @@ use auditlog_domain::FieldErrors;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// The receiver types, named as WorkOS names them on the configuration's `log_stream.type`.
-pub const TYPES: &[&str] = &["GenericHttps", "Datadog", "Splunk"];
+/// The receiver types: WorkOS's names, and `Syslog` (ours).
+pub const TYPES: &[&str] = &["GenericHttps", "Datadog", "Splunk", "Syslog"];
 
 /// A validated destination.
 #[derive(Debug, Clone)]
@@ -21,6 +22,28 @@ pub enum Destination {
     GenericHttps(generic_https::GenericHttps),
     Datadog(datadog::Datadog),
     Splunk(splunk::Splunk),
+    Syslog(syslog::Syslog),
+}
+
+/// What deliveries go out with: the fenced HTTP client, the fence itself (for receivers that
+/// are not HTTP) and the time a receiver has to answer.
+#[derive(Clone)]
+pub struct Outbound {
+    pub client: reqwest::Client,
+    pub policy: OutboundPolicy,
+    pub timeout: Duration,
+}
+
+impl Outbound {
+    pub fn new(config: &crate::config::StreamsConfig) -> Outbound {
+        let policy = config.outbound_policy();
+        let timeout = Duration::from_secs(config.stream_timeout_secs.max(1));
+        Outbound {
+            client: policy.http_client(timeout),
+            policy,
+            timeout,
+        }
+    }
 }
 
 /// How one delivery attempt failed, and what that means for the stream.
@@ -103,6 +126,7 @@ impl Destination {
             }
             "Datadog" => datadog::Datadog::parse(&mut fields, policy).map(Self::Datadog),
             "Splunk" => splunk::Splunk::parse(&mut fields, policy).map(Self::Splunk),
+            "Syslog" => syslog::Syslog::parse(&mut fields, policy).map(Self::Syslog),
             other => {
                 fields.errors.push(
                     "type",
@@ -121,6 +145,7 @@ impl Destination {
             Destination::GenericHttps(_) => generic_https::LIMITS,
             Destination::Datadog(_) => datadog::LIMITS,
             Destination::Splunk(_) => splunk::LIMITS,
+            Destination::Syslog(_) => syslog::LIMITS,
         }
     }
 
@@ -137,13 +162,15 @@ impl Destination {
     /// Sends one batch; `Ok` once the receiver acknowledged it.
     pub async fn deliver(
         &self,
-        client: &reqwest::Client,
+        outbound: &Outbound,
         batch: &Batch<'_>,
     ) -> Result<Receipt, DeliveryFailure> {
+        let client = &outbound.client;
         let request = match self {
             Destination::GenericHttps(d) => d.request(client, batch),
             Destination::Datadog(d) => d.request(client, batch),
             Destination::Splunk(d) => d.request(client, batch),
+            Destination::Syslog(d) => return d.deliver(outbound, batch).await,
         };
         send(request).await
     }
@@ -279,6 +306,49 @@ impl<'a> Fields<'a> {
             );
         }
         value
+    }
+
+    /// An optional integer setting within `range`.
+    pub fn integer_setting(
+        &mut self,
+        name: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        self.used_settings.push(name);
+        let value = self.settings.and_then(|s| s.get(name))?;
+        match value.as_i64().filter(|n| range.contains(n)) {
+            Some(n) => Some(n),
+            None if value.is_null() => None,
+            None => {
+                self.errors.push(
+                    format!("settings.{name}"),
+                    "invalid_value",
+                    format!(
+                        "settings.{name} must be an integer from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional boolean setting.
+    pub fn bool_setting(&mut self, name: &'static str) -> Option<bool> {
+        self.used_settings.push(name);
+        match self.settings.and_then(|s| s.get(name)) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(value)) => Some(*value),
+            Some(_) => {
+                self.errors.push(
+                    format!("settings.{name}"),
+                    "invalid_type",
+                    format!("settings.{name} must be true or false"),
+                );
+                None
+            }
+        }
     }
 
     pub fn required_secret(&mut self, name: &'static str) -> Option<String> {

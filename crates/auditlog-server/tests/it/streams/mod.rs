@@ -5,6 +5,7 @@ mod api;
 mod delivery;
 mod destinations;
 pub mod receiver;
+mod syslog;
 
 use crate::common::TestServer;
 use serde_json::{json, Value};
@@ -16,7 +17,7 @@ pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=";
 /// A server whose streams may reach the local receivers, with fast retries.
 pub async fn server() -> TestServer {
     TestServer::start_with(|config| {
-        config.streams.stream_allow_http = true;
+        config.streams.stream_allow_plaintext = true;
         config.streams.stream_allow_networks = vec!["127.0.0.0/8".parse().unwrap()];
         config.streams.stream_interval_ms = 50;
         config.streams.stream_max_backoff_secs = 1;
