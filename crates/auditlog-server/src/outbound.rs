@@ -169,6 +169,49 @@ impl reqwest::dns::Resolve for FencedResolver {
     }
 }
 
+impl reqwest013::dns::Resolve for FencedResolver {
+    fn resolve(&self, name: reqwest013::dns::Name) -> reqwest013::dns::Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let addresses = policy
+                .resolve(name.as_str(), 0)
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+            Ok(Box::new(addresses.into_iter()) as reqwest013::dns::Addrs)
+        })
+    }
+}
+
+/// object_store's HTTP connector behind the same fence (object_store is built on another
+/// reqwest generation than ours, hence a second client type).
+#[derive(Debug)]
+pub struct FencedObjectStoreConnector {
+    pub policy: OutboundPolicy,
+    pub timeout: Duration,
+}
+
+impl object_store::client::HttpConnector for FencedObjectStoreConnector {
+    fn connect(
+        &self,
+        _options: &object_store::ClientOptions,
+    ) -> object_store::Result<object_store::client::HttpClient> {
+        let client = reqwest013::Client::builder()
+            .dns_resolver(FencedResolver {
+                policy: self.policy.clone(),
+            })
+            .redirect(reqwest013::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .timeout(self.timeout)
+            .build()
+            .map_err(|error| object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(error),
+            })?;
+        Ok(object_store::client::HttpClient::new(client))
+    }
+}
+
 /// Reads at most [`MAX_RESPONSE_BYTES`] of a response body, as text.
 pub async fn bounded_text(mut response: reqwest::Response) -> String {
     let mut body = Vec::new();

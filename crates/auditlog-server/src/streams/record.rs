@@ -16,6 +16,8 @@ pub struct StreamRecord {
     pub sequence: Option<i64>,
     /// Microseconds since the epoch, from `occurred_at` (for destinations that want a time).
     pub occurred_at_micros: i64,
+    /// When the event was received, in microseconds since the epoch.
+    pub received_at_micros: i64,
     pub fields: Map<String, Value>,
 }
 
@@ -53,6 +55,7 @@ impl StreamRecord {
         StreamRecord {
             sequence: Some(event.sequence),
             occurred_at_micros: event.occurred_at,
+            received_at_micros: event.received_at,
             fields,
         }
     }
@@ -77,6 +80,7 @@ impl StreamRecord {
         StreamRecord {
             sequence: None,
             occurred_at_micros: now_micros,
+            received_at_micros: now_micros,
             fields: match fields {
                 Value::Object(map) => map,
                 _ => unreachable!("a JSON object literal"),

@@ -13,6 +13,9 @@ pub enum DestinationTypeSchema {
     GenericHttps,
     Datadog,
     Splunk,
+    S3,
+    /// Ours: RFC 5424 over TCP or TLS. Not shown on the WorkOS audit-log configuration.
+    Syslog,
 }
 
 /// Where delivery starts: `"now"` (the default: events stored from now on), `"beginning"`

@@ -101,7 +101,7 @@ pub struct LogStreamView {
     #[schema(example = "als_01J9Z6W3X4Y5Z6A7B8C9D0E1F2")]
     id: String,
     organization_id: String,
-    /// `GenericHttps`, `Datadog` or `Splunk`.
+    /// `GenericHttps`, `Datadog`, `Splunk`, `S3` or `Syslog`.
     #[serde(rename = "type")]
     #[schema(example = "GenericHttps")]
     destination_type: String,
@@ -199,7 +199,7 @@ impl LogStreamView {
 pub struct ConfigurationStreamView {
     #[schema(example = "als_01J9Z6W3X4Y5Z6A7B8C9D0E1F2")]
     id: String,
-    /// One of WorkOS's types: `GenericHttps`, `Datadog`, `Splunk` here.
+    /// One of WorkOS's types: `GenericHttps`, `Datadog`, `Splunk` or `S3` here.
     #[serde(rename = "type")]
     destination_type: String,
     state: StreamState,

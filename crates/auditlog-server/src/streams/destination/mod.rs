@@ -4,6 +4,7 @@
 
 mod datadog;
 mod generic_https;
+mod s3;
 mod splunk;
 mod syslog;
 
@@ -14,7 +15,7 @@ use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// The receiver types: WorkOS's names, and `Syslog` (ours).
-pub const TYPES: &[&str] = &["GenericHttps", "Datadog", "Splunk", "Syslog"];
+pub const TYPES: &[&str] = &["GenericHttps", "Datadog", "Splunk", "S3", "Syslog"];
 
 /// A validated destination.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub enum Destination {
     GenericHttps(generic_https::GenericHttps),
     Datadog(datadog::Datadog),
     Splunk(splunk::Splunk),
+    S3(s3::S3),
     Syslog(syslog::Syslog),
 }
 
@@ -126,6 +128,7 @@ impl Destination {
             }
             "Datadog" => datadog::Datadog::parse(&mut fields, policy).map(Self::Datadog),
             "Splunk" => splunk::Splunk::parse(&mut fields, policy).map(Self::Splunk),
+            "S3" => s3::S3::parse(&mut fields, policy).map(Self::S3),
             "Syslog" => syslog::Syslog::parse(&mut fields, policy).map(Self::Syslog),
             other => {
                 fields.errors.push(
@@ -145,6 +148,7 @@ impl Destination {
             Destination::GenericHttps(_) => generic_https::LIMITS,
             Destination::Datadog(_) => datadog::LIMITS,
             Destination::Splunk(_) => splunk::LIMITS,
+            Destination::S3(_) => s3::LIMITS,
             Destination::Syslog(_) => syslog::LIMITS,
         }
     }
@@ -170,6 +174,7 @@ impl Destination {
             Destination::GenericHttps(d) => d.request(client, batch),
             Destination::Datadog(d) => d.request(client, batch),
             Destination::Splunk(d) => d.request(client, batch),
+            Destination::S3(d) => return d.deliver(outbound, batch).await,
             Destination::Syslog(d) => return d.deliver(outbound, batch).await,
         };
         send(request).await
@@ -234,7 +239,9 @@ fn unreachable(error: reqwest::Error) -> DeliveryFailure {
     }
 }
 
-fn find_fence_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e FenceError> {
+pub(super) fn find_fence_error<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e FenceError> {
     let mut current = Some(error);
     while let Some(error) = current {
         if let Some(fence) = error.downcast_ref::<FenceError>() {
@@ -246,7 +253,7 @@ fn find_fence_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<
 }
 
 /// An error and its causes on one line (reqwest's own message is only the outermost).
-fn chain(error: &dyn std::error::Error) -> String {
+pub(super) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut current = error.source();
     while let Some(cause) = current {
@@ -368,6 +375,11 @@ impl<'a> Fields<'a> {
             );
         }
         value
+    }
+
+    pub fn optional_secret(&mut self, name: &'static str) -> Option<String> {
+        self.used_secrets.push(name);
+        string(&mut self.errors, "secrets", self.secrets, name)
     }
 
     /// An optional object of string values among the secrets (custom headers).

@@ -331,6 +331,7 @@ mod tests {
         let record = StreamRecord {
             sequence: Some(4),
             occurred_at_micros: 0,
+            received_at_micros: 0,
             fields: json!({"id": "audit_log_event_1", "organization_id": "org_\"1]",
                 "sequence": 4, "action": "user.signed_in", "occurred_at": "2026-01-01T00:00:00.000Z"})
             .as_object()

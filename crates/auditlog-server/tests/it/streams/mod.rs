@@ -5,6 +5,7 @@ mod api;
 mod delivery;
 mod destinations;
 pub mod receiver;
+mod s3;
 mod syslog;
 
 use crate::common::TestServer;
