@@ -381,8 +381,9 @@ pub trait StreamStore: Send + Sync {
         organization_id: &str,
         id: &str,
     ) -> StoreResult<bool>;
-    /// Streams not paused whose next attempt is due and whose lease is free or expired (or
-    /// held by `owner`), at most `limit`, longest-waiting first.
+    /// Streams not paused, with events past their cursor or a replay pending, whose next
+    /// attempt is due and whose lease is free or expired (or held by `owner`), at most `limit`,
+    /// longest-waiting first.
     async fn streams_due(&self, owner: &str, now: i64, limit: i64) -> StoreResult<Vec<LogStream>>;
     /// Takes or renews the lease; `Ok(false)` if another node holds it.
     async fn claim_stream(

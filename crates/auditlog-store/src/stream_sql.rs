@@ -24,9 +24,12 @@ pub(crate) const UPDATE: &str = "UPDATE log_streams SET settings = ?, secrets = 
 pub(crate) const DELETE: &str =
     "DELETE FROM log_streams WHERE environment = ? AND organization_id = ? AND id = ?";
 
-/// After the columns: paused (false), now, now, owner, limit.
+/// After the columns: paused (false), now, now, owner, limit. Only streams with something to
+/// deliver (events past the cursor, or a replay) are due, so idle streams cost no lease write.
 pub(crate) const DUE: &str = "FROM log_streams WHERE paused = ? AND next_attempt_at <= ? \
     AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?) \
+    AND (replay_next IS NOT NULL OR cursor_sequence < (SELECT o.last_sequence FROM organizations o \
+         WHERE o.id = log_streams.organization_id)) \
     ORDER BY next_attempt_at, id LIMIT ?";
 
 /// owner, lease_until, id, now, owner.

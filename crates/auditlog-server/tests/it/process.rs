@@ -14,6 +14,8 @@ pub struct Node {
     child: Child,
     pub api: String,
     pub metrics: String,
+    /// The node's id (its leases are held under it).
+    pub node_id: String,
 }
 
 impl Node {
@@ -54,14 +56,17 @@ pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Node {
             }
         }
     });
-    let (mut api, mut metrics) = (None, None);
+    let (mut api, mut metrics, mut node_id) = (None, None, None);
     while api.is_none() || metrics.is_none() {
         let line = lines
             .recv_timeout(Duration::from_secs(20))
             .expect("the server's listening lines");
         let address = line["fields"]["address"].as_str().map(str::to_string);
         match line["fields"]["message"].as_str() {
-            Some("auditlog listening") => api = address,
+            Some("auditlog listening") => {
+                api = address;
+                node_id = line["fields"]["node"].as_str().map(str::to_string);
+            }
             Some("metrics listening") => metrics = address,
             _ => {}
         }
@@ -70,5 +75,6 @@ pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Node {
         child,
         api: format!("http://{}", api.unwrap()),
         metrics: format!("http://{}/metrics", metrics.unwrap()),
+        node_id: node_id.unwrap_or_default(),
     }
 }

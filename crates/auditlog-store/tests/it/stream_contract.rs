@@ -125,6 +125,12 @@ pub async fn streams_are_scoped_and_kept_as_given(store: &dyn Store) {
 /// One owner at a time; the position moves only by its owner, from where it was; failures
 /// count and back off; a paused stream is never due.
 pub async fn stream_delivery_is_leased_and_compare_and_set(store: &dyn Store) {
+    // Ten events (sequences 0..=9) for the stream to deliver; an idle stream is never due.
+    crate::tlog_contract::organization_with_events(store, "org_L", 10).await;
+    crate::tlog_contract::organization_with_events(store, "org_I", 2).await;
+    let mut idle = stream("als_I", "org_I", 1);
+    idle.cursor = 1;
+    store.create_stream(&idle).await.unwrap();
     store
         .create_stream(&stream("als_L", "org_L", 1))
         .await
@@ -138,9 +144,18 @@ pub async fn stream_delivery_is_leased_and_compare_and_set(store: &dyn Store) {
         .unwrap()
         .into_iter()
         .map(|s| s.id)
-        .filter(|id| id.starts_with("als_L") || id.starts_with("als_P"))
+        .filter(|id| ["als_L", "als_P", "als_I"].contains(&id.as_str()))
         .collect();
     assert_eq!(due, ["als_L"]);
+    let mut replaying = idle.clone();
+    replaying.replay = Some((0, 1));
+    assert!(store.update_stream(&replaying).await.unwrap());
+    assert!(store
+        .streams_due("node-a", 100, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|s| s.id == "als_I"));
 
     assert!(store
         .claim_stream("als_L", "node-a", 100, 200)

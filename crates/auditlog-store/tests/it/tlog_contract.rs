@@ -40,7 +40,7 @@ fn event(organization_id: &str, n: u8, targets: i64) -> PendingEvent {
     }
 }
 
-async fn organization_with_events(store: &dyn Store, id: &str, count: u8) {
+pub async fn organization_with_events(store: &dyn Store, id: &str, count: u8) {
     store.create_organization(&organization(id)).await.unwrap();
     let events: Vec<PendingEvent> = (0..count).map(|n| event(id, n, 1)).collect();
     store.append_events(events.clone()).await.unwrap();

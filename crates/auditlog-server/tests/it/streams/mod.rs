@@ -4,6 +4,7 @@
 mod api;
 mod delivery;
 mod destinations;
+mod failover;
 pub mod receiver;
 mod s3;
 mod syslog;
