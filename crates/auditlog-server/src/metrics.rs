@@ -34,6 +34,8 @@ pub const STREAM_DELIVERIES: &str = "auditlog_stream_deliveries_total";
 pub const STREAM_DELIVERY_DURATION: &str = "auditlog_stream_delivery_duration_seconds";
 pub const STREAM_EVENTS_DELIVERED: &str = "auditlog_stream_events_delivered_total";
 pub const STREAM_EVENTS_SKIPPED: &str = "auditlog_stream_events_skipped_total";
+pub const STREAMS: &str = "auditlog_streams";
+pub const STREAM_LAG_EVENTS: &str = "auditlog_stream_lag_events";
 
 /// Latency buckets, in seconds: 0.5 ms to 30 s.
 const SECONDS_BUCKETS: &[f64] = &[

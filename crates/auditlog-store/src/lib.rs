@@ -400,6 +400,8 @@ pub trait StreamStore: Send + Sync {
     async fn record_stream_progress(&self, progress: &StreamProgress) -> StoreResult<bool>;
     /// Records a failed attempt; `Ok(false)` unless `owner` holds the lease.
     async fn record_stream_failure(&self, failure: &StreamFailure) -> StoreResult<bool>;
+    /// Streams and their backlog by destination type and state, deployment-wide.
+    async fn stream_summary(&self) -> StoreResult<Vec<StreamSummary>>;
     /// The organization's first sequence received at or after `at` (where a stream that starts
     /// from a time begins); `None` when none was. Scans the organization's events once.
     async fn first_sequence_received_since(

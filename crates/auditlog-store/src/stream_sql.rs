@@ -66,6 +66,14 @@ pub(crate) const FAILURE: &str = "UPDATE log_streams SET state = ?, last_error =
 pub(crate) const FIRST_SEQUENCE_SINCE: &str =
     "SELECT MIN(sequence) FROM events WHERE organization_id = ? AND received_at >= ?";
 
+/// Per destination type and state: streams, and events stored but not yet delivered.
+pub(crate) const SUMMARY: &str = "SELECT s.destination_type, \
+    CASE WHEN s.paused THEN 'inactive' ELSE s.state END AS shown_state, COUNT(*) AS streams, \
+    CAST(COALESCE(SUM(CASE WHEN o.last_sequence > s.cursor_sequence \
+        THEN o.last_sequence - s.cursor_sequence ELSE 0 END), 0) AS BIGINT) AS lag_events \
+    FROM log_streams s JOIN organizations o ON o.id = s.organization_id \
+    GROUP BY s.destination_type, shown_state";
+
 /// `sql` with its `?` placeholders numbered `$1`, `$2`, … for PostgreSQL. The statements
 /// above hold no `?` inside a string literal.
 pub(crate) fn numbered(sql: &str) -> String {

@@ -376,3 +376,14 @@ pub struct StreamFailure {
     pub error: StreamError,
     pub next_attempt_at: i64,
 }
+
+/// Streams of one destination type in one state, deployment-wide (for metrics).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StreamSummary {
+    pub destination_type: String,
+    /// `active`, `inactive` (paused), `error` or `invalid`.
+    pub shown_state: String,
+    pub streams: i64,
+    /// Events stored but not yet acknowledged by their receivers.
+    pub lag_events: i64,
+}

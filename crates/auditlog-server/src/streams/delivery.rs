@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+/// How often a node refreshes the deployment-wide stream gauges.
+const SUMMARY_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Consecutive transient failures after which the stream shows `error` (one blip does not).
 const FAILURES_BEFORE_ERROR: i64 = 3;
 
@@ -32,8 +35,13 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
     let outbound = Outbound::new(config);
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut tasks = JoinSet::new();
+    let mut summarized: Option<Instant> = None;
     loop {
         while tasks.try_join_next().is_some() {}
+        if summarized.is_none_or(|at| at.elapsed() >= SUMMARY_INTERVAL) {
+            record_summary(&state).await;
+            summarized = Some(Instant::now());
+        }
         let due = state
             .store
             .streams_due(&state.node_id, now_micros(), (concurrency * 2) as i64)
@@ -64,6 +72,28 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
         }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// Sets the stream gauges: streams and undelivered events per destination type and state.
+async fn record_summary(state: &AppState) {
+    let summary = match state.store.stream_summary().await {
+        Ok(summary) => summary,
+        Err(error) => {
+            tracing::warn!(?error, "reading the log-stream summary");
+            return;
+        }
+    };
+    for destination in super::destination::TYPES {
+        for shown in ["active", "inactive", "error", "invalid"] {
+            let row = summary
+                .iter()
+                .find(|s| s.destination_type == *destination && s.shown_state == shown);
+            let labels = [("destination", *destination), ("state", shown)];
+            let (streams, lag) = row.map_or((0, 0), |r| (r.streams, r.lag_events));
+            ::metrics::gauge!(metrics::STREAMS, &labels).set(streams as f64);
+            ::metrics::gauge!(metrics::STREAM_LAG_EVENTS, &labels).set(lag as f64);
+        }
+    }
 }
 
 /// Delivers one stream until it is caught up, fails, loses its lease or shutdown comes.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Every sample of the exposition text, keyed by name and its sorted labels.
-fn samples(text: &str) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
+pub fn samples(text: &str) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
     let mut found = BTreeMap::new();
     for line in text
         .lines()
@@ -32,7 +32,7 @@ fn samples(text: &str) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
     found
 }
 
-fn value(
+pub fn value(
     samples: &BTreeMap<(String, BTreeMap<String, String>), f64>,
     name: &str,
     labels: &[(&str, &str)],

@@ -3,7 +3,7 @@ use crate::error::StoreResult;
 use crate::rows::convert_all;
 use crate::stream_rows::{StreamRow, STREAM_COLUMNS};
 use crate::stream_sql::{self, bind_failure, bind_insert, bind_progress, bind_update};
-use crate::types::{LogStream, StreamFailure, StreamProgress};
+use crate::types::{LogStream, StreamFailure, StreamProgress, StreamSummary};
 use crate::StreamStore;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
@@ -146,5 +146,11 @@ impl StreamStore for SqliteStore {
             .fetch_one(&self.readers)
             .await?;
         Ok(first)
+    }
+
+    async fn stream_summary(&self) -> StoreResult<Vec<StreamSummary>> {
+        Ok(sqlx::query_as(stream_sql::SUMMARY)
+            .fetch_all(&self.readers)
+            .await?)
     }
 }

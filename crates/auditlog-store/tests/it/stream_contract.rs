@@ -283,4 +283,15 @@ pub async fn stream_delivery_is_leased_and_compare_and_set(store: &dyn Store) {
         .unwrap();
     assert_eq!(got.replay, None);
     assert_eq!(got.counters.delivered_events, 8 + 2 + 1);
+
+    // org_L has 10 events, als_L is at 9 and als_P (paused) at -1; als_I is caught up.
+    let summary = store.stream_summary().await.unwrap();
+    let find = |state: &str| {
+        summary
+            .iter()
+            .find(|s| s.destination_type == "GenericHttps" && s.shown_state == state)
+            .map(|s| (s.streams, s.lag_events))
+    };
+    assert_eq!(find("inactive"), Some((1, 10)));
+    assert_eq!(find("active"), Some((2, 0)));
 }

@@ -7,6 +7,7 @@ mod destinations;
 mod failover;
 pub mod receiver;
 mod s3;
+mod stream_metrics;
 mod syslog;
 
 use crate::common::TestServer;

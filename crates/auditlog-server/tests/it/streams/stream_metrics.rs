@@ -1,0 +1,113 @@
+//! The log-stream metric families after a known delivery: one failure, then every event.
+
+use super::receiver::{Receiver, Reply};
+use crate::metrics::{samples, value};
+use crate::process::{start, KEY};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn stream_metrics_count_deliveries_failures_and_backlog() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::Refuse(500, None, "down")]);
+    let node = start(
+        data_dir.path(),
+        &[
+            "--stream-allow-plaintext",
+            "true",
+            "--stream-allow-networks",
+            "127.0.0.0/8",
+            "--stream-interval-ms",
+            "50",
+            "--stream-max-backoff-secs",
+            "1",
+        ],
+    );
+    let http = reqwest::Client::new();
+    let org: serde_json::Value = http
+        .post(format!("{}/organizations", node.api))
+        .bearer_auth(KEY)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = org["id"].as_str().unwrap();
+    for n in 0..6 {
+        let response = http
+            .post(format!("{}/audit_logs/events", node.api))
+            .bearer_auth(KEY)
+            .json(&json!({"organization_id": org, "event": {"action": "a.b",
+                "occurred_at": "2026-03-01T10:00:00.000Z", "actor": {"id": format!("u{n}"), "type": "user"},
+                "targets": [], "context": {"location": "203.0.113.7"}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let response = http
+        .post(format!("{}/organizations/{org}/log_streams", node.api))
+        .bearer_auth(KEY)
+        .json(&json!({"type": "GenericHttps", "start": "beginning",
+            "settings": {"url": receiver.url}, "secrets": {"signing_secret": super::SECRET}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    let generic = [("destination", "GenericHttps")];
+    let active = [("destination", "GenericHttps"), ("state", "active")];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = http
+            .get(&node.metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let found = samples(&text);
+        let delivered = value(&found, "auditlog_stream_events_delivered_total", &generic);
+        let streams = value(&found, "auditlog_streams", &active);
+        let lag = value(&found, "auditlog_stream_lag_events", &active);
+        if delivered == Some(6.0) && streams == Some(1.0) && lag == Some(0.0) {
+            let outcome = |outcome: &str| {
+                value(
+                    &found,
+                    "auditlog_stream_deliveries_total",
+                    &[("destination", "GenericHttps"), ("outcome", outcome)],
+                )
+            };
+            assert_eq!(outcome("retry"), Some(1.0), "{text}");
+            assert!(outcome("delivered").unwrap() >= 1.0);
+            let attempts = value(
+                &found,
+                "auditlog_stream_delivery_duration_seconds_count",
+                &generic,
+            );
+            assert_eq!(
+                attempts,
+                Some(outcome("delivered").unwrap() + 1.0),
+                "{text}"
+            );
+            assert_eq!(
+                value(
+                    &found,
+                    "auditlog_streams",
+                    &[("destination", "Splunk"), ("state", "error")]
+                ),
+                Some(0.0)
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "metrics never showed the delivery:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
