@@ -8,7 +8,8 @@ Every fenced code block must say what it is, after its language on the opening f
 
 How a runnable block runs:
 - Each block runs on its own, in a fresh temporary directory, against one server the runner
-  started (debug binary, empty data dir, SQLite + local files) with a known API key.
+  started (debug binary, empty data dir, SQLite + local files) with a known API key, and with
+  log streams allowed to reach plain-HTTP receivers on loopback (the streams examples start one).
 - Before it runs, the docs' placeholders become the real ones: `sk_...` becomes the API key,
   `127.0.0.1:8080` the server's address, `127.0.0.1:9464` its metrics address, and `port: 8080`
   (the Node SDK's option) its port.
@@ -99,7 +100,10 @@ class Server:
         env = dict(os.environ, AUDITLOG_API_KEYS=self.key, AUDITLOG_LOG="warn")
         self.process = subprocess.Popen(
             [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(work / "data"),
-             "--metrics-listen", f"127.0.0.1:{self.metrics_port}"],
+             "--metrics-listen", f"127.0.0.1:{self.metrics_port}",
+             # The log-stream examples deliver to a receiver the block starts on loopback.
+             "--stream-allow-plaintext", "true", "--stream-allow-networks", "127.0.0.0/8",
+             "--stream-interval-ms", "100"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
