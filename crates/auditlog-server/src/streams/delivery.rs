@@ -105,18 +105,23 @@ async fn deliver_stream(
 ) {
     let owner = state.node_id.to_string();
     let lease = state.config.streams.stream_lease_secs.max(1) * 1_000_000;
+    // When the lease was last taken: it is renewed once a third of it has passed, not before
+    // every batch (on SQLite each renewal is a durable write beside ingest's).
+    let mut claimed_at: Option<i64> = None;
     loop {
         let now = now_micros();
-        match state
-            .store
-            .claim_stream(&stream.id, &owner, now, now + lease)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(error) => {
-                tracing::warn!(stream_id = %stream.id, ?error, "claiming a log stream");
-                return;
+        if claimed_at.is_none_or(|at| now - at >= lease / 3) {
+            match state
+                .store
+                .claim_stream(&stream.id, &owner, now, now + lease)
+                .await
+            {
+                Ok(true) => claimed_at = Some(now),
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(stream_id = %stream.id, ?error, "claiming a log stream");
+                    return;
+                }
             }
         }
         // Read it again under the lease: settings, pause and position may have changed.
@@ -299,7 +304,7 @@ async fn read_range(
     let mut full = events.len() >= limits.max_events;
     for event in events.iter().take_while(|e| e.sequence <= last_visible) {
         let record = StreamRecord::from_event(event);
-        let size = record.to_json().len() + 1;
+        let size = record.json.len() + 1;
         if !records.is_empty() && bytes + size > limits.max_bytes {
             full = true;
             break;

@@ -88,7 +88,7 @@ impl GenericHttps {
             if index > 0 {
                 body.push(b',');
             }
-            body.extend_from_slice(&record.to_json());
+            body.extend_from_slice(record.json.as_bytes());
         }
         body.push(b']');
         let id = batch.delivery_id();

@@ -102,11 +102,7 @@ impl Batch<'_> {
             _ => format!(
                 "{}_test_{}",
                 self.stream_id,
-                self.records
-                    .first()
-                    .and_then(|r| r.fields.get("id"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
+                self.records.first().map_or("", |r| r.id.as_str())
             ),
         }
     }

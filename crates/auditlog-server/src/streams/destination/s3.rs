@@ -136,11 +136,7 @@ impl S3 {
                 body: String::new(),
             });
         };
-        let organization_id = first
-            .fields
-            .get("organization_id")
-            .and_then(|v| v.as_str())
-            .unwrap_or("unknown");
+        let organization_id = first.organization_id.as_str();
         let key = match (first.sequence, last.sequence) {
             (Some(from), Some(to)) => self.key(organization_id, first.received_at_micros, from, to),
             // The test event: its own object, beside the organization's.
@@ -156,7 +152,7 @@ impl S3 {
         };
         let mut gzip = GzEncoder::new(Vec::new(), flate2::Compression::default());
         for record in batch.records {
-            gzip.write_all(&record.to_json())
+            gzip.write_all(record.json.as_bytes())
                 .and_then(|()| gzip.write_all(b"\n"))
                 .expect("writing into memory does not fail");
         }
