@@ -16,9 +16,15 @@ pub struct Node {
     pub metrics: String,
     /// The node's id (its leases are held under it).
     pub node_id: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Node {
+    /// Everything the server logged so far, one JSON object per line.
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
     /// Stops the server (SIGKILL: what it acknowledged is durable).
     pub fn stop(mut self) {
         self.child.kill().ok();
@@ -49,8 +55,11 @@ pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Node {
         .expect("spawn auditlog serve");
     let stderr = child.stderr.take().unwrap();
     let (sender, lines) = mpsc::channel::<Value>();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            kept.lock().unwrap().push(line.clone());
             if let Ok(value) = serde_json::from_str(&line) {
                 let _ = sender.send(value);
             }
@@ -76,5 +85,6 @@ pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Node {
         api: format!("http://{}", api.unwrap()),
         metrics: format!("http://{}/metrics", metrics.unwrap()),
         node_id: node_id.unwrap_or_default(),
+        log,
     }
 }

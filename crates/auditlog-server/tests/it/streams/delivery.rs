@@ -315,3 +315,69 @@ async fn a_test_event_shows_the_receivers_answer() {
     assert_eq!(after["cursor"], -1);
     assert_eq!(after["counters"]["delivered_events"], 0);
 }
+
+#[tokio::test]
+async fn events_retention_removed_before_delivery_are_counted_not_passed_over() {
+    let server = server().await;
+    let receiver = Receiver::start().await;
+    let org = server.create_org("Acme").await;
+    let mut body = generic(&receiver, json!("beginning"));
+    body["paused"] = json!(true);
+    let stream = create_stream(&server, &org, body).await;
+    let id = stream["id"].as_str().unwrap();
+    for n in 0..10 {
+        let occurred_at = if n % 3 == 0 {
+            "2020-01-01T00:00:00.000Z"
+        } else {
+            "2026-03-01T10:00:00.000Z"
+        };
+        let response = server
+            .post("/audit_logs/events")
+            .json(
+                &json!({"organization_id": org, "event": {"action": "document.updated",
+                "occurred_at": occurred_at, "actor": {"id": format!("user_{n}"), "type": "user"},
+                "targets": [], "context": {"location": "203.0.113.7"}}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    // Retention removes the four old events (sequences 0, 3, 6, 9) before the stream resumes.
+    let store = server.open_store().await;
+    let cutoff = 1_609_459_200_000_000; // 2021-01-01
+    let removed = store
+        .redact_events_before(
+            "default",
+            &org,
+            cutoff,
+            100,
+            chrono::Utc::now().timestamp_micros(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed, 4);
+    drop(store);
+    let response = server
+        .http
+        .patch(server.url(&format!("/organizations/{org}/log_streams/{id}")))
+        .bearer_auth(&server.key)
+        .json(&json!({"paused": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let done = wait_for_stream(&server, &org, id, Duration::from_secs(20), |s| {
+        s["cursor"] == 9
+    })
+    .await;
+    assert_eq!(done["counters"]["skipped_events"], 4, "{done}");
+    assert_eq!(done["counters"]["delivered_events"], 6, "{done}");
+    assert_eq!(done["lag"]["events"], 0);
+    let delivered: Vec<i64> = receiver
+        .accepted()
+        .iter()
+        .flat_map(|r| sequences_of_array(&r.body))
+        .collect();
+    assert_eq!(delivered, [1, 2, 4, 5, 7, 8]);
+}

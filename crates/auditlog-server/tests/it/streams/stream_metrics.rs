@@ -111,3 +111,102 @@ async fn stream_metrics_count_deliveries_failures_and_backlog() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn stream_secrets_never_reach_the_logs() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::Refuse(401, None, "unauthorized"));
+    let node = start(
+        data_dir.path(),
+        &[
+            "--stream-allow-plaintext",
+            "true",
+            "--stream-allow-networks",
+            "127.0.0.0/8",
+            "--stream-interval-ms",
+            "50",
+            "--stream-max-backoff-secs",
+            "1",
+        ],
+    );
+    let http = reqwest::Client::new();
+    let org: serde_json::Value = http
+        .post(format!("{}/organizations", node.api))
+        .bearer_auth(KEY)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = org["id"].as_str().unwrap();
+    let secrets = [
+        (
+            "GenericHttps",
+            json!({"url": receiver.url}),
+            json!({"signing_secret": super::SECRET, "headers": {"Authorization": "Bearer hunter2-header"}}),
+        ),
+        (
+            "Datadog",
+            json!({"url": receiver.url}),
+            json!({"api_key": "hunter2-datadog"}),
+        ),
+        (
+            "Splunk",
+            json!({"url": receiver.url}),
+            json!({"token": "hunter2-splunk"}),
+        ),
+    ];
+    for (kind, settings, secrets) in &secrets {
+        let response = http
+            .post(format!("{}/organizations/{org}/log_streams", node.api))
+            .bearer_auth(KEY)
+            .json(&json!({"type": kind, "settings": settings, "secrets": secrets}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let created: serde_json::Value = response.json().await.unwrap();
+        // And a change of secrets, which the logs must not show either.
+        let response = http
+            .patch(format!(
+                "{}/organizations/{org}/log_streams/{}",
+                node.api,
+                created["id"].as_str().unwrap()
+            ))
+            .bearer_auth(KEY)
+            .json(&json!({"secrets": secrets}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let response = http
+        .post(format!("{}/audit_logs/events", node.api))
+        .bearer_auth(KEY)
+        .json(&json!({"organization_id": org, "event": {"action": "a.b",
+            "occurred_at": "2026-03-01T10:00:00.000Z", "actor": {"id": "u", "type": "user"},
+            "targets": [], "context": {"location": "203.0.113.7"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Every stream fails (401) and logs it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node
+        .log_text()
+        .matches("log stream delivery failed")
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "{}", node.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = node.log_text();
+    assert!(log.contains("log stream created"), "{log}");
+    for secret in ["hunter2", &super::SECRET["whsec_".len()..]] {
+        assert!(!log.contains(secret), "a secret is in the log:\n{log}");
+    }
+}
