@@ -381,3 +381,49 @@ async fn events_retention_removed_before_delivery_are_counted_not_passed_over() 
         .collect();
     assert_eq!(delivered, [1, 2, 4, 5, 7, 8]);
 }
+
+#[tokio::test]
+async fn an_outage_scaled_down_ends_with_every_event_in_order() {
+    let server = server().await;
+    let receiver = Receiver::start().await;
+    let org = server.create_org("Acme").await;
+    post_events(&server, &org, 5).await;
+    // Starting from a time: the events received from then on (not the five before).
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    receiver.set_default(Reply::Refuse(503, None, "maintenance"));
+    let stream = create_stream(&server, &org, generic(&receiver, json!(since))).await;
+    let id = stream["id"].as_str().unwrap();
+    assert_eq!(stream["cursor"], 4, "{stream}");
+    // Events keep arriving through a 3 s outage (the 60 s one is in bench/stream.sh).
+    for _ in 0..6 {
+        post_events(&server, &org, 5).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let during = super::get_stream(&server, &org, id).await;
+    assert_eq!(
+        during["cursor"], 4,
+        "nothing acknowledged during the outage"
+    );
+    assert!(during["lag"]["events"].as_i64().unwrap() == 30, "{during}");
+    assert!(
+        during["lag"]["seconds"].as_f64().unwrap() >= 2.0,
+        "{during}"
+    );
+    assert_eq!(
+        during["state"], "error",
+        "three failures in a row: {during}"
+    );
+    receiver.set_default(Reply::Accept(200));
+    let done = wait_for_stream(&server, &org, id, Duration::from_secs(20), |s| {
+        s["cursor"] == 34
+    })
+    .await;
+    assert_eq!(done["state"], "active");
+    let batches: Vec<Vec<i64>> = receiver
+        .accepted()
+        .iter()
+        .map(|r| sequences_of_array(&r.body))
+        .collect();
+    assert_eq!(batches.concat(), (5..35).collect::<Vec<_>>());
+}
