@@ -388,7 +388,9 @@ async fn an_outage_scaled_down_ends_with_every_event_in_order() {
     let receiver = Receiver::start().await;
     let org = server.create_org("Acme").await;
     post_events(&server, &org, 5).await;
-    // Starting from a time: the events received from then on (not the five before).
+    // Starting from a time: the events received from then on (not the five before). The
+    // timestamp has millisecond precision: it is taken clear of the last event's millisecond.
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     tokio::time::sleep(Duration::from_millis(20)).await;
     receiver.set_default(Reply::Refuse(503, None, "maintenance"));
