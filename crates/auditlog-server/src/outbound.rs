@@ -156,29 +156,38 @@ struct FencedResolver {
     policy: OutboundPolicy,
 }
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl FencedResolver {
+    /// The permitted addresses of `name`, for either reqwest generation's resolver.
+    fn permitted(
+        &self,
+        name: &str,
+    ) -> impl std::future::Future<Output = Result<std::vec::IntoIter<SocketAddr>, BoxError>>
+           + Send
+           + 'static {
+        let (policy, name) = (self.policy.clone(), name.to_string());
+        async move {
+            policy
+                .resolve(&name, 0)
+                .await
+                .map(Vec::into_iter)
+                .map_err(|e| Box::new(e) as BoxError)
+        }
+    }
+}
+
 impl reqwest::dns::Resolve for FencedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy.clone();
-        Box::pin(async move {
-            let addresses = policy
-                .resolve(name.as_str(), 0)
-                .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
-            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
-        })
+        let addresses = self.permitted(name.as_str());
+        Box::pin(async move { Ok(Box::new(addresses.await?) as reqwest::dns::Addrs) })
     }
 }
 
 impl reqwest013::dns::Resolve for FencedResolver {
     fn resolve(&self, name: reqwest013::dns::Name) -> reqwest013::dns::Resolving {
-        let policy = self.policy.clone();
-        Box::pin(async move {
-            let addresses = policy
-                .resolve(name.as_str(), 0)
-                .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
-            Ok(Box::new(addresses.into_iter()) as reqwest013::dns::Addrs)
-        })
+        let addresses = self.permitted(name.as_str());
+        Box::pin(async move { Ok(Box::new(addresses.await?) as reqwest013::dns::Addrs) })
     }
 }
 

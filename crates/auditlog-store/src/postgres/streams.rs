@@ -121,9 +121,17 @@ impl StreamStore for PostgresStore {
         } else {
             stream_sql::PROGRESS
         };
-        let result = bind_progress!(sqlx::query(AssertSqlSafe(numbered(sql))), progress)
-            .execute(&self.pool)
+        // A stream's position need not be durable at once: one lost in a crash only sends its
+        // batch again (delivery is at least once). So this one transaction does not wait for
+        // its WAL flush, and leaves the flushes to ingest's commits.
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *transaction)
             .await?;
+        let result = bind_progress!(sqlx::query(AssertSqlSafe(numbered(sql))), progress)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
         Ok(result.rows_affected() == 1)
     }
 

@@ -41,18 +41,37 @@ impl EventReadStore for SqliteStore {
     ) -> StoreResult<Vec<StoredEvent>> {
         // Sequence numbers become visible in commit order (one writer), so everything above
         // `after_sequence` that is visible now stays the complete set below the next one seen.
-        let rows = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
-            "SELECT {} FROM events WHERE organization_id = ? AND environment = ? AND sequence > ?
-               AND payload IS NOT NULL ORDER BY sequence LIMIT ?",
-            EVENT_COLUMNS
-        )))
-        .bind(organization_id)
-        .bind(environment)
-        .bind(after_sequence)
-        .bind(limit)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(rows.into_iter().map(StoredEvent::from).collect())
+        // Read straight off the statement (see `raw_readers`): log streams read every event
+        // through here, at the rate they are ingested.
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE organization_id = ?1 AND environment = ?2 \
+             AND sequence > ?3 AND payload IS NOT NULL ORDER BY sequence LIMIT ?4"
+        );
+        let (environment, organization_id) = (environment.to_string(), organization_id.to_string());
+        self.raw_readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&sql)?;
+                let rows = statement.query_map(
+                    rusqlite::params![organization_id, environment, after_sequence, limit],
+                    |row| {
+                        Ok(StoredEvent {
+                            id: row.get(0)?,
+                            environment: row.get(1)?,
+                            organization_id: row.get(2)?,
+                            sequence: row.get(3)?,
+                            occurred_at: row.get(4)?,
+                            received_at: row.get(5)?,
+                            action: row.get(6)?,
+                            actor_id: row.get(7)?,
+                            actor_name: row.get(8)?,
+                            payload: row.get(9)?,
+                            leaf_hash: crate::rows::hash32(row.get_ref(10)?.as_blob()?),
+                        })
+                    },
+                )?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
     }
 
     async fn find_organization_by_external_id(

@@ -17,8 +17,9 @@ use axum::{Extension, Json};
 /// Replay a range
 ///
 /// Delivers sequences `from_sequence` to `to_sequence` (default and at most: the last one the
-/// receiver acknowledged) again, in order, in batches beside live delivery; the receiver
-/// recognises them by id and sequence. A new replay replaces one that has not finished.
+/// receiver acknowledged) again, in order, in batches ahead of live delivery (new events wait
+/// until it is done); the receiver recognises them by id and sequence. A new replay replaces
+/// one that has not finished.
 #[utoipa::path(
     post,
     path = "/organizations/{organization_id}/log_streams/{stream_id}/replay",

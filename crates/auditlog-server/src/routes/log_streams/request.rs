@@ -68,7 +68,7 @@ pub struct UpdateLogStreamRequest {
 }
 
 /// Deliver a range again: sequences `from_sequence` to `to_sequence` (default: the last one the
-/// receiver acknowledged), in order, beside live delivery.
+/// receiver acknowledged), in order, ahead of live delivery (new events wait until it is done).
 #[derive(ToSchema)]
 #[schema(as = ReplayLogStreamRequest, example = json!({"from_sequence": 0, "to_sequence": 99}))]
 #[allow(dead_code)]

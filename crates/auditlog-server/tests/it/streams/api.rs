@@ -2,7 +2,7 @@
 //! WorkOS `log_stream` on the audit-log configuration.
 
 use super::receiver::Receiver;
-use super::{create_stream, server, SECRET};
+use super::{create_stream, server, update_stream, SECRET};
 use crate::common::{field_errors, TestServer};
 use serde_json::{json, Value};
 
@@ -60,17 +60,13 @@ async fn a_stream_is_created_shown_in_the_configuration_and_never_shows_its_secr
     assert!(!listed.to_string().contains("hunter2"));
 
     // Pause: WorkOS shows a paused stream as inactive.
-    let paused: Value = server
-        .http
-        .patch(server.url(&format!("/organizations/{org}/log_streams/{id}")))
-        .bearer_auth(&server.key)
-        .json(&json!({"paused": true, "secrets": {"headers": {"X-Api-Token": "tok_other"}}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let paused = update_stream(
+        &server,
+        &org,
+        &id,
+        json!({"paused": true, "secrets": {"headers": {"X-Api-Token": "tok_other"}}}),
+    )
+    .await;
     assert_eq!(paused["state"], "inactive");
     assert_eq!(paused["secrets"], json!(["headers", "signing_secret"]));
     assert_eq!(

@@ -4,7 +4,7 @@
 use super::receiver::{Receiver, Reply};
 use super::{
     assert_complete_in_order, create_stream, post_events, sequences_of_array, server,
-    wait_for_stream, SECRET,
+    update_stream, wait_for_stream, SECRET,
 };
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -226,15 +226,7 @@ async fn paused_streams_wait_and_replays_deliver_a_range_again() {
     );
 
     let path = format!("/organizations/{org}/log_streams/{id}");
-    let response = server
-        .http
-        .patch(server.url(&path))
-        .bearer_auth(&server.key)
-        .json(&json!({"paused": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    update_stream(&server, &org, id, json!({"paused": false})).await;
     wait_for_stream(&server, &org, id, Duration::from_secs(20), |s| {
         s["cursor"] == 5
     })
@@ -358,15 +350,7 @@ async fn events_retention_removed_before_delivery_are_counted_not_passed_over() 
         .unwrap();
     assert_eq!(removed, 4);
     drop(store);
-    let response = server
-        .http
-        .patch(server.url(&format!("/organizations/{org}/log_streams/{id}")))
-        .bearer_auth(&server.key)
-        .json(&json!({"paused": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    update_stream(&server, &org, id, json!({"paused": false})).await;
     let done = wait_for_stream(&server, &org, id, Duration::from_secs(20), |s| {
         s["cursor"] == 9
     })

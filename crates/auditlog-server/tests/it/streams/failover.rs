@@ -9,7 +9,7 @@ use auditlog_test_support::TestDatabase;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const STREAM_FLAGS: &[&str] = &[
+pub(super) const STREAM_FLAGS: &[&str] = &[
     "--stream-allow-plaintext",
     "true",
     "--stream-allow-networks",
@@ -26,7 +26,7 @@ const STREAM_FLAGS: &[&str] = &[
     "10",
 ];
 
-async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Value {
+pub(super) async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Value {
     let mut request = reqwest::Client::new().request(method, url).bearer_auth(KEY);
     if let Some(body) = body {
         request = request.json(&body);
@@ -36,7 +36,7 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Valu
     response.json().await.unwrap()
 }
 
-async fn post_events(api: &str, org: &str, from: usize, count: usize) {
+pub(super) async fn post_events(api: &str, org: &str, from: usize, count: usize) {
     for n in from..from + count {
         call(
             reqwest::Method::POST,
@@ -50,8 +50,8 @@ async fn post_events(api: &str, org: &str, from: usize, count: usize) {
     }
 }
 
-async fn setup(api: &str, receiver: &Receiver) -> (String, String) {
-    let org = call(
+pub(super) async fn create_org(api: &str) -> String {
+    call(
         reqwest::Method::POST,
         format!("{api}/organizations"),
         Some(json!({"name": "Acme"})),
@@ -59,7 +59,11 @@ async fn setup(api: &str, receiver: &Receiver) -> (String, String) {
     .await["id"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+async fn setup(api: &str, receiver: &Receiver) -> (String, String) {
+    let org = create_org(api).await;
     let stream = call(
         reqwest::Method::POST,
         format!("{api}/organizations/{org}/log_streams"),

@@ -68,6 +68,20 @@ pub async fn get_stream(server: &TestServer, org: &str, id: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// `PATCH`es the stream with `body` and returns the updated stream (asserting a 200).
+pub async fn update_stream(server: &TestServer, org: &str, id: &str, body: Value) -> Value {
+    let response = server
+        .http
+        .patch(server.url(&format!("/organizations/{org}/log_streams/{id}")))
+        .bearer_auth(&server.key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 /// Polls the stream until `done` holds for it, or panics after `within`.
 pub async fn wait_for_stream(
     server: &TestServer,

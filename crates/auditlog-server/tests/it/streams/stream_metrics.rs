@@ -1,5 +1,6 @@
 //! The log-stream metric families after a known delivery: one failure, then every event.
 
+use super::failover::{create_org, post_events, STREAM_FLAGS};
 use super::receiver::{Receiver, Reply};
 use crate::metrics::{samples, value};
 use crate::process::{start, KEY};
@@ -11,43 +12,10 @@ async fn stream_metrics_count_deliveries_failures_and_backlog() {
     let data_dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start().await;
     receiver.script([Reply::Refuse(500, None, "down")]);
-    let node = start(
-        data_dir.path(),
-        &[
-            "--stream-allow-plaintext",
-            "true",
-            "--stream-allow-networks",
-            "127.0.0.0/8",
-            "--stream-interval-ms",
-            "50",
-            "--stream-max-backoff-secs",
-            "1",
-        ],
-    );
+    let node = start(data_dir.path(), STREAM_FLAGS);
     let http = reqwest::Client::new();
-    let org: serde_json::Value = http
-        .post(format!("{}/organizations", node.api))
-        .bearer_auth(KEY)
-        .json(&json!({"name": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let org = org["id"].as_str().unwrap();
-    for n in 0..6 {
-        let response = http
-            .post(format!("{}/audit_logs/events", node.api))
-            .bearer_auth(KEY)
-            .json(&json!({"organization_id": org, "event": {"action": "a.b",
-                "occurred_at": "2026-03-01T10:00:00.000Z", "actor": {"id": format!("u{n}"), "type": "user"},
-                "targets": [], "context": {"location": "203.0.113.7"}}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-    }
+    let org = &create_org(&node.api).await;
+    post_events(&node.api, org, 0, 6).await;
     let response = http
         .post(format!("{}/organizations/{org}/log_streams", node.api))
         .bearer_auth(KEY)
@@ -117,31 +85,9 @@ async fn stream_secrets_never_reach_the_logs() {
     let data_dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start().await;
     receiver.set_default(Reply::Refuse(401, None, "unauthorized"));
-    let node = start(
-        data_dir.path(),
-        &[
-            "--stream-allow-plaintext",
-            "true",
-            "--stream-allow-networks",
-            "127.0.0.0/8",
-            "--stream-interval-ms",
-            "50",
-            "--stream-max-backoff-secs",
-            "1",
-        ],
-    );
+    let node = start(data_dir.path(), STREAM_FLAGS);
     let http = reqwest::Client::new();
-    let org: serde_json::Value = http
-        .post(format!("{}/organizations", node.api))
-        .bearer_auth(KEY)
-        .json(&json!({"name": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let org = org["id"].as_str().unwrap();
+    let org = &create_org(&node.api).await;
     let secrets = [
         (
             "GenericHttps",
@@ -183,16 +129,7 @@ async fn stream_secrets_never_reach_the_logs() {
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    let response = http
-        .post(format!("{}/audit_logs/events", node.api))
-        .bearer_auth(KEY)
-        .json(&json!({"organization_id": org, "event": {"action": "a.b",
-            "occurred_at": "2026-03-01T10:00:00.000Z", "actor": {"id": "u", "type": "user"},
-            "targets": [], "context": {"location": "203.0.113.7"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    post_events(&node.api, org, 0, 1).await;
     // Every stream fails (401) and logs it.
     let deadline = Instant::now() + Duration::from_secs(20);
     while node
