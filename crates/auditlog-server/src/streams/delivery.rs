@@ -11,7 +11,7 @@ use crate::metrics;
 use crate::state::AppState;
 use auditlog_store::{LogStream, StreamError, StreamFailure, StreamProgress};
 use rand::Rng;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::{JoinHandle, JoinSet};
@@ -22,6 +22,24 @@ const SUMMARY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Consecutive transient failures after which the stream shows `error` (one blip does not).
 const FAILURES_BEFORE_ERROR: i64 = 3;
+
+/// Batch sizes lowered for receivers that answered 413 (Payload Too Large), per stream, on
+/// this node: a receiver with a smaller body limit than the batch limits still gets every event.
+#[derive(Default)]
+struct BatchCaps(Mutex<HashMap<String, usize>>);
+
+impl BatchCaps {
+    fn get(&self, stream_id: &str) -> Option<usize> {
+        self.0.lock().expect("not poisoned").get(stream_id).copied()
+    }
+
+    fn set(&self, stream_id: &str, max_events: usize) {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .insert(stream_id.to_string(), max_events);
+    }
+}
 
 /// Starts the loop; it returns after `shutdown` is cancelled and running deliveries stopped.
 pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
@@ -34,6 +52,7 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
     let concurrency = config.stream_concurrency.max(1);
     let outbound = Outbound::new(config);
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let caps: Arc<BatchCaps> = Arc::default();
     let mut tasks = JoinSet::new();
     let mut summarized: Option<Instant> = None;
     loop {
@@ -54,12 +73,16 @@ async fn run_loop(state: AppState, shutdown: CancellationToken) {
                         continue;
                     }
                     drop(busy);
-                    let (state, outbound, running) =
-                        (state.clone(), outbound.clone(), running.clone());
+                    let (state, outbound, running, caps) = (
+                        state.clone(),
+                        outbound.clone(),
+                        running.clone(),
+                        caps.clone(),
+                    );
                     let cancel = shutdown.child_token();
                     tasks.spawn(async move {
                         let id = stream.id.clone();
-                        deliver_stream(&state, &outbound, stream, &cancel).await;
+                        deliver_stream(&state, &outbound, &caps, stream, &cancel).await;
                         running.lock().expect("not poisoned").remove(&id);
                     });
                 }
@@ -100,6 +123,7 @@ async fn record_summary(state: &AppState) {
 async fn deliver_stream(
     state: &AppState,
     outbound: &Outbound,
+    caps: &BatchCaps,
     stream: LogStream,
     cancel: &CancellationToken,
 ) {
@@ -137,7 +161,7 @@ async fn deliver_stream(
                 break;
             }
         };
-        match deliver_one_batch(state, outbound, &current, &owner).await {
+        match deliver_one_batch(state, outbound, caps, &current, &owner).await {
             Ok(BatchOutcome::More) if !cancel.is_cancelled() => continue,
             Ok(_) => break,
             Err(failure) => {
@@ -162,6 +186,7 @@ enum BatchOutcome {
 async fn deliver_one_batch(
     state: &AppState,
     outbound: &Outbound,
+    caps: &BatchCaps,
     stream: &LogStream,
     owner: &str,
 ) -> Result<BatchOutcome, DeliveryFailure> {
@@ -182,7 +207,10 @@ async fn deliver_one_batch(
             .join("; "),
         retry_after: None,
     })?;
-    let limits = effective_limits(state, destination.limits());
+    let mut limits = effective_limits(state, destination.limits());
+    if let Some(cap) = caps.get(&stream.id) {
+        limits.max_events = limits.max_events.min(cap);
+    }
     let (replay, from, until) = match stream.replay {
         Some((next, end)) => (true, next - 1, Some(end)),
         None => (false, stream.cursor, None),
@@ -209,7 +237,20 @@ async fn deliver_one_batch(
         let labels = [("destination", kind.to_string())];
         ::metrics::histogram!(metrics::STREAM_DELIVERY_DURATION, &labels)
             .record(started.elapsed().as_secs_f64());
-        outcome?;
+        match outcome {
+            // Too large for this receiver: half the batch, at once. One event too large is a
+            // refusal like any other 4xx.
+            Err(failure) if failure.status == Some(413) && range.records.len() > 1 => {
+                let half = range.records.len() / 2;
+                caps.set(&stream.id, half);
+                ::metrics::counter!(metrics::STREAM_DELIVERIES, "destination" => kind.to_string(), "outcome" => "retry").increment(1);
+                tracing::info!(stream_id = %stream.id, max_events = half, "the receiver refused a batch as too large (413); sending smaller ones");
+                return Ok(BatchOutcome::More);
+            }
+            outcome => {
+                outcome?;
+            }
+        }
     }
     let progress = StreamProgress {
         stream_id: stream.id.clone(),

@@ -413,3 +413,35 @@ async fn an_outage_scaled_down_ends_with_every_event_in_order() {
         .collect();
     assert_eq!(batches.concat(), (5..35).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn a_receiver_that_takes_smaller_bodies_gets_smaller_batches() {
+    let server = server().await;
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::AtMost(3));
+    let org = server.create_org("Acme").await;
+    post_events(&server, &org, 20).await;
+    let stream = create_stream(&server, &org, generic(&receiver, json!("beginning"))).await;
+    let id = stream["id"].as_str().unwrap();
+    let done = wait_for_stream(&server, &org, id, Duration::from_secs(20), |s| {
+        s["cursor"] == 19
+    })
+    .await;
+    assert_eq!(done["state"], "active");
+    assert_eq!(
+        done["last_error"],
+        Value::Null,
+        "a 413 with a smaller batch to try is no failure"
+    );
+    let batches: Vec<Vec<i64>> = receiver
+        .accepted()
+        .iter()
+        .map(|r| sequences_of_array(&r.body))
+        .collect();
+    assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
+    assert_eq!(batches.concat(), (0..20).collect::<Vec<_>>());
+    assert!(
+        receiver.received().iter().any(|r| !r.accepted),
+        "the first batch was refused"
+    );
+}

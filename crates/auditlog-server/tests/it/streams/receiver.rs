@@ -18,6 +18,8 @@ pub enum Reply {
     Refuse(u16, Option<u64>, &'static str),
     /// Take this long, then accept (the sender may have given up already).
     Slow(Duration),
+    /// Accept a JSON array of at most this many events; answer 413 to a larger one.
+    AtMost(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,14 @@ async fn answer(shared: &Shared, uri: Uri, headers: HeaderMap, body: Bytes) -> R
         Reply::Accept(status) => *status,
         Reply::Refuse(status, ..) => *status,
         Reply::Slow(_) => 200,
+        Reply::AtMost(most) => {
+            let events: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap_or_default();
+            if events.len() <= *most {
+                200
+            } else {
+                413
+            }
+        }
     };
     // Recorded before a slow answer: the receiver has the batch even if the sender gives up.
     shared.received.lock().unwrap().push(Received {
