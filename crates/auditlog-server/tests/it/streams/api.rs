@@ -2,7 +2,7 @@
 //! WorkOS `log_stream` on the audit-log configuration.
 
 use super::receiver::Receiver;
-use super::{create_stream, server, update_stream, SECRET};
+use super::{create_stream, get_json, server, update_stream, SECRET};
 use crate::common::{field_errors, TestServer};
 use serde_json::{json, Value};
 
@@ -11,11 +11,11 @@ async fn a_stream_is_created_shown_in_the_configuration_and_never_shows_its_secr
     let server = server().await;
     let receiver = Receiver::start().await;
     let org = server.create_org("Acme").await;
-    let configuration = |server: &TestServer| {
-        let request = server.get(&format!("/organizations/{org}/audit_log_configuration"));
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-    };
-    assert_eq!(configuration(&server).await["log_stream"], Value::Null);
+    let configuration_path = format!("/organizations/{org}/audit_log_configuration");
+    assert_eq!(
+        get_json(&server, &configuration_path).await["log_stream"],
+        Value::Null
+    );
 
     let created = create_stream(
         &server,
@@ -37,7 +37,7 @@ async fn a_stream_is_created_shown_in_the_configuration_and_never_shows_its_secr
         "{text}"
     );
 
-    let workos = configuration(&server).await["log_stream"].clone();
+    let workos = get_json(&server, &configuration_path).await["log_stream"].clone();
     assert_eq!(workos["id"], id.as_str());
     assert_eq!(workos["type"], "GenericHttps");
     assert_eq!(workos["state"], "active");
@@ -47,14 +47,7 @@ async fn a_stream_is_created_shown_in_the_configuration_and_never_shows_its_secr
         ["id", "type", "state", "last_synced_at", "created_at"]
     );
 
-    let listed: Value = server
-        .get(&format!("/organizations/{org}/log_streams"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&server, &format!("/organizations/{org}/log_streams")).await;
     assert_eq!(listed["object"], "list");
     assert_eq!(listed["data"][0]["id"], id.as_str());
     assert!(!listed.to_string().contains("hunter2"));
@@ -70,7 +63,7 @@ async fn a_stream_is_created_shown_in_the_configuration_and_never_shows_its_secr
     assert_eq!(paused["state"], "inactive");
     assert_eq!(paused["secrets"], json!(["headers", "signing_secret"]));
     assert_eq!(
-        configuration(&server).await["log_stream"]["state"],
+        get_json(&server, &configuration_path).await["log_stream"]["state"],
         "inactive"
     );
 
@@ -95,7 +88,10 @@ async fn a_stream_is_created_shown_in_the_configuration_and_never_shows_its_secr
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    assert_eq!(configuration(&server).await["log_stream"], Value::Null);
+    assert_eq!(
+        get_json(&server, &configuration_path).await["log_stream"],
+        Value::Null
+    );
     let response = server
         .get(&format!("/organizations/{org}/log_streams/{id}"))
         .send()
@@ -172,14 +168,7 @@ async fn bad_destinations_are_refused_with_every_field_named() {
     fields.sort();
     assert_eq!(fields, ["secrets.api_key", "settings.site"]);
     // Nothing was stored.
-    let listed: Value = server
-        .get(&format!("/organizations/{org}/log_streams"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&server, &format!("/organizations/{org}/log_streams")).await;
     assert_eq!(listed["data"], json!([]));
     let response = server
         .post("/organizations/org_unknown/log_streams")

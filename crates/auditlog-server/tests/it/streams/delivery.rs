@@ -3,7 +3,7 @@
 
 use super::receiver::{Receiver, Reply};
 use super::{
-    assert_complete_in_order, create_stream, post_events, sequences_of_array, server,
+    assert_complete_in_order, create_stream, get_json, post_events, sequences_of_array, server,
     update_stream, wait_for_stream, SECRET,
 };
 use base64::engine::general_purpose::STANDARD;
@@ -93,17 +93,11 @@ async fn events_arrive_signed_in_order_with_every_field_and_the_stream_says_so()
     assert_eq!(event["version"], 1);
     assert_eq!(event["occurred_at"], "2026-03-01T10:00:00.000Z");
     // The same event as the read API has it.
-    let read: Value = server
-        .get(&format!(
-            "/audit_logs/events/{}",
-            event["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = get_json(
+        &server,
+        &format!("/audit_logs/events/{}", event["id"].as_str().unwrap()),
+    )
+    .await;
     for field in [
         "action",
         "actor",
@@ -144,11 +138,7 @@ async fn faults_are_retried_until_every_event_is_delivered_in_order() {
     assert_eq!(done["counters"]["delivered_events"].as_i64().unwrap(), 20);
     let last_error = &done["last_error"];
     assert!(last_error["message"].is_string(), "{done}");
-    let batches: Vec<Vec<i64>> = receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect();
+    let batches: Vec<Vec<i64>> = receiver.accepted_batches();
     assert_complete_in_order(&batches, 20);
     // The 429's Retry-After (1 s) was waited out: the next attempt came at least 1 s later.
     let received = receiver.received();
@@ -182,14 +172,11 @@ async fn a_refusing_receiver_puts_the_stream_in_error_and_it_recovers_by_itself(
     );
     assert_eq!(failing["cursor"], -1);
     assert_eq!(failing["lag"]["events"], 5);
-    let workos: Value = server
-        .get(&format!("/organizations/{org}/audit_log_configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let workos: Value = get_json(
+        &server,
+        &format!("/organizations/{org}/audit_log_configuration"),
+    )
+    .await;
     assert_eq!(workos["log_stream"]["state"], "error");
 
     receiver.set_default(Reply::Accept(202));
@@ -198,11 +185,7 @@ async fn a_refusing_receiver_puts_the_stream_in_error_and_it_recovers_by_itself(
     })
     .await;
     assert_eq!(recovered["state"], "active");
-    let batches: Vec<Vec<i64>> = receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect();
+    let batches: Vec<Vec<i64>> = receiver.accepted_batches();
     assert_complete_in_order(&batches, 5);
 }
 
@@ -231,11 +214,7 @@ async fn paused_streams_wait_and_replays_deliver_a_range_again() {
         s["cursor"] == 5
     })
     .await;
-    let batches: Vec<Vec<i64>> = receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect();
+    let batches: Vec<Vec<i64>> = receiver.accepted_batches();
     assert_eq!(batches.concat(), [1, 2, 3, 4, 5]);
 
     // Beyond what was delivered, and backwards, are refused.
@@ -264,11 +243,7 @@ async fn paused_streams_wait_and_replays_deliver_a_range_again() {
     })
     .await;
     assert_eq!(replayed["cursor"], 5);
-    let batches: Vec<Vec<i64>> = receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect();
+    let batches: Vec<Vec<i64>> = receiver.accepted_batches();
     assert_eq!(batches.concat(), [1, 2, 3, 4, 5, 2, 3, 4]);
     assert_eq!(replayed["counters"]["delivered_events"], 8);
 }
@@ -358,12 +333,7 @@ async fn events_retention_removed_before_delivery_are_counted_not_passed_over() 
     assert_eq!(done["counters"]["skipped_events"], 4, "{done}");
     assert_eq!(done["counters"]["delivered_events"], 6, "{done}");
     assert_eq!(done["lag"]["events"], 0);
-    let delivered: Vec<i64> = receiver
-        .accepted()
-        .iter()
-        .flat_map(|r| sequences_of_array(&r.body))
-        .collect();
-    assert_eq!(delivered, [1, 2, 4, 5, 7, 8]);
+    assert_eq!(receiver.accepted_batches().concat(), [1, 2, 4, 5, 7, 8]);
 }
 
 #[tokio::test]
@@ -406,11 +376,7 @@ async fn an_outage_scaled_down_ends_with_every_event_in_order() {
     })
     .await;
     assert_eq!(done["state"], "active");
-    let batches: Vec<Vec<i64>> = receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect();
+    let batches: Vec<Vec<i64>> = receiver.accepted_batches();
     assert_eq!(batches.concat(), (5..35).collect::<Vec<_>>());
 }
 
@@ -433,11 +399,7 @@ async fn a_receiver_that_takes_smaller_bodies_gets_smaller_batches() {
         Value::Null,
         "a 413 with a smaller batch to try is no failure"
     );
-    let batches: Vec<Vec<i64>> = receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect();
+    let batches: Vec<Vec<i64>> = receiver.accepted_batches();
     assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
     assert_eq!(batches.concat(), (0..20).collect::<Vec<_>>());
     assert!(

@@ -2,8 +2,8 @@
 //! and two nodes on one PostgreSQL database, the one delivering killed mid-stream. The
 //! receiver must end up with every event in order, duplicates only of the batch in flight.
 
+use super::assert_complete_in_order;
 use super::receiver::{Receiver, Reply};
-use super::{assert_complete_in_order, sequences_of_array};
 use crate::process::{start, Node, KEY};
 use auditlog_test_support::TestDatabase;
 use serde_json::{json, Value};
@@ -93,11 +93,7 @@ async fn wait_delivered(api: &str, org: &str, id: &str, last: i64) -> Value {
 }
 
 fn batches(receiver: &Receiver) -> Vec<Vec<i64>> {
-    receiver
-        .accepted()
-        .iter()
-        .map(|r| sequences_of_array(&r.body))
-        .collect()
+    receiver.accepted_batches()
 }
 
 /// The batch in flight at the kill (the second) came again from its first sequence, and

@@ -58,14 +58,15 @@ pub async fn create_stream(server: &TestServer, org: &str, body: Value) -> Value
     body
 }
 
-pub async fn get_stream(server: &TestServer, org: &str, id: &str) -> Value {
-    let response = server
-        .get(&format!("/organizations/{org}/log_streams/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+/// `GET path` with the server's key; asserts a 200 and returns the JSON body.
+pub async fn get_json(server: &TestServer, path: &str) -> Value {
+    let response = server.get(path).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {path}");
     response.json().await.unwrap()
+}
+
+pub async fn get_stream(server: &TestServer, org: &str, id: &str) -> Value {
+    get_json(server, &format!("/organizations/{org}/log_streams/{id}")).await
 }
 
 /// `PATCH`es the stream with `body` and returns the updated stream (asserting a 200).

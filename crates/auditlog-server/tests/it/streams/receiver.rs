@@ -75,6 +75,14 @@ impl Receiver {
     pub fn accepted(&self) -> Vec<Received> {
         self.received().into_iter().filter(|r| r.accepted).collect()
     }
+
+    /// The sequences of each accepted JSON-array delivery, in the order they arrived.
+    pub fn accepted_batches(&self) -> Vec<Vec<i64>> {
+        self.accepted()
+            .iter()
+            .map(|r| super::sequences_of_array(&r.body))
+            .collect()
+    }
 }
 
 async fn answer(shared: &Shared, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
