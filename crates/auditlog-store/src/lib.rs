@@ -4,6 +4,7 @@
 //! classified once into [`StoreError`].
 
 pub mod error;
+mod portal_sql;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -411,6 +412,28 @@ pub trait StreamStore: Send + Sync {
     ) -> StoreResult<Option<i64>>;
 }
 
+/// Admin Portal links and sessions. A link is redeemed at most once, atomically; a session is
+/// looked up by the hash of its cookie.
+#[async_trait]
+pub trait PortalStore: Send + Sync {
+    async fn create_portal_link(&self, link: &PortalLink) -> StoreResult<()>;
+    /// Marks the link used and returns it, if it exists, was never used and has not expired at
+    /// `now`; `Ok(None)` otherwise (also for the loser of two concurrent redemptions).
+    async fn redeem_portal_link(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<PortalLink>>;
+    async fn create_portal_session(&self, session: &PortalSession) -> StoreResult<()>;
+    async fn get_portal_session(&self, token_hash: &str) -> StoreResult<Option<PortalSession>>;
+    /// Records activity (the idle timeout counts from it).
+    async fn touch_portal_session(&self, token_hash: &str, now: i64) -> StoreResult<()>;
+    async fn delete_portal_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Removes links expired at `now` and sessions expired at `now` or idle since
+    /// `idle_cutoff`.
+    async fn delete_expired_portal_rows(&self, now: i64, idle_cutoff: i64) -> StoreResult<()>;
+}
+
 /// How one of the store's connection pools is used right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolUse {
@@ -438,6 +461,7 @@ pub trait Store:
     + TlogStore
     + EventReadStore
     + StreamStore
+    + PortalStore
     + PoolStats
 {
 }
@@ -453,6 +477,7 @@ impl<T> Store for T where
         + TlogStore
         + EventReadStore
         + StreamStore
+        + PortalStore
         + PoolStats
 {
 }

@@ -387,3 +387,36 @@ pub struct StreamSummary {
     /// Events stored but not yet acknowledged by their receivers.
     pub lag_events: i64,
 }
+
+/// An Admin Portal link: what opening it grants, until when. The token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PortalLink {
+    /// SHA-256 of the link's token, hex.
+    pub token_hash: String,
+    pub environment: String,
+    pub organization_id: String,
+    /// `audit_logs` or `log_streams`.
+    pub intent: String,
+    pub return_url: Option<String>,
+    pub success_url: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// An Admin Portal browser session, scoped to one organization and one intent.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PortalSession {
+    /// SHA-256 of the session cookie's value, hex.
+    pub token_hash: String,
+    /// `portal_session_<ULID>`.
+    pub id: String,
+    pub environment: String,
+    pub organization_id: String,
+    pub intent: String,
+    pub return_url: Option<String>,
+    pub success_url: Option<String>,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}

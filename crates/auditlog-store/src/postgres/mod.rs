@@ -27,6 +27,7 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod organizations;
+mod portal;
 mod retention;
 mod schemas;
 mod streams;

@@ -14,6 +14,7 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod organizations;
+mod portal;
 mod raw_readers;
 mod retention;
 mod schemas;

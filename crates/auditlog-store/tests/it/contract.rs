@@ -2,6 +2,7 @@
 //! function over `&dyn Store`, run here against SQLite always and against PostgreSQL when
 //! `AUDITLOG_TEST_DATABASE_URL` is set (each PostgreSQL test in a database of its own).
 
+use crate::portal_contract;
 use crate::stream_contract;
 use crate::tlog_contract;
 use auditlog_test_support as postgres_support;
@@ -1378,5 +1379,22 @@ async fn postgres_log_streams() {
     };
     stream_contract::streams_are_scoped_and_kept_as_given(&store).await;
     stream_contract::stream_delivery_is_leased_and_compare_and_set(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_portal() {
+    let (store, _dir) = sqlite().await;
+    portal_contract::portal_links_open_once_before_they_expire(&store).await;
+    portal_contract::portal_sessions_are_found_by_hash_and_swept(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_portal() {
+    let Some((store, _db)) = postgres().await else {
+        return;
+    };
+    portal_contract::portal_links_open_once_before_they_expire(&store).await;
+    portal_contract::portal_sessions_are_found_by_hash_and_swept(&store).await;
     store.close().await;
 }

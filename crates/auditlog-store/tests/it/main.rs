@@ -2,6 +2,7 @@
 //! always; PostgreSQL with `AUDITLOG_TEST_DATABASE_URL`), and PostgreSQL under concurrency.
 
 mod contract;
+mod portal_contract;
 mod postgres_concurrency;
 mod retention_contract;
 mod stream_contract;
