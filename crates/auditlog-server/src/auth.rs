@@ -13,21 +13,42 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
-/// The environment of the authenticated key, inserted as a request extension.
+/// The environment of the authenticated caller, inserted as a request extension: an API key's,
+/// or an Admin Portal session's (see `portal::session`).
 #[derive(Debug, Clone)]
 pub struct Environment {
     name: Arc<str>,
-    /// The key's record id (`key_…`, never the key): who did something, for recorded actions.
+    /// Who is calling, for recorded actions: the key's record id (`key_…`, never the key), or
+    /// the portal session's id (`portal_session_…`, never its cookie).
     key_id: Arc<str>,
+    /// `api_key` or `portal_session`: the meta-audit trail's actor type.
+    caller_kind: &'static str,
 }
 
 impl Environment {
+    /// An Admin Portal session acting in its environment.
+    pub fn portal_session(name: &str, session_id: &str) -> Environment {
+        Environment {
+            name: Arc::from(name),
+            key_id: Arc::from(session_id),
+            caller_kind: "portal_session",
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
 
     pub fn key_id(&self) -> &str {
         &self.key_id
+    }
+
+    /// The caller as the meta-audit trail records it.
+    pub fn meta_actor(&self) -> crate::meta_audit::MetaActor<'_> {
+        crate::meta_audit::MetaActor {
+            id: &self.key_id,
+            kind: self.caller_kind,
+        }
     }
 }
 
@@ -108,6 +129,7 @@ async fn resolve(keys: &ApiKeys, token: &str) -> Result<Option<Environment>, Api
     let environment = Environment {
         name: Arc::from(record.environment.as_str()),
         key_id: Arc::from(record.id.as_str()),
+        caller_kind: "api_key",
     };
     keys.cache.put(hash, environment.clone());
     Ok(Some(environment))

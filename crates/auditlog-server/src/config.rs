@@ -44,6 +44,10 @@ pub mod defaults {
     pub const STREAM_MAX_BACKOFF_SECS: u64 = 60;
     pub const STREAM_CONCURRENCY: usize = 8;
     pub const STREAM_LEASE_SECS: i64 = 30;
+    /// WorkOS's Admin Portal links expire five minutes after they are generated.
+    pub const PORTAL_LINK_TTL_SECS: i64 = 300;
+    pub const PORTAL_SESSION_IDLE_SECS: i64 = 30 * 60;
+    pub const PORTAL_SESSION_MAX_SECS: i64 = 8 * 3600;
 }
 
 /// A configured secret (a database URL with its password, a key, a signing seed).
@@ -102,6 +106,8 @@ pub struct Config {
     pub log: LogConfig,
     #[command(flatten)]
     pub streams: StreamsConfig,
+    #[command(flatten)]
+    pub portal: PortalConfig,
     /// Comma-separated `sk_…` keys to accept for the default environment.
     #[arg(
         long,
@@ -304,6 +310,59 @@ pub struct StreamsConfig {
     pub stream_lease_secs: i64,
 }
 
+/// The Admin Portal: how long its links and sessions last, and who may frame it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Admin Portal")]
+pub struct PortalConfig {
+    /// How long a link from `POST /portal/generate_link` can be opened, in seconds.
+    #[arg(long, env = "AUDITLOG_PORTAL_LINK_TTL_SECS", default_value_t = defaults::PORTAL_LINK_TTL_SECS)]
+    pub portal_link_ttl_secs: i64,
+    /// A portal session ends after this many seconds without a request.
+    #[arg(long, env = "AUDITLOG_PORTAL_SESSION_IDLE_SECS", default_value_t = defaults::PORTAL_SESSION_IDLE_SECS)]
+    pub portal_session_idle_secs: i64,
+    /// A portal session ends this many seconds after its link was opened, however active.
+    #[arg(long, env = "AUDITLOG_PORTAL_SESSION_MAX_SECS", default_value_t = defaults::PORTAL_SESSION_MAX_SECS)]
+    pub portal_session_max_secs: i64,
+    /// Comma-separated origins allowed to show the portal in a frame (CSP `frame-ancestors`),
+    /// e.g. `https://app.example.com`; `'self'` is allowed too. Default: none, the portal
+    /// cannot be framed. Framing across sites needs the portal on HTTPS (its cookie is then
+    /// `SameSite=None; Secure`).
+    #[arg(long, env = "AUDITLOG_PORTAL_FRAME_ANCESTORS", value_delimiter = ',', value_parser = parse_frame_ancestor)]
+    pub portal_frame_ancestors: Vec<String>,
+}
+
+/// One CSP `frame-ancestors` source: `'self'`, or a scheme and host (`https://app.example`,
+/// `https://*.example.com:8443`). Anything that could end the directive or add another is
+/// refused, so the configured value cannot weaken the rest of the policy.
+pub fn parse_frame_ancestor(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text == "'self'" {
+        return Ok(text.to_string());
+    }
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("{text:?}: a frame ancestor is 'self' or an http(s) origin"))?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*' | ':');
+    if rest.is_empty() || !rest.chars().all(allowed) {
+        return Err(format!(
+            "{text:?}: an origin is a scheme and a host (and port), with no path"
+        ));
+    }
+    Ok(text.to_string())
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        PortalConfig {
+            portal_link_ttl_secs: defaults::PORTAL_LINK_TTL_SECS,
+            portal_session_idle_secs: defaults::PORTAL_SESSION_IDLE_SECS,
+            portal_session_max_secs: defaults::PORTAL_SESSION_MAX_SECS,
+            portal_frame_ancestors: Vec::new(),
+        }
+    }
+}
+
 impl StreamsConfig {
     pub fn outbound_policy(&self) -> crate::outbound::OutboundPolicy {
         crate::outbound::OutboundPolicy {
@@ -358,6 +417,7 @@ impl Config {
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
             streams: StreamsConfig::default(),
+            portal: PortalConfig::default(),
             api_keys: Vec::new(),
             require_schemas: false,
             meta_audit: defaults::META_AUDIT,

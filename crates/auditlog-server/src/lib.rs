@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod nul;
 pub mod openapi;
 pub mod outbound;
+mod portal;
 mod private_files;
 mod request_span;
 mod routes;

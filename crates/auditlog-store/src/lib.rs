@@ -161,6 +161,9 @@ pub trait ExportStore: Send + Sync {
         created_before: i64,
         limit: i64,
     ) -> StoreResult<Vec<ExportRecord>>;
+    /// Records how many rows a running export has written so far (its `row_count` while
+    /// pending); nothing changes once it is no longer pending.
+    async fn record_export_progress(&self, id: &str, rows: i64, now: i64) -> StoreResult<()>;
     /// Marks a ready export expired (its file is gone); `Ok(false)` if it was not ready.
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool>;
     /// Most targets of any event the query selects (the number of target column groups).

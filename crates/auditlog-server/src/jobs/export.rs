@@ -186,11 +186,19 @@ pub async fn run(
             .into_iter()
             .map(|r| r.payload)
             .collect();
-        let (next, encoded, written) = tokio::join!(
+        // Progress (rows read so far) is for people watching, such as the Admin Portal's
+        // export bar: a failure to record it does not fail the export.
+        let (next, encoded, written, progress) = tokio::join!(
             state.store.export_page(&query, Some(&after), page_rows),
             encode_page(encoder, payloads, max_targets),
-            writers.write(&pending.0, &pending.1)
+            writers.write(&pending.0, &pending.1),
+            state
+                .store
+                .record_export_progress(export_id, rows, now_micros())
         );
+        if let Err(error) = progress {
+            tracing::debug!(export_id, %error, "could not record export progress");
+        }
         match (encoded, written) {
             (Ok((next_encoder, bytes)), Ok(())) => {
                 encoder = next_encoder;

@@ -2,19 +2,20 @@
 //! handlers' annotations also make up the OpenAPI document.
 
 mod downloads;
-mod events;
-mod exports;
+pub(crate) mod events;
+pub(crate) mod exports;
 mod fallback;
 mod health;
 mod legal_hold;
 pub(crate) mod list;
-mod log;
+pub(crate) mod log;
 pub(crate) mod log_streams;
 mod meta_audit;
 mod openapi;
 #[cfg(test)]
 mod openapi_tests;
 mod organizations;
+mod portal;
 mod ready;
 mod retention;
 mod schemas;
@@ -49,6 +50,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .merge(log_streams::router())
         .merge(log::router())
         .merge(meta_audit::router())
+        .merge(portal::router())
 }
 
 /// The OpenAPI document of [`router`], without building its state (for the snapshot test).
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(crate::request_span::record_route))
         .with_state(state.clone());
     public
+        .merge(crate::portal::router(&state))
         .layer(Extension(document))
         .layer(from_fn(crate::request_span::record_route))
         .method_not_allowed_fallback(fallback::method_not_allowed)

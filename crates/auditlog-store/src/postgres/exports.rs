@@ -178,6 +178,18 @@ impl ExportStore for PostgresStore {
         convert_all(rows)
     }
 
+    async fn record_export_progress(&self, id: &str, rows: i64, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE exports SET row_count = $1, updated_at = $2 WHERE id = $3 AND state = 'pending'",
+        )
+        .bind(rows)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
         let result = sqlx::query(
             "UPDATE exports SET state = 'expired', updated_at = $1 WHERE id = $2 AND state = 'ready'",

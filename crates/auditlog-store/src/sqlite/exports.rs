@@ -119,6 +119,19 @@ impl ExportStore for SqliteStore {
         convert_all(rows)
     }
 
+    async fn record_export_progress(&self, id: &str, rows: i64, now: i64) -> StoreResult<()> {
+        let mut writer = self.lock_writer().await?;
+        sqlx::query(
+            "UPDATE exports SET row_count = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+        )
+        .bind(rows)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
     async fn mark_export_expired(&self, id: &str, now: i64) -> StoreResult<bool> {
         let mut writer = self.lock_writer().await?;
         let result = sqlx::query(

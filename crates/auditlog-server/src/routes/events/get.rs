@@ -4,7 +4,6 @@ use super::view::EventView;
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::PathId;
-use crate::meta_audit::MetaActor;
 use crate::openapi::responses::NotFound;
 use crate::state::AppState;
 use axum::extract::State;
@@ -40,10 +39,7 @@ pub async fn get_event(
     if event.payload.is_none() {
         return Err(not_found()); // removed by retention
     }
-    let actor = MetaActor {
-        id: environment.key_id(),
-        kind: "api_key",
-    };
+    let actor = environment.meta_actor();
     let targets = [
         (event.organization_id.as_str(), "organization"),
         (event.id.as_str(), "audit_log_event"),

@@ -11,7 +11,6 @@ use super::view::{EventListMetadata, EventListView, EventView};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::QueryPairs;
-use crate::meta_audit::MetaActor;
 use crate::openapi::responses::NotFound;
 use crate::routes::list::ListObject;
 use crate::state::AppState;
@@ -30,21 +29,26 @@ use utoipa::IntoParams;
 const LIST_FILTERS: [&str; 4] = ["actions", "actor_ids", "actor_names", "targets"];
 
 fn encode_cursor(event: &StoredEvent) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", event.occurred_at, event.id))
+    cursor_at(event.occurred_at, &event.id)
 }
 
-fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
+/// The opaque cursor of the position (occurred_at, id).
+pub(crate) fn cursor_at(occurred_at: i64, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{occurred_at}|{id}"))
+}
+
+pub(crate) fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     let (at, id) = text.split_once('|')?;
     Some((at.parse().ok()?, id.to_string()))
 }
 
-struct Request {
-    single: HashMap<String, String>,
-    lists: HashMap<&'static str, Vec<String>>,
+pub(crate) struct Request {
+    pub single: HashMap<String, String>,
+    pub lists: HashMap<&'static str, Vec<String>>,
 }
 
-fn split(pairs: Vec<(String, String)>) -> Request {
+pub(crate) fn split(pairs: Vec<(String, String)>) -> Request {
     let mut single = HashMap::new();
     let mut lists: HashMap<&'static str, Vec<String>> = HashMap::new();
     for (key, value) in pairs {
@@ -73,7 +77,7 @@ fn bound(request: &Request, name: &str, default: i64, errors: &mut FieldErrors) 
     }
 }
 
-fn filters(request: &Request, errors: &mut FieldErrors) -> ExportFilters {
+pub(crate) fn filters(request: &Request, errors: &mut FieldErrors) -> ExportFilters {
     let list = |name: &str| -> Vec<String> { request.lists.get(name).cloned().unwrap_or_default() };
     for name in LIST_FILTERS {
         if list(name).len() > MAX_FILTER_VALUES {
@@ -283,10 +287,7 @@ pub async fn list_events(
         Ok::<EventListView, ApiError>(body)
     };
     let described = serde_json::to_string(&request.single).unwrap_or_default();
-    let actor = MetaActor {
-        id: environment.key_id(),
-        kind: "api_key",
-    };
+    let actor = environment.meta_actor();
     let targets = [(organization_id.as_str(), "organization")];
     let details = [
         ("query", described),

@@ -2,10 +2,10 @@
 //! over stored events.
 
 mod create;
-mod get;
-mod list;
+pub(crate) mod get;
+pub(crate) mod list;
 mod request;
-mod view;
+pub(crate) mod view;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;

@@ -6,7 +6,6 @@ use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::jobs::{export, EXPORT_JOB};
-use crate::meta_audit::MetaActor;
 use crate::openapi::responses::NotFound;
 use crate::state::AppState;
 use auditlog_domain::export::{ExportRequest, ExportRequestError};
@@ -116,10 +115,7 @@ pub async fn create_export(
     };
     state.store.create_export(&record, &job).await?;
     state.jobs_wakeup.notify_one();
-    let actor = MetaActor {
-        id: environment.key_id(),
-        kind: "api_key",
-    };
+    let actor = environment.meta_actor();
     let targets = [
         (record.organization_id.as_str(), "organization"),
         (record.id.as_str(), "audit_log_export"),

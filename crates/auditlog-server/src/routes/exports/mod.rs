@@ -2,8 +2,8 @@
 //! bundle.
 
 mod bundle;
-mod create;
-mod get;
+pub(crate) mod create;
+pub(crate) mod get;
 pub(crate) mod view;
 
 use crate::state::AppState;

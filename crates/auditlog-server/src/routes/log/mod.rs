@@ -4,7 +4,7 @@
 mod checkpoint;
 mod checkpoint_create;
 mod consistency_proof;
-mod inclusion_proof;
+pub(crate) mod inclusion_proof;
 mod key;
 pub(crate) mod view;
 

@@ -1,13 +1,13 @@
 //! Log streams (extension): configure where an organization's events are delivered, see how
 //! delivery goes, pause, replay and test. Delivery itself is in `streams`.
 
-mod create;
-mod delete;
-mod get;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod get;
 mod replay;
 mod request;
-mod test_event;
-mod update;
+pub(crate) mod test_event;
+pub(crate) mod update;
 pub(crate) mod view;
 
 use crate::state::AppState;
