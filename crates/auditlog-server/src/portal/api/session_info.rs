@@ -24,6 +24,9 @@ pub struct SessionView {
     expires_at: Timestamp,
     /// Seconds without a request after which it ends.
     idle_timeout_secs: i64,
+    /// The organization's newest sequence now (-1: no events): where the viewer's live tail
+    /// starts.
+    last_sequence: i64,
 }
 
 #[derive(Serialize)]
@@ -42,6 +45,11 @@ pub async fn get_session(
         .await?
         .map(|organization| organization.name)
         .unwrap_or_default();
+    let stored = state
+        .store
+        .log_leaf_count(&session.organization_id)
+        .await?
+        .unwrap_or(0);
     Ok(Json(SessionView {
         organization: OrganizationSummary {
             id: session.organization_id,
@@ -53,6 +61,7 @@ pub async fn get_session(
         success_url: session.success_url,
         expires_at: Timestamp::from_micros(session.expires_at),
         idle_timeout_secs: state.config.portal.portal_session_idle_secs,
+        last_sequence: stored - 1,
     }))
 }
 
