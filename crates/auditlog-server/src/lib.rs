@@ -30,6 +30,7 @@ pub mod seed;
 pub mod state;
 pub mod streams;
 pub mod tlog;
+pub mod tokens;
 pub mod verify;
 
 #[cfg(test)]
@@ -191,7 +192,11 @@ fn log_response<B>(response: &axum::http::Response<B>, latency: Duration, _span:
 /// JSON 500 if a handler panics.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let portal = portal::router(&state)
+        .layer(axum::middleware::from_fn(request_span::record_route))
+        .with_state(state.clone());
     routes::router(state)
+        .merge(portal)
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal.into_response()
         }))

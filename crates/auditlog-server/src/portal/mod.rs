@@ -13,7 +13,6 @@ mod assets;
 mod headers;
 mod pages;
 pub mod session;
-pub mod token;
 
 use crate::state::AppState;
 use axum::middleware::from_fn_with_state;

@@ -4,10 +4,10 @@
 
 use super::assets::{AUDIT_LOGS_PAGE, LOG_STREAMS_PAGE, NOTICE_PAGE};
 use super::session::{self, SessionRefusal};
-use super::token;
 use crate::clock::now_micros;
 use crate::extract::QueryMap;
 use crate::state::AppState;
+use crate::tokens;
 use auditlog_domain::ids::new_id;
 use auditlog_store::PortalSession;
 use axum::extract::State;
@@ -65,7 +65,7 @@ pub async fn launch(State(state): State<AppState>, QueryMap(query): QueryMap) ->
     let now = now_micros();
     let link = match state
         .store
-        .redeem_portal_link(&token::hash(secret), now)
+        .redeem_portal_link(&tokens::hash(secret), now)
         .await
     {
         Ok(Some(link)) => link,
@@ -73,16 +73,16 @@ pub async fn launch(State(state): State<AppState>, QueryMap(query): QueryMap) ->
         Err(error) => return crate::error::ApiError::from(error).into_response(),
     };
     let portal = &state.config.portal;
-    let cookie_value = token::new_token();
+    let cookie_value = tokens::new_token();
     let session = PortalSession {
-        token_hash: token::hash(&cookie_value),
+        token_hash: tokens::hash(&cookie_value),
         id: new_id("portal_session"),
         environment: link.environment,
         organization_id: link.organization_id,
         intent: link.intent,
         return_url: link.return_url,
         success_url: link.success_url,
-        csrf_token: token::new_token(),
+        csrf_token: tokens::new_token(),
         created_at: now,
         last_seen_at: now,
         expires_at: now + portal.portal_session_max_secs * 1_000_000,

@@ -2,11 +2,11 @@
 //! (idle and absolute timeouts, the session's organization and intent, CSRF), and the
 //! `Environment` a session acts in, so that the API's own handlers serve it.
 
-use super::token;
 use crate::auth::Environment;
 use crate::clock::now_micros;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
+use crate::tokens;
 use auditlog_store::PortalSession;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
@@ -54,7 +54,7 @@ pub async fn current(
     headers: &HeaderMap,
 ) -> Result<PortalSession, SessionRefusal> {
     let token = cookie_token(headers).ok_or(SessionRefusal::Ended)?;
-    let hash = token::hash(token);
+    let hash = tokens::hash(token);
     let session = state
         .store
         .get_portal_session(&hash)

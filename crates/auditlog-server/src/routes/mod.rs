@@ -83,7 +83,6 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(crate::request_span::record_route))
         .with_state(state.clone());
     public
-        .merge(crate::portal::router(&state))
         .layer(Extension(document))
         .layer(from_fn(crate::request_span::record_route))
         .method_not_allowed_fallback(fallback::method_not_allowed)

@@ -24,6 +24,7 @@ mod metrics;
 mod nul_api;
 mod openapi_api;
 mod organizations_api;
+mod portal;
 mod retention_api;
 mod s3_exports_api;
 mod schemas_api;

@@ -116,7 +116,7 @@ pub async fn search_events(
             oldest = Some(row.occurred_at);
             if matches(row, &needle) {
                 data.push(EventView::new(row));
-                if data.len() >= limit as usize {
+                if data.len() >= limit {
                     exhausted = false;
                     break 'scan;
                 }

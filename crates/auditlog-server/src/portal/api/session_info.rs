@@ -2,9 +2,9 @@
 //! `POST /portal/api/logout`: ends it.
 
 use crate::portal::session::{cookie, cookie_token};
-use crate::portal::token;
 use crate::routes::timestamp::Timestamp;
 use crate::state::AppState;
+use crate::tokens;
 use auditlog_store::PortalSession;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -67,7 +67,11 @@ pub async fn get_session(
 
 pub async fn end_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(value) = cookie_token(&headers) {
-        if let Err(error) = state.store.delete_portal_session(&token::hash(value)).await {
+        if let Err(error) = state
+            .store
+            .delete_portal_session(&tokens::hash(value))
+            .await
+        {
             return crate::error::ApiError::from(error).into_response();
         }
     }

@@ -6,8 +6,8 @@ use crate::body::JsonBody;
 use crate::clock::now_micros;
 use crate::error::ApiError;
 use crate::openapi::responses::NotFound;
-use crate::portal::token;
 use crate::state::AppState;
+use crate::tokens;
 use auditlog_domain::FieldErrors;
 use auditlog_store::PortalLink;
 use axum::extract::State;
@@ -119,9 +119,7 @@ fn parse(body: &Value) -> Result<(String, String, Option<String>, Option<String>
     }
     let return_url = url_field(body, "return_url", &mut errors);
     let success_url = url_field(body, "success_url", &mut errors);
-    for name in ["external_user_id"] {
-        text_field(body, name, &mut errors);
-    }
+    text_field(body, "external_user_id", &mut errors);
     if !matches!(
         body.get("it_contact_emails"),
         None | Some(Value::Null) | Some(Value::Array(_))
@@ -182,9 +180,9 @@ pub async fn generate_portal_link(
         .store
         .delete_expired_portal_rows(now, now - portal.portal_session_idle_secs * 1_000_000)
         .await?;
-    let secret = token::new_token();
+    let secret = tokens::new_token();
     let link = PortalLink {
-        token_hash: token::hash(&secret),
+        token_hash: tokens::hash(&secret),
         environment: env.to_string(),
         organization_id,
         intent,

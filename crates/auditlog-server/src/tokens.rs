@@ -1,4 +1,4 @@
-//! Portal secrets (link tokens, session cookies, CSRF tokens): 256 random bits, URL-safe, and
+//! Bearer secrets handed to browsers (Admin Portal links, session cookies, CSRF tokens): 256 random bits, URL-safe, and
 //! stored only as their SHA-256.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
