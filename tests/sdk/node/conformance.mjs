@@ -263,6 +263,35 @@ await check('wrong API key throws UnauthorizedException', async () => {
     () => badWorkos.auditLogs.createEvent(state.org?.id ?? UNKNOWN_ORG, makeEvent()), 'createEvent with bad key');
 });
 
+// ------------------------------------------------------------------ admin portal
+
+await check('portal.generateLink returns a single-use link for audit_logs and log_streams', async () => {
+  const org = need('org');
+  for (const intent of ['audit_logs', 'log_streams']) {
+    const { link } = await workos.portal.generateLink({ organization: org.id, intent, returnUrl: 'https://app.example/settings' });
+    expect(typeof link === 'string' && link.startsWith(`${baseUrl}/portal/launch?secret=`), `link=${link}`);
+    const opened = await fetch(link, { redirect: 'manual' });
+    expect(opened.status === 303, `opening ${intent}: status=${opened.status}`);
+    const page = intent === 'audit_logs' ? '/portal/audit-logs' : '/portal/log-streams';
+    expect(opened.headers.get('location') === page, `location=${opened.headers.get('location')}`);
+    const again = await fetch(link, { redirect: 'manual' });
+    expect(again.status === 403, `reopening: status=${again.status}`);
+  }
+});
+
+await check('portal.generateLink with an intent this server does not offer throws UnprocessableEntityException', async () => {
+  const org = need('org');
+  const e = await expectRejects(UnprocessableEntityException, 'UnprocessableEntityException',
+    () => workos.portal.generateLink({ organization: org.id, intent: 'sso' }), 'intent sso');
+  // The SDK words its message from the errors' codes.
+  expect(e.status === 422 && String(e.message).includes('unsupported_intent'), `names the refusal: ${describeErr(e)}`);
+});
+
+await check('portal.generateLink for an unknown organization throws NotFoundException', async () => {
+  await expectRejects(NotFoundException, 'NotFoundException',
+    () => workos.portal.generateLink({ organization: UNKNOWN_ORG, intent: 'audit_logs' }), 'unknown org');
+});
+
 // ------------------------------------------------------------------ summary
 
 console.log(`[${SUITE}] done: passed=${passed} failed=${failed}`);

@@ -16,6 +16,8 @@ import os
 import secrets
 import sys
 import traceback
+import urllib.error
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional
@@ -420,6 +422,49 @@ def _() -> None:
         ),
         "create_event with bad key",
     )
+
+
+# ---------------------------------------------------------------- admin portal
+
+
+def _open(link: str) -> tuple[int, Optional[str]]:
+    """Opens a portal link without following its redirect: (status, Location)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(link, timeout=30) as response:
+            return response.status, response.headers.get("Location")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location")
+
+
+@check("admin_portal.generate_link returns a link that opens once")
+def _() -> None:
+    org = need("org")
+    for intent, page in [("audit_logs", "/portal/audit-logs"), ("log_streams", "/portal/log-streams")]:
+        result = client.admin_portal.generate_link(
+            organization=org.id, intent=intent, return_url="https://app.example/settings"
+        )
+        expect(result.link.startswith(f"{BASE_URL}/portal/launch?secret="), f"link={result.link!r}")
+        status, location = _open(result.link)
+        expect(status == 303 and location == page, f"{intent}: status={status} location={location!r}")
+        status, _ = _open(result.link)
+        expect(status == 403, f"{intent}: reopened with status {status}")
+
+
+@check("admin_portal.generate_link with intent sso raises UnprocessableEntityError")
+def _() -> None:
+    org = need("org")
+    e = expect_raises(
+        UnprocessableEntityError,
+        lambda: client.admin_portal.generate_link(organization=org.id, intent="sso"),
+        "intent sso",
+    )
+    expect("audit_logs" in str(e), f"names the supported intents: {e}")
 
 
 # ---------------------------------------------------------------- summary
