@@ -15,8 +15,10 @@
 #    container image's Dockerfile: hadolint, and its runtime contract run without an engine
 #    (tests/deploy/container.sh)
 # 8. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
+# 9. the Admin Portal in a real browser: Debian's Chromium driven headless by playwright-core,
+#    with an axe-core accessibility scan (tests/portal; installs chromium when missing)
 #
-# Needs: Rust, Python 3, Node 20+, curl, psql, openssl, apt-get (installs rsyslog when missing), PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
+# Needs: Rust, Python 3, Node 20+, curl, psql, openssl, apt-get (installs rsyslog and chromium when missing), PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
 # (moto) is installed into .sdk/ and started here.
 set -euo pipefail
@@ -90,3 +92,5 @@ AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/adversarial/run.sh
 echo "== API fuzzing (schemathesis, pinned seed and budget; no 5xx, every answer as documented)"
 FUZZ_SEED="${FUZZ_SEED:-20261129}" FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-40}" \
   AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/fuzz/schemathesis.sh
+echo "== Admin Portal in Chromium (playwright-core, axe-core)"
+AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/portal/run.sh

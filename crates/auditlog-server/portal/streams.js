@@ -159,7 +159,7 @@
       $('new-stream').reset();
       renderFields();
       setStatus(`Stream created (${stream.type}). Send a test event to check the receiver.`);
-      await refresh();
+      await refresh({ force: true });
       const card = document.querySelector(`[data-stream="${CSS.escape(stream.id)}"] button.test`);
       if (card) card.focus();
       showSuccess();
@@ -206,12 +206,13 @@
       onclick: async () => {
         try {
           await api(path, { method: 'PATCH', body: { paused: !stream.paused } });
-          await refresh();
+          await refresh({ focus: [stream.id, 'pause'] });
         } catch (error) {
           result.textContent = error.message;
         }
       },
     }, stream.paused ? 'Resume' : 'Pause');
+    pauseButton.dataset.action = 'pause';
     const deleteButton = el('button', { type: 'button', class: 'danger' }, 'Delete');
     deleteButton.addEventListener('click', async () => {
       if (deleteButton.dataset.confirm !== 'yes') {
@@ -221,7 +222,7 @@
       }
       try {
         await api(path, { method: 'DELETE' });
-        await refresh();
+        await refresh({ force: true });
       } catch (error) {
         result.textContent = error.message;
       }
@@ -247,14 +248,16 @@
     );
   }
 
-  async function refresh() {
+  // Redraws the cards. The timer's redraws wait while a card holds the keyboard focus, so
+  // that a keyboard user is not thrown out of it; a redraw after an action puts the focus
+  // back on the action's button.
+  async function refresh(options = {}) {
     try {
       const result = await api(organizationPath('/log_streams'));
       const streams = result.data || [];
-      // Keep the cards (and a test result on them) while only the figures change.
       const container = $('streams');
       const focused = document.activeElement && document.activeElement.closest('[data-stream]');
-      if (focused && container.contains(focused)) return;
+      if (focused && container.contains(focused) && !options.force && !options.focus) return;
       const results = new Map(Array.from(container.querySelectorAll('[data-stream]')).map((c) => [c.dataset.stream, c.querySelector('.test-result')]));
       container.replaceChildren(...streams.map((stream) => {
         const card = streamCard(stream);
@@ -263,6 +266,11 @@
         return card;
       }));
       if (streams.length === 0) container.replaceChildren(el('p', {}, 'No streams yet.'));
+      if (options.focus) {
+        const [id, action] = options.focus;
+        const button = container.querySelector(`[data-stream="${CSS.escape(id)}"] [data-action="${action}"]`);
+        if (button) button.focus();
+      }
     } catch (error) {
       setStatus(`Could not load the streams: ${error.message}`);
     }

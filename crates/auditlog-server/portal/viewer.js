@@ -131,6 +131,7 @@
     $('detail-json').textContent = 'Loading…';
     $('proof-result').textContent = '';
     $('proof-result').className = 'proof-result';
+    delete $('proof-result').dataset.status;
     $('proof-steps').replaceChildren();
     if (!dialog.open) dialog.showModal();
     let event;
