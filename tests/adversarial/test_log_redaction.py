@@ -42,3 +42,25 @@ def test_debug_logs_hold_no_signature_and_no_key(start_server):
         assert secret not in log, "a download link's secret is in the server log"
     assert server.key not in log, "the API key is in the server log"
     assert server.key[3:13] not in log
+
+
+def test_debug_logs_hold_no_portal_link_secret_or_session_cookie(start_server):
+    server = start_server(env={"AUDITLOG_LOG": "debug"})
+    org = server.create_org()
+    created = server.post("/portal/generate_link", {"organization": org, "intent": "audit_logs"})
+    assert created.status_code == 201, created.text
+    link = created.json()["link"]
+    secret = parse_qs(urlparse(link).query)["secret"][0]
+    opened = requests.get(link, allow_redirects=False, timeout=30)
+    assert opened.status_code == 303, opened.text
+    cookie = opened.cookies["auditlog_portal"]
+    page = requests.get(urlparse(link)._replace(path="/portal/api/session", query="").geturl(),
+                        cookies={"auditlog_portal": cookie}, timeout=30)
+    assert page.status_code == 200, page.text
+    csrf = page.json()["csrf_token"]
+    time.sleep(0.5)
+    log = server.log_text()
+    assert "/portal/launch?secret=REDACTED" in log, "the launch request is logged, without its secret"
+    assert secret not in log, "a portal link's secret is in the server log"
+    assert cookie not in log, "a portal session cookie is in the server log"
+    assert csrf not in log, "a portal session's CSRF token is in the server log"

@@ -1,5 +1,6 @@
 //! The tracing span of each request, with the secrets of its URL left out: a download link's
-//! `signature` (and a presigned S3 URL's credentials) are bearer secrets, and logs travel
+//! `signature`, an Admin Portal link's `secret` (and a presigned S3 URL's credentials) are
+//! bearer secrets, and logs travel
 //! further than the links were meant to. The span carries the request id (the `X-Request-ID`
 //! sent back) and, once routing has matched, the route's path template.
 
@@ -10,7 +11,8 @@ use axum::response::Response;
 use tracing::Span;
 
 /// Query parameters whose values authenticate the request by themselves.
-const SECRET_PARAMETERS: [&str; 4] = [
+const SECRET_PARAMETERS: [&str; 5] = [
+    "secret",
     "signature",
     "x-amz-signature",
     "x-amz-credential",
@@ -134,6 +136,8 @@ mod tests {
             redacted(&uri),
             "/b/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&x=1"
         );
+        let uri = "/portal/launch?secret=0EmGqcDbqiEll".parse().unwrap();
+        assert_eq!(redacted(&uri), "/portal/launch?secret=REDACTED");
         assert_eq!(redacted(&"/health".parse().unwrap()), "/health");
     }
 }
