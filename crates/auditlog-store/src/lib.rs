@@ -432,6 +432,13 @@ pub trait PortalStore: Send + Sync {
     /// Records activity (the idle timeout counts from it).
     async fn touch_portal_session(&self, token_hash: &str, now: i64) -> StoreResult<()>;
     async fn delete_portal_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Removes every link and session of `external_user_id` in the organization; how many.
+    async fn revoke_portal_access(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        external_user_id: &str,
+    ) -> StoreResult<u64>;
     /// Removes links expired at `now` and sessions expired at `now` or idle since
     /// `idle_cutoff`.
     async fn delete_expired_portal_rows(&self, now: i64, idle_cutoff: i64) -> StoreResult<()>;

@@ -399,6 +399,8 @@ pub struct PortalLink {
     pub intent: String,
     pub return_url: Option<String>,
     pub success_url: Option<String>,
+    /// The application's id for the admin the link is for (revocation).
+    pub external_user_id: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -415,6 +417,7 @@ pub struct PortalSession {
     pub intent: String,
     pub return_url: Option<String>,
     pub success_url: Option<String>,
+    pub external_user_id: Option<String>,
     pub csrf_token: String,
     pub created_at: i64,
     pub last_seen_at: i64,

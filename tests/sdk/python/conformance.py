@@ -456,6 +456,23 @@ def _() -> None:
         expect(status == 403, f"{intent}: reopened with status {status}")
 
 
+@check("admin_portal.revoke_link ends the links generated for an external_user_id")
+def _() -> None:
+    org = need("org")
+    kept = client.admin_portal.generate_link(
+        organization=org.id, intent="audit_logs", external_user_id="admin_keep"
+    )
+    gone = client.admin_portal.generate_link(
+        organization=org.id, intent="audit_logs", external_user_id="admin_gone"
+    )
+    result = client.admin_portal.revoke_link(organization=org.id, external_user_id="admin_gone")
+    expect(result is None, f"revoke_link returned {result!r}")
+    status, _ = _open(gone.link)
+    expect(status == 403, f"revoked link opened with status {status}")
+    status, _ = _open(kept.link)
+    expect(status == 303, f"another admin's link: status {status}")
+
+
 @check("admin_portal.generate_link with intent sso raises UnprocessableEntityError")
 def _() -> None:
     org = need("org")

@@ -82,6 +82,7 @@ pub async fn launch(State(state): State<AppState>, QueryMap(query): QueryMap) ->
         intent: link.intent,
         return_url: link.return_url,
         success_url: link.success_url,
+        external_user_id: link.external_user_id,
         csrf_token: tokens::new_token(),
         created_at: now,
         last_seen_at: now,

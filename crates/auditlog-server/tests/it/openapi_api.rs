@@ -24,6 +24,8 @@ const WORKOS_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/audit_logs/actions/{action}/schemas"),
     ("POST", "/organizations"),
     ("GET", "/organizations"),
+    ("POST", "/portal/generate_link"),
+    ("POST", "/portal/revoke_link"),
     ("GET", "/organizations/{organization_id}"),
     ("PUT", "/organizations/{organization_id}"),
     ("DELETE", "/organizations/{organization_id}"),

@@ -9,6 +9,9 @@ CREATE TABLE portal_links (
     intent TEXT NOT NULL,
     return_url TEXT,
     success_url TEXT,
+    -- The application's id for the admin the link is for: `POST /portal/revoke_link` ends
+    -- every link and session of it.
+    external_user_id TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     -- Set once, by the request that opened the link; a link is never opened twice.
@@ -24,6 +27,7 @@ CREATE TABLE portal_sessions (
     intent TEXT NOT NULL,
     return_url TEXT,
     success_url TEXT,
+    external_user_id TEXT,
     -- Sent back in X-CSRF-Token on every state-changing request.
     csrf_token TEXT NOT NULL,
     created_at BIGINT NOT NULL,
@@ -31,3 +35,6 @@ CREATE TABLE portal_sessions (
     -- The absolute end, whatever the activity.
     expires_at BIGINT NOT NULL
 );
+
+CREATE INDEX portal_links_by_user ON portal_links (environment, organization_id, external_user_id);
+CREATE INDEX portal_sessions_by_user ON portal_sessions (environment, organization_id, external_user_id);

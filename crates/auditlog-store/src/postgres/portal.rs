@@ -73,6 +73,25 @@ impl PortalStore for PostgresStore {
         Ok(())
     }
 
+    async fn revoke_portal_access(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        external_user_id: &str,
+    ) -> StoreResult<u64> {
+        let mut removed = 0;
+        for statement in [portal_sql::REVOKE_LINKS, portal_sql::REVOKE_SESSIONS] {
+            removed += sqlx::query(AssertSqlSafe(numbered(statement)))
+                .bind(environment)
+                .bind(organization_id)
+                .bind(external_user_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+
     async fn delete_expired_portal_rows(&self, now: i64, idle_cutoff: i64) -> StoreResult<()> {
         sqlx::query(AssertSqlSafe(numbered(portal_sql::DELETE_EXPIRED_LINKS)))
             .bind(now)

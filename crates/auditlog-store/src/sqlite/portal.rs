@@ -71,6 +71,26 @@ impl PortalStore for SqliteStore {
         Ok(())
     }
 
+    async fn revoke_portal_access(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        external_user_id: &str,
+    ) -> StoreResult<u64> {
+        let mut writer = self.lock_writer().await?;
+        let mut removed = 0;
+        for statement in [portal_sql::REVOKE_LINKS, portal_sql::REVOKE_SESSIONS] {
+            removed += sqlx::query(statement)
+                .bind(environment)
+                .bind(organization_id)
+                .bind(external_user_id)
+                .execute(&mut *writer)
+                .await?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+
     async fn delete_expired_portal_rows(&self, now: i64, idle_cutoff: i64) -> StoreResult<()> {
         let mut writer = self.lock_writer().await?;
         sqlx::query(portal_sql::DELETE_EXPIRED_LINKS)

@@ -1387,6 +1387,7 @@ async fn sqlite_portal() {
     let (store, _dir) = sqlite().await;
     portal_contract::portal_links_open_once_before_they_expire(&store).await;
     portal_contract::portal_sessions_are_found_by_hash_and_swept(&store).await;
+    portal_contract::portal_access_is_revoked_by_external_user(&store).await;
 }
 
 #[tokio::test]
@@ -1396,5 +1397,6 @@ async fn postgres_portal() {
     };
     portal_contract::portal_links_open_once_before_they_expire(&store).await;
     portal_contract::portal_sessions_are_found_by_hash_and_swept(&store).await;
+    portal_contract::portal_access_is_revoked_by_external_user(&store).await;
     store.close().await;
 }

@@ -12,6 +12,7 @@ fn link(token_hash: &str, expires_at: i64) -> PortalLink {
         intent: "audit_logs".into(),
         return_url: Some("https://app.example/settings".into()),
         success_url: None,
+        external_user_id: Some("admin_1".into()),
         created_at: 1_000,
         expires_at,
     }
@@ -26,6 +27,7 @@ fn session(token_hash: &str, last_seen_at: i64, expires_at: i64) -> PortalSessio
         intent: "log_streams".into(),
         return_url: None,
         success_url: Some("https://app.example/done".into()),
+        external_user_id: Some("admin_1".into()),
         csrf_token: "csrf".into(),
         created_at: 1_000,
         last_seen_at,
@@ -115,4 +117,35 @@ pub async fn portal_sessions_are_found_by_hash_and_swept(store: &dyn Store) {
         .unwrap();
     store.delete_expired_portal_rows(10_000, 0).await.unwrap();
     assert!(store.get_portal_session("s3").await.unwrap().is_none());
+}
+
+pub async fn portal_access_is_revoked_by_external_user(store: &dyn Store) {
+    store.create_portal_link(&link("r1", 9_000)).await.unwrap();
+    let mut other_admin = link("r2", 9_000);
+    other_admin.external_user_id = Some("admin_2".into());
+    store.create_portal_link(&other_admin).await.unwrap();
+    store
+        .create_portal_session(&session("rs1", 1_000, 9_000))
+        .await
+        .unwrap();
+    let removed = store
+        .revoke_portal_access("portal", "org_portal", "admin_1")
+        .await
+        .unwrap();
+    assert_eq!(removed, 2, "admin_1's unopened link and open session");
+    assert_eq!(store.redeem_portal_link("r1", 2_000).await.unwrap(), None);
+    assert!(store.get_portal_session("rs1").await.unwrap().is_none());
+    assert!(
+        store
+            .redeem_portal_link("r2", 2_000)
+            .await
+            .unwrap()
+            .is_some(),
+        "another admin's link still opens"
+    );
+    let elsewhere = store
+        .revoke_portal_access("other-env", "org_portal", "admin_2")
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, 0, "scoped to the environment");
 }

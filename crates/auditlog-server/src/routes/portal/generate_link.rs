@@ -28,8 +28,7 @@ const OTHER_WORKOS_INTENTS: [&str; 5] = [
     "bring_your_own_key",
 ];
 
-/// The body the WorkOS SDKs send. `external_user_id` and `it_contact_emails` are accepted and
-/// not used.
+/// The body the WorkOS SDKs send. `it_contact_emails` is accepted and not used.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"organization": "org_01EHZNVPK3SFK441A1RGBFSHRT", "intent": "audit_logs"}))]
 #[allow(dead_code)] // Describes the body; `generate_portal_link` reads it field by field.
@@ -44,6 +43,8 @@ pub struct GenerateLinkRequest {
     return_url: Option<String>,
     /// Where the admin goes once a log stream is set up: an absolute http(s) URL.
     success_url: Option<String>,
+    /// Your id for the admin the link is for: `POST /portal/revoke_link` with it ends the link
+    /// and every session opened from it.
     external_user_id: Option<String>,
     it_contact_emails: Option<Vec<String>>,
 }
@@ -85,7 +86,16 @@ fn url_field(body: &Value, name: &str, errors: &mut FieldErrors) -> Option<Strin
     }
 }
 
-fn parse(body: &Value) -> Result<(String, String, Option<String>, Option<String>), ApiError> {
+/// What a valid body asks for.
+struct LinkRequest {
+    organization_id: String,
+    intent: String,
+    return_url: Option<String>,
+    success_url: Option<String>,
+    external_user_id: Option<String>,
+}
+
+fn parse(body: &Value) -> Result<LinkRequest, ApiError> {
     let mut errors = FieldErrors::default();
     if !body.is_object() {
         errors.push("body", "invalid_type", "the body must be a JSON object");
@@ -119,7 +129,9 @@ fn parse(body: &Value) -> Result<(String, String, Option<String>, Option<String>
     }
     let return_url = url_field(body, "return_url", &mut errors);
     let success_url = url_field(body, "success_url", &mut errors);
-    text_field(body, "external_user_id", &mut errors);
+    let external_user_id = text_field(body, "external_user_id", &mut errors)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string);
     if !matches!(
         body.get("it_contact_emails"),
         None | Some(Value::Null) | Some(Value::Array(_))
@@ -133,12 +145,13 @@ fn parse(body: &Value) -> Result<(String, String, Option<String>, Option<String>
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok((
-        organization.to_string(),
-        intent.to_string(),
+    Ok(LinkRequest {
+        organization_id: organization.to_string(),
+        intent: intent.to_string(),
         return_url,
         success_url,
-    ))
+        external_user_id,
+    })
 }
 
 /// Generate an Admin Portal link
@@ -163,15 +176,15 @@ pub async fn generate_portal_link(
     Extension(environment): Extension<Environment>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<PortalLinkView>), ApiError> {
-    let (organization_id, intent, return_url, success_url) = parse(&body)?;
+    let request = parse(&body)?;
     let env = environment.name();
     if state
         .store
-        .get_organization(env, &organization_id)
+        .get_organization(env, &request.organization_id)
         .await?
         .is_none()
     {
-        return Err(ApiError::organization_not_found(&organization_id));
+        return Err(ApiError::organization_not_found(&request.organization_id));
     }
     let portal = &state.config.portal;
     let now = now_micros();
@@ -184,10 +197,11 @@ pub async fn generate_portal_link(
     let link = PortalLink {
         token_hash: tokens::hash(&secret),
         environment: env.to_string(),
-        organization_id,
-        intent,
-        return_url,
-        success_url,
+        organization_id: request.organization_id,
+        intent: request.intent,
+        return_url: request.return_url,
+        success_url: request.success_url,
+        external_user_id: request.external_user_id,
         created_at: now,
         expires_at: now + portal.portal_link_ttl_secs * 1_000_000,
     };

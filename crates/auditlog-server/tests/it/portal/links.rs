@@ -202,3 +202,55 @@ async fn behind_https_the_cookie_is_secure_and_framing_follows_the_configuration
     );
     assert!(page.headers().get("x-frame-options").is_none());
 }
+
+#[tokio::test]
+async fn revoking_an_admin_ends_their_links_and_sessions() {
+    let server = TestServer::start().await;
+    let org = server.create_org("Acme").await;
+    let link_for = |user: &'static str| {
+        let server = &server;
+        let org = org.clone();
+        async move {
+            let response = server
+                .post("/portal/generate_link")
+                .json(
+                    &json!({"organization": org, "intent": "audit_logs", "external_user_id": user}),
+                )
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            body["link"].as_str().unwrap().to_string()
+        }
+    };
+    let opened = Browser::open(&server, &link_for("admin_1").await).await;
+    let unopened = link_for("admin_1").await;
+    let colleague = Browser::open(&server, &link_for("admin_2").await).await;
+    let revoke = |body: Value| server.post("/portal/revoke_link").json(&body).send();
+    let answer = revoke(json!({"organization": org, "external_user_id": "admin_1"}))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 204);
+    assert_eq!(
+        opened.get("/portal/api/session").await.status(),
+        401,
+        "the open session ended"
+    );
+    let late = no_redirects()
+        .get(local(&server, &unopened))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 403, "the unopened link no longer opens");
+    assert_eq!(
+        colleague.get("/portal/api/session").await.status(),
+        200,
+        "others stay"
+    );
+    let missing = revoke(json!({"organization": org})).await.unwrap();
+    assert_eq!(missing.status(), 422);
+    let unknown = revoke(json!({"organization": "org_nope", "external_user_id": "admin_1"}))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
