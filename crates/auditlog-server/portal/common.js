@@ -23,6 +23,8 @@ const Portal = (() => {
       body = JSON.stringify(options.body);
     }
     if (method !== 'GET' && session) headers['X-CSRF-Token'] = session.csrf_token;
+    // Timers' requests are not the admin's activity: they do not keep an idle session open.
+    if (options.background) headers['X-Portal-Background'] = '1';
     const response = await fetch(path, { method, headers, body, credentials: 'same-origin' });
     if (response.status === 401 && path.startsWith('/portal/')) {
       window.location.assign('/portal');

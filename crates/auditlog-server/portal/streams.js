@@ -253,7 +253,7 @@
   // back on the action's button.
   async function refresh(options = {}) {
     try {
-      const result = await api(organizationPath('/log_streams'));
+      const result = await api(organizationPath('/log_streams'), { background: !options.force && !options.focus });
       const streams = result.data || [];
       const container = $('streams');
       const focused = document.activeElement && document.activeElement.closest('[data-stream]');
@@ -282,7 +282,7 @@
     $('new-stream').addEventListener('submit', create);
     renderFields();
     await refresh();
-    setInterval(refresh, REFRESH_MS);
+    setInterval(() => refresh(), REFRESH_MS);
   }
 
   main().catch((error) => setStatus(`The page could not start: ${error.message}`));

@@ -103,7 +103,7 @@
   async function tail() {
     if (!$('live').checked || document.hidden) return;
     try {
-      const result = await api(`${organizationPath('/events')}?after_sequence=${lastSequence}&limit=100`);
+      const result = await api(`${organizationPath('/events')}?after_sequence=${lastSequence}&limit=100`, { background: true });
       lastSequence = result.list_metadata.last_sequence;
       if (result.data.length === 0) return;
       if (page.first && !filtered()) {

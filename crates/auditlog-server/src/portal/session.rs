@@ -22,6 +22,9 @@ pub const COOKIE: &str = "auditlog_portal";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Activity is written at most this often, so browsing is not a write per request.
 const TOUCH_EVERY_MICROS: i64 = 15_000_000;
+/// Sent by the pages' timers (live tail, stream refresh): such requests are not activity, so
+/// a tab left open still ends its session after the idle timeout.
+pub const BACKGROUND_HEADER: &str = "x-portal-background";
 
 /// Why a request has no usable session.
 pub enum SessionRefusal {
@@ -66,7 +69,8 @@ pub async fn current(
         state.store.delete_portal_session(&hash).await?;
         return Err(SessionRefusal::Ended);
     }
-    if now - session.last_seen_at >= TOUCH_EVERY_MICROS {
+    let background = headers.contains_key(BACKGROUND_HEADER);
+    if !background && now - session.last_seen_at >= TOUCH_EVERY_MICROS.min(idle / 4) {
         state.store.touch_portal_session(&hash, now).await?;
     }
     Ok(session)

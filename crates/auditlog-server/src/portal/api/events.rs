@@ -1,7 +1,7 @@
 //! The viewer's reads: a page of events (or a search), one event, and its inclusion proof. The
 //! API's handlers answer, with the session's organization put in place of any the page sent.
 
-use super::search;
+use super::{search, tail};
 use crate::auth::Environment;
 use crate::error::ApiError;
 use crate::extract::{PathIds, QueryMap, QueryPairs};
@@ -30,7 +30,8 @@ async fn ensure_in_organization(
     }
 }
 
-/// `GET …/events`: the read API's pages and tail, or with `search=` a bounded search.
+/// `GET …/events`: the read API's pages, or with `search=` a bounded search, or with
+/// `after_sequence=` the live tail.
 pub async fn list_events(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
@@ -47,6 +48,12 @@ pub async fn list_events(
         .map(|(_, value)| value.trim().to_string())
         .filter(|value| !value.is_empty());
     pairs.retain(|(name, _)| name != "search");
+    if let Some((_, after)) = pairs.iter().find(|(name, _)| name == "after_sequence") {
+        let after = after.clone();
+        return tail::tail_events(&state, &environment, &session, &after, &pairs)
+            .await
+            .into_response();
+    }
     if let Some(needle) = needle {
         return search::search_events(&state, &environment, &session, pairs, &needle)
             .await

@@ -7,6 +7,7 @@ mod events;
 mod exports;
 mod search;
 mod session_info;
+mod tail;
 
 use super::session::{require, Guard};
 use crate::routes::log_streams::{create, delete, get, test_event, update};

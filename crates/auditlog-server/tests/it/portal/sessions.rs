@@ -26,6 +26,39 @@ async fn a_session_ends_after_its_idle_time() {
 }
 
 #[tokio::test]
+async fn activity_keeps_a_session_open_and_the_pages_timers_do_not() {
+    let server = TestServer::start_with(|c| c.portal.portal_session_idle_secs = 2).await;
+    let org = server.create_org("Acme").await;
+    let browser = Browser::session(&server, &org, "audit_logs").await;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            browser.get("/portal/api/session").await.status(),
+            200,
+            "the admin is active"
+        );
+    }
+    let tail = format!("/portal/api/organizations/{org}/events?after_sequence=-1");
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let response = browser
+            .request(Method::GET, &tail)
+            .header("x-portal-background", "1")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses.first(), Some(&200));
+    assert_eq!(
+        statuses.last(),
+        Some(&401),
+        "an open tab alone does not keep it: {statuses:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_session_ends_at_its_absolute_end_however_active() {
     let server = TestServer::start_with(|c| c.portal.portal_session_max_secs = 1).await;
     let org = server.create_org("Acme").await;

@@ -93,6 +93,14 @@ async fn the_viewer_tails_proves_and_exports_like_the_api() {
     assert_eq!(session["last_sequence"], 2);
     let base = format!("/portal/api/organizations/{org}");
 
+    let quiet = browser
+        .get_json(&format!("{base}/events?after_sequence=2"))
+        .await;
+    assert_eq!(
+        quiet["data"],
+        json!([]),
+        "nothing new yet (and nothing recorded)"
+    );
     post_events(&server, &org, 1, "Late Arrival").await;
     let tail = browser
         .get_json(&format!("{base}/events?after_sequence=2"))
