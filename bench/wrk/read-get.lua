@@ -1,11 +1,17 @@
--- wrk script for bench/read.sh: authenticated GETs, cycling through the request paths given
--- after `--` (one request per path in turn). Args: API_KEY PATH [PATH...].
+-- wrk script for bench/read.sh and bench/portal.sh: authenticated GETs, cycling through the
+-- request paths given after `--` (one request per path in turn). Args: CREDENTIAL PATH [PATH...],
+-- where CREDENTIAL is an API key, or `cookie:NAME=VALUE` for an Admin Portal session.
 -- Prints the same RESULT line as ingest.lua and health.lua.
 local paths = {}
 local next_path = 0
 
 function init(args)
-  wrk.headers["Authorization"] = "Bearer " .. args[1]
+  local cookie = args[1]:match("^cookie:(.+)$")
+  if cookie then
+    wrk.headers["Cookie"] = cookie
+  else
+    wrk.headers["Authorization"] = "Bearer " .. args[1]
+  end
   for i = 2, #args do
     paths[#paths + 1] = args[i]
   end
