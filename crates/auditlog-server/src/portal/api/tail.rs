@@ -5,6 +5,7 @@
 
 use crate::auth::Environment;
 use crate::error::ApiError;
+use crate::routes::events::list::after_sequence;
 use crate::routes::events::view::{EventListMetadata, EventListView, EventView};
 use crate::routes::list::ListObject;
 use crate::state::AppState;
@@ -22,17 +23,7 @@ pub async fn tail_events(
     pairs: &[(String, String)],
 ) -> Result<Json<EventListView>, ApiError> {
     let mut errors = FieldErrors::default();
-    let after = match after.parse::<i64>() {
-        Ok(n) if n >= -1 => n,
-        _ => {
-            errors.push(
-                "after_sequence",
-                "invalid_value",
-                "after_sequence must be an integer ≥ -1",
-            );
-            -1
-        }
-    };
+    let after = after_sequence(after, &mut errors);
     let limit = match pairs
         .iter()
         .find(|(name, _)| name == "limit")

@@ -99,6 +99,21 @@ pub(crate) fn filters(request: &Request, errors: &mut FieldErrors) -> ExportFilt
     }
 }
 
+/// The tail's starting point: an integer ≥ -1 (-1: from the first event).
+pub(crate) fn after_sequence(text: &str, errors: &mut FieldErrors) -> i64 {
+    match text.parse::<i64>() {
+        Ok(n) if n >= -1 => n,
+        _ => {
+            errors.push(
+                "after_sequence",
+                "invalid_value",
+                "after_sequence must be an integer ≥ -1",
+            );
+            -1
+        }
+    }
+}
+
 /// The read API's query. The list filters repeat (`?actions=a&actions=b`, or `actions[]=`).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -184,17 +199,7 @@ pub async fn list_events(
     let tail_from = request
         .single
         .get("after_sequence")
-        .map(|text| match text.parse::<i64>() {
-            Ok(n) if n >= -1 => n,
-            _ => {
-                errors.push(
-                    "after_sequence",
-                    "invalid_value",
-                    "after_sequence must be an integer ≥ -1",
-                );
-                -1
-            }
-        });
+        .map(|text| after_sequence(text, &mut errors));
     if tail_from.is_some() {
         for cursor in ["before", "after", "order"] {
             if request.single.get(cursor).is_some_and(|v| !v.is_empty()) {

@@ -107,6 +107,26 @@ impl Browser {
     }
 }
 
+/// `GET path` with the API key; its JSON.
+pub async fn api_json(server: &TestServer, path: &str) -> Value {
+    let response = server.get(path).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+/// The body at `url` (a download link), as text.
+pub async fn download(server: &TestServer, url: &str) -> String {
+    server
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// `count` events in `organization`, with `actor` as the actor's name; their ids.
 pub async fn post_events(
     server: &TestServer,
@@ -127,16 +147,11 @@ pub async fn post_events(
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    let listed: Value = server
-        .get(&format!(
-            "/audit_logs/events?organization_id={organization}&limit=100"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = api_json(
+        server,
+        &format!("/audit_logs/events?organization_id={organization}&limit=100"),
+    )
+    .await;
     for event in listed["data"].as_array().unwrap() {
         ids.push(event["id"].as_str().unwrap().to_string());
     }

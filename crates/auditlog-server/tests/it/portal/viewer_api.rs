@@ -1,7 +1,7 @@
 //! What the viewer's page asks the server for: pages, search, tail, proof, export, and that
 //! each read and export is on the meta-audit trail as the portal session's.
 
-use super::{post_events, Browser};
+use super::{api_json, download, post_events, Browser};
 use crate::common::{event_body, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -140,15 +140,7 @@ async fn the_viewer_tails_proves_and_exports_like_the_api() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(ready["rows"], 3);
-    let portal_csv = server
-        .http
-        .get(ready["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let portal_csv = download(&server, ready["url"].as_str().unwrap()).await;
     let mut api_body = range.clone();
     api_body["organization_id"] = json!(org);
     let api_export: Value = server
@@ -160,55 +152,26 @@ async fn the_viewer_tails_proves_and_exports_like_the_api() {
         .json()
         .await
         .unwrap();
+    let api_export_path = format!("/audit_logs/exports/{}", api_export["id"].as_str().unwrap());
     let api_url = loop {
-        let export: Value = server
-            .get(&format!(
-                "/audit_logs/exports/{}",
-                api_export["id"].as_str().unwrap()
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let export = api_json(&server, &api_export_path).await;
         if let Some(url) = export["url"].as_str() {
             break url.to_string();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let api_csv = server
-        .http
-        .get(api_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let api_csv = download(&server, &api_url).await;
     assert_eq!(portal_csv, api_csv, "the portal's export is the API's");
     assert_eq!(portal_csv.lines().count(), 4, "a header and three rows");
 
     // The trail: who opened the portal, and each read and export as the session's.
-    let trail: Value = server
-        .get("/audit_logs/meta_audit")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let trail = api_json(&server, "/audit_logs/meta_audit").await;
     let trail_org = trail["organization_id"].as_str().unwrap();
-    let recorded: Value = server
-        .get(&format!(
-            "/audit_logs/events?organization_id={trail_org}&limit=100&order=asc"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let recorded = api_json(
+        &server,
+        &format!("/audit_logs/events?organization_id={trail_org}&limit=100&order=asc"),
+    )
+    .await;
     let by_portal: Vec<(String, String)> = recorded["data"]
         .as_array()
         .unwrap()
