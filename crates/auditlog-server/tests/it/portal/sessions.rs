@@ -27,7 +27,8 @@ async fn a_session_ends_after_its_idle_time() {
 
 #[tokio::test]
 async fn activity_keeps_a_session_open_and_the_pages_timers_do_not() {
-    let server = TestServer::start_with(|c| c.portal.portal_session_idle_secs = 2).await;
+    // Idle 3 s: requests 300 ms apart keep it open even on a busy machine.
+    let server = TestServer::start_with(|c| c.portal.portal_session_idle_secs = 3).await;
     let org = server.create_org("Acme").await;
     let browser = Browser::session(&server, &org, "audit_logs").await;
     for _ in 0..10 {
@@ -40,8 +41,8 @@ async fn activity_keeps_a_session_open_and_the_pages_timers_do_not() {
     }
     let tail = format!("/portal/api/organizations/{org}/events?after_sequence=-1");
     let mut statuses = Vec::new();
-    for _ in 0..10 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
         let response = browser
             .request(Method::GET, &tail)
             .header("x-portal-background", "1")
