@@ -230,6 +230,8 @@
   }
 
   async function main() {
+    // On a phone the filters would fill the first screen: they start folded there.
+    if (window.matchMedia('(max-width: 640px)').matches) $('filter-panel').open = false;
     const session = await Portal.start();
     lastSequence = session.last_sequence;
     $('filters').addEventListener('submit', (e) => {
