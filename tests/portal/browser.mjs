@@ -278,10 +278,10 @@ await check('the viewer passes an axe-core scan and fits a 360 px screen', async
   const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow <= 0, `${overflow} px wider than the screen`);
   expect(!(await narrow.isVisible('#f-search')), 'the filters start folded on a phone');
+  await screenshot(narrow, 'portal-viewer-360');
   await narrow.click('#filter-panel summary');
   expect(await narrow.isVisible('#f-search'), 'and open on a tap');
   await axeScan(narrow, 'viewer at 360 px');
-  await screenshot(narrow, 'portal-viewer-360');
   await narrow.context().close();
 });
 
