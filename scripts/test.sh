@@ -16,7 +16,8 @@
 #    (tests/deploy/container.sh)
 # 8. API fuzzing with schemathesis from the OpenAPI document (pinned seed and budget)
 # 9. the Admin Portal in a real browser: Debian's Chromium driven headless by playwright-core,
-#    with an axe-core accessibility scan (tests/portal; installs chromium when missing)
+#    with an axe-core accessibility scan (tests/portal; installs chromium when missing), on
+#    SQLite + local files and on PostgreSQL + S3
 #
 # Needs: Rust, Python 3, Node 20+, curl, psql, openssl, apt-get (installs rsyslog and chromium when missing), PostgreSQL at $AUDITLOG_TEST_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres, trust auth). The S3-compatible server
@@ -58,9 +59,12 @@ source tests/s3/moto.sh
 # PostgreSQL and S3 are both up now: a test that would skip for want of either fails instead.
 export AUDITLOG_TEST_REQUIRE_BACKENDS=1
 SDK_DB="auditlog_sdk_$$"
+PORTAL_DB="auditlog_portal_$$"
 cleanup() {
   kill "$MOTO_PID" 2>/dev/null || true
-  psql "$AUDITLOG_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $SDK_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  for db in "$SDK_DB" "$PORTAL_DB"; do
+    psql "$AUDITLOG_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
 }
 trap cleanup EXIT
 
@@ -92,5 +96,10 @@ AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/adversarial/run.sh
 echo "== API fuzzing (schemathesis, pinned seed and budget; no 5xx, every answer as documented)"
 FUZZ_SEED="${FUZZ_SEED:-20261129}" FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-40}" \
   AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/fuzz/schemathesis.sh
-echo "== Admin Portal in Chromium (playwright-core, axe-core)"
+echo "== Admin Portal in Chromium (playwright-core, axe-core) on SQLite + local files"
 AUDITLOG_BIN="$PWD/target/debug/auditlog" bash tests/portal/run.sh
+echo "== Admin Portal in Chromium on PostgreSQL + S3 (the export downloads from a presigned URL)"
+psql "$AUDITLOG_TEST_DATABASE_URL" -qc "CREATE DATABASE $PORTAL_DB" >/dev/null
+AUDITLOG_BIN="$PWD/target/debug/auditlog" \
+  AUDITLOG_PORTAL_SERVER_ARGS="--database-url $PG_SERVER/$PORTAL_DB --blob-url s3://$AUDITLOG_TEST_S3_BUCKET/portal-$$" \
+  bash tests/portal/run.sh

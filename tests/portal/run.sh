@@ -9,6 +9,8 @@
 #   AUDITLOG_BIN                  server binary (default target/debug/auditlog)
 #   AUDITLOG_PORTAL_SCREENSHOTS   a folder to write the main pages' screenshots to
 #                                 (docs/screenshots is where the README's come from)
+#   AUDITLOG_PORTAL_SERVER_ARGS   extra arguments for `auditlog serve` (word-split), e.g.
+#                                 `--database-url … --blob-url s3://…` for PostgreSQL + S3
 #
 # Installs when missing: chromium (apt-get), playwright-core and axe-core (pinned, into
 # .sdk/browser), the pinned Node SDK (into .sdk/node).
@@ -66,9 +68,11 @@ API_KEY="sk_test_portal_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 BASE_URL="http://127.0.0.1:$PORT"
 # Links expire after 5 s here (300 s by default) so that the suite can see one expire; the
 # stream test's receiver is on loopback, over plain HTTP.
+# shellcheck disable=SC2086  # AUDITLOG_PORTAL_SERVER_ARGS is split into arguments on purpose
 AUDITLOG_API_KEYS="$API_KEY" "$AUDITLOG_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA_DIR/data" \
   --log-interval-secs 1 --portal-link-ttl-secs 5 \
-  --stream-allow-plaintext true --stream-allow-networks 127.0.0.0/8 >"$DATA_DIR/server.log" 2>&1 &
+  --stream-allow-plaintext true --stream-allow-networks 127.0.0.0/8 \
+  ${AUDITLOG_PORTAL_SERVER_ARGS:-} >"$DATA_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 150); do
   curl -sf -o /dev/null "$BASE_URL/health" && break
