@@ -20,6 +20,7 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod csv_leaf;
 pub mod multiproof;
+pub mod tiles;
 pub mod tree;
 pub mod verify;
 

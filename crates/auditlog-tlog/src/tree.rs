@@ -88,6 +88,16 @@ impl<S: HashStore> HashReader for Reader<'_, S> {
     }
 }
 
+/// A tile's data read from `store` (see `crate::tiles`).
+pub(crate) fn read_tile<S: HashStore>(
+    tile: &tlog_tiles::Tile,
+    store: &S,
+) -> Result<Vec<u8>, TreeError> {
+    let reader = Reader::new(store);
+    let data = tile.read_data(&reader);
+    reader.finish(data)
+}
+
 fn unwrap(hashes: Vec<tlog_tiles::Hash>) -> Vec<Hash> {
     hashes.into_iter().map(|h| h.0).collect()
 }

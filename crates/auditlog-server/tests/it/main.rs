@@ -32,4 +32,5 @@ mod seed;
 mod streams;
 mod tlog_api;
 mod tlog_cluster;
+mod tlog_tiles_api;
 mod verify_cli;

@@ -6,6 +6,7 @@ mod checkpoint_create;
 mod consistency_proof;
 pub(crate) mod inclusion_proof;
 mod key;
+mod tiles;
 pub(crate) mod view;
 
 use crate::state::AppState;
@@ -20,7 +21,24 @@ pub fn router() -> OpenApiRouter<AppState> {
                 checkpoint::get_checkpoint,
                 checkpoint_create::create_checkpoint
             ))
-            .routes(routes!(consistency_proof::get_consistency_proof)),
+            .routes(routes!(consistency_proof::get_consistency_proof))
+            .routes(routes!(tiles::get_tlog_checkpoint)),
+    )
+    .merge(tile_router())
+}
+
+/// The tile route: its documented path names the tile path as one parameter, and axum matches
+/// it with a wildcard, because a C2SP tile path has slashes in it.
+fn tile_router() -> OpenApiRouter<AppState> {
+    let (schemas, paths, _) = routes!(tiles::get_tlog_tile);
+    let mut document = utoipa::openapi::OpenApi::default();
+    document.paths = paths;
+    let mut components = utoipa::openapi::Components::default();
+    components.schemas.extend(schemas);
+    document.components = Some(components);
+    OpenApiRouter::with_openapi(document).route(
+        "/audit_logs/log/{organization_id}/tlog/tile/{*tile_path}",
+        axum::routing::get(tiles::get_tlog_tile),
     )
 }
 
