@@ -98,6 +98,50 @@ mod tests {
         }
     }
 
+    /// Whatever a client puts in the URL, parsing answers and never panics (tlog_tiles asserts
+    /// on some values it parses).
+    #[test]
+    fn no_path_makes_parsing_panic() {
+        let parts = [
+            "",
+            "0",
+            "7",
+            "63",
+            "64",
+            "255",
+            "256",
+            "000",
+            "001",
+            "x000",
+            "x999",
+            "999",
+            "1000",
+            "entries",
+            "data",
+            "000.p",
+            "001.p",
+            "-1",
+            "x",
+            "18446744073709551615",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for path in [
+                        format!("{a}/{b}"),
+                        format!("{a}/{b}/{c}"),
+                        format!("{a}/{b}.p/{c}"),
+                    ] {
+                        let _ = parse_tile_path(&path);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 20_000);
+    }
+
     /// Tiles read from the stored hashes verify against the tree's root with `tlog_tiles`'
     /// own tile reader (the algorithm of Go's sumdb clients).
     #[test]
