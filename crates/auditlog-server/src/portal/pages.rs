@@ -92,16 +92,13 @@ pub async fn launch(State(state): State<AppState>, QueryMap(query): QueryMap) ->
         return crate::error::ApiError::from(error).into_response();
     }
     let targets = [(session.organization_id.as_str(), "organization")];
-    let actor = crate::meta_audit::MetaActor {
-        id: &session.id,
-        kind: "portal_session",
-    };
+    let caller = crate::auth::Environment::portal_session(&session.environment, &session.id);
     if let Err(error) = state
         .meta_audit
         .record(
             &session.environment,
             "auditlog.portal_session.started",
-            actor,
+            caller.meta_actor(),
             &targets,
             &[("intent", session.intent.clone())],
         )

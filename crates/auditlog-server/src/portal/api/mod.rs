@@ -18,6 +18,26 @@ use axum::Router;
 
 const ORG: &str = "/portal/api/organizations/{organization_id}";
 
+/// Records a listing of the session's organization on the meta-audit trail, as the read API
+/// records its own (`auditlog.events.listed`), with what was asked.
+async fn record_listing(
+    state: &AppState,
+    environment: &crate::auth::Environment,
+    organization_id: &str,
+    details: &[(&str, String)],
+) -> Result<(), crate::error::ApiError> {
+    state
+        .meta_audit
+        .record(
+            environment.name(),
+            "auditlog.events.listed",
+            environment.meta_actor(),
+            &[(organization_id, "organization")],
+            details,
+        )
+        .await
+}
+
 fn guarded(
     router: Router<AppState>,
     state: &AppState,

@@ -133,17 +133,7 @@ pub async fn search_events(
             serde_json::to_string(&request.lists).unwrap_or_default(),
         ),
     ];
-    let targets = [(session.organization_id.as_str(), "organization")];
-    state
-        .meta_audit
-        .record(
-            environment.name(),
-            "auditlog.events.listed",
-            environment.meta_actor(),
-            &targets,
-            &details,
-        )
-        .await?;
+    super::record_listing(state, environment, &session.organization_id, &details).await?;
     let after = match (&cursor, exhausted) {
         (Some((at, id)), false) => Some(cursor_at(*at, id)),
         _ => None,

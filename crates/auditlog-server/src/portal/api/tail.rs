@@ -49,21 +49,11 @@ pub async fn tail_events(
         .tail_events(environment.name(), organization_id, after, limit)
         .await?;
     if !events.is_empty() {
-        let targets = [(organization_id, "organization")];
         let details = [(
             "query",
             format!("{{\"after_sequence\":{after},\"limit\":{limit}}}"),
         )];
-        state
-            .meta_audit
-            .record(
-                environment.name(),
-                "auditlog.events.listed",
-                environment.meta_actor(),
-                &targets,
-                &details,
-            )
-            .await?;
+        super::record_listing(state, environment, organization_id, &details).await?;
     }
     let last = events.last().map(|e| e.sequence).unwrap_or(after);
     Ok(Json(EventListView {
