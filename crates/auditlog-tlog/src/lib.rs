@@ -9,6 +9,7 @@
 //!   their verifiers.
 //! - [`multiproof`]: one compact proof for many leaves (each shared node appears once).
 //! - [`checkpoint`]: C2SP tlog-checkpoint signed notes with one Ed25519 deployment key.
+//! - [`cosignature`]: witness cosignatures (C2SP tlog-cosignature) and witness policies.
 //! - [`csv_leaf`]: rebuilds an event's canonical bytes and leaf hash from an exported CSV row.
 //! - [`bundle`]: the signed export bundle (manifest, checkpoint, leaves, multi-proof).
 //! - [`verify`]: its offline verifier, which names every check it ran.
@@ -18,6 +19,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod csv_leaf;
 pub mod multiproof;
 pub mod tiles;
