@@ -141,6 +141,62 @@ impl BlobStore {
         }
     }
 
+    /// Writes `bytes` at `key` only if no object is there (create-only: on S3 a conditional
+    /// `If-None-Match: *` put, locally a no-clobber rename). `Ok(false)` when one already was,
+    /// whatever its content: what was written first stays.
+    pub async fn create(&self, key: &str, bytes: Vec<u8>) -> BlobResult<bool> {
+        let path = self.path(key)?;
+        let options = object_store::PutOptions {
+            mode: object_store::PutMode::Create,
+            ..Default::default()
+        };
+        match self.store.put_opts(&path, bytes.into(), options).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(source) => Err(store_error(&path, source)),
+        }
+    }
+
+    /// A small object read whole (at most `limit` bytes; larger is an error), or `Ok(None)`.
+    pub async fn read_small(&self, key: &str, limit: u64) -> BlobResult<Option<Vec<u8>>> {
+        let Some(read) = self.get(key).await? else {
+            return Ok(None);
+        };
+        if read.size > limit {
+            return Err(BlobError::Io {
+                path: key.into(),
+                source: std::io::Error::other(format!("larger than {limit} bytes")),
+            });
+        }
+        let chunks: Vec<Bytes> = read.stream.try_collect().await?;
+        Ok(Some(chunks.concat()))
+    }
+
+    /// The keys under `prefix/` (relative to the store, like every key here) that sort after
+    /// `offset` (a full key), in lexicographic order.
+    pub async fn list_after(&self, prefix: &str, offset: Option<&str>) -> BlobResult<Vec<String>> {
+        let folder = self.path(prefix)?;
+        let offset = match offset {
+            Some(key) => self.path(key)?,
+            None => folder.clone(),
+        };
+        let metas: Vec<object_store::ObjectMeta> = self
+            .store
+            .list_with_offset(Some(&folder), &offset)
+            .try_collect()
+            .await
+            .map_err(|source| store_error(&folder, source))?;
+        let skip = self.prefix.as_ref().len() + usize::from(!self.prefix.as_ref().is_empty());
+        let mut keys: Vec<String> = metas
+            .into_iter()
+            .map(|meta| meta.location.as_ref()[skip..].to_string())
+            // A local write interrupted by a crash leaves its staging file `KEY#N`.
+            .filter(|key| self.local_root.is_none() || !is_staging_file(key))
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Whether an object exists at `key` (a metadata request; the content is not read).
     pub async fn exists(&self, key: &str) -> BlobResult<bool> {
         let path = self.path(key)?;
