@@ -1,5 +1,6 @@
 //! `auditlog backup` and `auditlog restore`: an online, consistent copy of the embedded
-//! deployment (the SQLite database, the local export files and the download-link key) as one
+//! deployment (the SQLite database, the local export files and remembered checkpoints, the
+//! download-link key and the log signing key) as one
 //! tar archive, and its return into an empty data directory.
 //!
 //! Consistency: the database is copied first, as one read transaction sees it (`VACUUM INTO`),
@@ -26,6 +27,10 @@ const DATABASE: &str = "auditlog.db";
 const BLOBS: &str = "blobs";
 /// The HMAC key of download links, when generated into the data directory.
 const LINK_KEY: &str = "download-link.key";
+/// The log signing key, when generated into the data directory.
+const LOG_KEY: &str = crate::tlog::key::KEY_FILE;
+/// Where the log's checkpoints are remembered among the blobs.
+const CHECKPOINTS: &str = "tlog";
 
 #[derive(Debug, clap::Args)]
 pub struct BackupArgs {
@@ -52,7 +57,10 @@ pub struct RestoreArgs {
 pub struct BackupSummary {
     pub database_bytes: u64,
     pub export_files: usize,
+    /// Checkpoints remembered outside the database.
+    pub checkpoint_files: usize,
     pub link_key: bool,
+    pub log_key: bool,
 }
 
 /// Writes the backup to its target: the archive is built in a staging directory (beside a
@@ -190,20 +198,29 @@ fn write_archive(args: &BackupArgs, to: &Path) -> anyhow::Result<BackupSummary> 
     archive.append_path_with_name(&snapshot, DATABASE)?;
     let database_bytes = std::fs::metadata(&snapshot)?.len();
     let data_dir = &args.storage.data_dir;
-    let mut export_files = 0;
+    let (mut export_files, mut checkpoint_files) = (0, 0);
     let blobs = data_dir.join(BLOBS);
     if blobs.is_dir() {
         for file in files_under(&blobs)? {
-            let name = Path::new(BLOBS).join(file.strip_prefix(&blobs)?);
-            archive.append_path_with_name(&file, name)?;
-            export_files += 1;
+            let relative = file.strip_prefix(&blobs)?;
+            archive.append_path_with_name(&file, Path::new(BLOBS).join(relative))?;
+            if relative.starts_with(CHECKPOINTS) {
+                checkpoint_files += 1;
+            } else {
+                export_files += 1;
+            }
         }
     }
-    let link_key = data_dir.join(LINK_KEY);
-    let has_link_key = link_key.is_file();
-    if has_link_key {
-        archive.append_path_with_name(&link_key, LINK_KEY)?;
-    }
+    let mut append_key = |name: &str| -> anyhow::Result<bool> {
+        let path = data_dir.join(name);
+        let present = path.is_file();
+        if present {
+            archive.append_path_with_name(&path, name)?;
+        }
+        Ok(present)
+    };
+    let has_link_key = append_key(LINK_KEY)?;
+    let has_log_key = append_key(LOG_KEY)?;
     let mut writer = archive.into_inner()?;
     writer.flush()?;
     writer.into_inner()?.sync_all()?;
@@ -213,7 +230,9 @@ fn write_archive(args: &BackupArgs, to: &Path) -> anyhow::Result<BackupSummary> 
     Ok(BackupSummary {
         database_bytes,
         export_files,
+        checkpoint_files,
         link_key: has_link_key,
+        log_key: has_log_key,
     })
 }
 
@@ -233,8 +252,10 @@ fn unpack(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
     for entry in archive.entries()? {
         let mut entry = entry?;
         let path = entry.path()?.into_owned();
-        let allowed =
-            path == Path::new(DATABASE) || path == Path::new(LINK_KEY) || path.starts_with(BLOBS);
+        let allowed = [DATABASE, LINK_KEY, LOG_KEY]
+            .iter()
+            .any(|name| path == Path::new(name))
+            || path.starts_with(BLOBS);
         if !allowed {
             bail!("{} is not part of an auditlog backup", path.display());
         }
@@ -247,6 +268,9 @@ fn unpack(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
         bail!("{} holds no database", from.display());
     }
     crate::private_files::restrict(&database, 0o600)?;
+    for key in [LINK_KEY, LOG_KEY] {
+        crate::private_files::restrict(&data_dir.join(key), 0o600)?;
+    }
     Ok(())
 }
 

@@ -36,6 +36,8 @@ pub mod defaults {
     pub const META_AUDIT: bool = true;
     pub const DEPLOYMENT_NAME: &str = "auditlog";
     pub const LOG_INTERVAL_SECS: u64 = 5;
+    pub const WITNESS_ALLOW_PLAINTEXT: bool = false;
+    pub const WITNESS_TIMEOUT_SECS: u64 = 10;
     pub const STREAM_ALLOW_PLAINTEXT: bool = false;
     pub const STREAM_BATCH_EVENTS: usize = 500;
     pub const STREAM_BATCH_BYTES: usize = 1024 * 1024;
@@ -261,10 +263,38 @@ pub struct LogConfig {
     /// of every organization log's origin (`NAME/org_…`). No spaces or `+`.
     #[arg(long, env = "AUDITLOG_DEPLOYMENT_NAME", default_value = defaults::DEPLOYMENT_NAME)]
     pub deployment_name: String,
-    /// Ed25519 seed (64 hex digits) that signs checkpoints and export manifests (default: one
-    /// generated once and kept in the database, shared by every node).
+    /// Ed25519 seed (64 hex digits) that signs checkpoints and export manifests. Default: the
+    /// key file `log-signing.key` in the data dir (created 0600 on first start), or with an S3
+    /// blob store the object `keys/log-signing.key` in the bucket; never in the database.
     #[arg(long, env = "AUDITLOG_LOG_SIGNING_KEY", hide_env_values = true)]
     pub log_signing_key: Option<Secret>,
+    /// A file holding the signing seed (64 hex digits; mode 0600 or stricter): how every node of
+    /// a cluster shares one key, e.g. from a secret manager.
+    #[arg(
+        long,
+        env = "AUDITLOG_LOG_SIGNING_KEY_FILE",
+        conflicts_with = "log_signing_key"
+    )]
+    pub log_signing_key_file: Option<PathBuf>,
+    /// A C2SP tlog-witness to ask for cosignatures of every checkpoint:
+    /// `<witness verifier key>=<URL prefix of its add-checkpoint>`; repeat the flag (or
+    /// comma-separate) for several.
+    #[arg(long = "witness", env = "AUDITLOG_WITNESSES", value_delimiter = ',')]
+    pub witnesses: Vec<WitnessEndpoint>,
+    /// How many witnesses' cosignatures a checkpoint needs to meet the published policy
+    /// (default: 1 when witnesses are configured).
+    #[arg(long, env = "AUDITLOG_WITNESS_QUORUM")]
+    pub witness_quorum: Option<usize>,
+    /// Allow witnesses over plain `http://` (default: HTTPS only).
+    #[arg(long, env = "AUDITLOG_WITNESS_ALLOW_PLAINTEXT", default_value_t = defaults::WITNESS_ALLOW_PLAINTEXT, action = clap::ArgAction::Set)]
+    pub witness_allow_plaintext: bool,
+    /// Comma-separated networks (CIDR) witnesses may be in although they are internal
+    /// (loopback, private, link-local). Default: none.
+    #[arg(long, env = "AUDITLOG_WITNESS_ALLOW_NETWORKS", value_delimiter = ',')]
+    pub witness_allow_networks: Vec<ipnet::IpNet>,
+    /// How long a witness has to answer one request, in seconds.
+    #[arg(long, env = "AUDITLOG_WITNESS_TIMEOUT_SECS", default_value_t = defaults::WITNESS_TIMEOUT_SECS)]
+    pub witness_timeout_secs: u64,
     /// How often the tamper-evidence log builder appends new events and signs a checkpoint;
     /// 0 turns background building off on this node (trees then grow on demand only).
     #[arg(long, env = "AUDITLOG_LOG_INTERVAL_SECS", default_value_t = defaults::LOG_INTERVAL_SECS)]
@@ -480,11 +510,44 @@ impl Default for JobsConfig {
     }
 }
 
+/// A witness the log asks for cosignatures: its verifier key and URL prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessEndpoint {
+    /// `<name>+<key id>+base64(0x04 ‖ public key)`.
+    pub verifier_key: String,
+    /// `add-checkpoint` is at `<url>/add-checkpoint`.
+    pub url: String,
+}
+
+impl std::str::FromStr for WitnessEndpoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        // A verifier key has no `=` (its base64 is 44 characters of 33 bytes, without padding).
+        let (verifier_key, url) = text
+            .split_once('=')
+            .ok_or("expected <witness verifier key>=<URL>")?;
+        auditlog_tlog::cosignature::CosignatureVerifier::new(verifier_key)
+            .map_err(|e| e.to_string())?;
+        reqwest::Url::parse(url).map_err(|e| format!("witness URL {url:?}: {e}"))?;
+        Ok(WitnessEndpoint {
+            verifier_key: verifier_key.to_string(),
+            url: url.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             deployment_name: defaults::DEPLOYMENT_NAME.into(),
             log_signing_key: None,
+            log_signing_key_file: None,
+            witnesses: Vec::new(),
+            witness_quorum: None,
+            witness_allow_plaintext: defaults::WITNESS_ALLOW_PLAINTEXT,
+            witness_allow_networks: Vec::new(),
+            witness_timeout_secs: defaults::WITNESS_TIMEOUT_SECS,
             log_interval_secs: defaults::LOG_INTERVAL_SECS,
         }
     }

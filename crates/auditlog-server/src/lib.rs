@@ -257,8 +257,8 @@ pub async fn run(
                 })?;
         }
     }
-    let tlog = Arc::new(tlog::Tlog::open(&config, store.as_ref()).await?);
     let (blob, links) = open_blob(&config)?;
+    let tlog = Arc::new(tlog::Tlog::open(&config, store.as_ref(), blob.clone()).await?);
     let address = listener.local_addr()?;
     let public_url = config
         .listen

@@ -217,15 +217,21 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup(args) => {
             let to = args.to.clone();
             let summary = auditlog_server::backup::backup(args).await?;
-            println!(
-                "backup written to {to}: database {} bytes, {} export files, link key {}",
-                summary.database_bytes,
-                summary.export_files,
-                if summary.link_key {
+            let included = |present: bool| {
+                if present {
                     "included"
                 } else {
                     "not in the data dir"
                 }
+            };
+            println!(
+                "backup written to {to}: database {} bytes, {} export files, {} checkpoints, \
+                 link key {}, log signing key {}",
+                summary.database_bytes,
+                summary.export_files,
+                summary.checkpoint_files,
+                included(summary.link_key),
+                included(summary.log_key),
             );
             Ok(())
         }

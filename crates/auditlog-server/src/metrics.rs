@@ -30,6 +30,7 @@ pub const RETENTION_EVENTS_REDACTED: &str = "auditlog_retention_events_redacted_
 pub const STORE_CONNECTIONS: &str = "auditlog_store_connections";
 pub const LOG_UNSIGNED_EVENTS: &str = "auditlog_log_unsigned_events";
 pub const LOG_CHECKPOINTS_SIGNED: &str = "auditlog_log_checkpoints_signed_total";
+pub const LOG_COSIGNATURES: &str = "auditlog_log_cosignatures_total";
 pub const STREAM_DELIVERIES: &str = "auditlog_stream_deliveries_total";
 pub const STREAM_DELIVERY_DURATION: &str = "auditlog_stream_delivery_duration_seconds";
 pub const STREAM_EVENTS_DELIVERED: &str = "auditlog_stream_events_delivered_total";

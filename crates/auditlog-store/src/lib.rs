@@ -353,9 +353,20 @@ pub trait TlogStore: Send + Sync {
         organization_id: &str,
         min_size: i64,
     ) -> StoreResult<Option<StoredCheckpoint>>;
-    /// The deployment's Ed25519 signing seed: `candidate` is stored if none is yet (first start
-    /// of the first node), and the stored one is returned, so every node and restart agrees.
-    async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]>;
+    /// Replaces the note of the stored checkpoint at (organization, size) with `note`: the same
+    /// signed checkpoint with witnesses' cosignature lines added. Nothing if there is none.
+    async fn record_cosigned_note(
+        &self,
+        organization_id: &str,
+        tree_size: i64,
+        note: &str,
+    ) -> StoreResult<()>;
+    /// The Ed25519 signing seed earlier releases kept in the database, while it is still
+    /// there: the server moves it out (a key file or the blob store) and then erases it, so
+    /// that a dump of the database cannot sign.
+    async fn database_signing_seed(&self) -> StoreResult<Option<[u8; 32]>>;
+    /// Erases the seed of [`TlogStore::database_signing_seed`] (nothing if there is none).
+    async fn erase_database_signing_seed(&self) -> StoreResult<()>;
 }
 
 /// Log streams and their delivery state. A stream is delivered by one node at a time under a

@@ -141,6 +141,11 @@ impl CosignatureVerifier {
         })
     }
 
+    /// The witness's name.
+    pub fn witness_name(&self) -> &str {
+        &self.name
+    }
+
     /// The witness's verifier key, as it would be published.
     pub fn verifier_key(&self) -> String {
         format!(

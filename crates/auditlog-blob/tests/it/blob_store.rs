@@ -227,15 +227,33 @@ async fn failed_part_cannot_be_finished() {
 
 /// Create-only writes keep the first content; listings return the keys after an offset.
 async fn create_only_and_list(store: &BlobStore) {
-    assert!(store.list_after("tlog/org_1", None).await.unwrap().is_empty());
-    assert!(store.create("tlog/org_1/0002", b"two".to_vec()).await.unwrap());
-    assert!(!store.create("tlog/org_1/0002", b"forged".to_vec()).await.unwrap());
+    assert!(store
+        .list_after("tlog/org_1", None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .create("tlog/org_1/0002", b"two".to_vec())
+        .await
+        .unwrap());
+    assert!(!store
+        .create("tlog/org_1/0002", b"forged".to_vec())
+        .await
+        .unwrap());
     assert_eq!(
-        store.read_small("tlog/org_1/0002", 100).await.unwrap().unwrap(),
+        store
+            .read_small("tlog/org_1/0002", 100)
+            .await
+            .unwrap()
+            .unwrap(),
         b"two"
     );
     assert!(store.read_small("tlog/org_1/0002", 2).await.is_err());
-    assert!(store.read_small("tlog/org_1/0009", 100).await.unwrap().is_none());
+    assert!(store
+        .read_small("tlog/org_1/0009", 100)
+        .await
+        .unwrap()
+        .is_none());
     for key in ["tlog/org_1/0001", "tlog/org_1/0010", "tlog/org_10/0001"] {
         assert!(store.create(key, b"x".to_vec()).await.unwrap());
     }

@@ -67,6 +67,41 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
             crate::failure::report("releasing a log builder lease failed", &error);
         }
     }
+    cosign_pending(state, shutdown).await;
+}
+
+/// Organizations whose newest checkpoint is asked of the witnesses per round at most.
+const COSIGN_LIMIT: usize = 100;
+
+/// Asks the witnesses to cosign each organization's newest checkpoint signed on this node
+/// since (or left uncosigned by an unavailable witness).
+async fn cosign_pending(state: &AppState, shutdown: &CancellationToken) {
+    let witnesses = &state.tlog.witnesses;
+    for organization_id in witnesses.pending(COSIGN_LIMIT) {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let latest = match state.store.latest_checkpoint(&organization_id).await {
+            Ok(Some(latest)) => latest,
+            Ok(None) => continue,
+            Err(error) => {
+                crate::failure::report("reading a checkpoint to cosign failed", &error);
+                continue;
+            }
+        };
+        match witnesses.cosign(state.store.as_ref(), &latest).await {
+            Ok(outcome) => {
+                metrics::counter!(crate::metrics::LOG_COSIGNATURES)
+                    .increment(outcome.cosigned.len() as u64);
+                for (witness, why) in &outcome.unavailable {
+                    tracing::warn!(%organization_id, %witness, "witness unavailable: {why}");
+                }
+            }
+            Err(error) => {
+                crate::failure::report("asking witnesses to cosign failed", &error);
+            }
+        }
+    }
 }
 
 /// Starts the background builder: a round at once, then every interval or when woken. An

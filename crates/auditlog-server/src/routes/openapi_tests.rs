@@ -78,6 +78,7 @@ fn authentication_follows_the_router() {
         "/ready",
         "/openapi.json",
         "/.well-known/auditlog/log-key",
+        "/.well-known/auditlog/witnesses",
     ];
     for (method, path, operation) in operations(&document) {
         let is_public = public.contains(&path.as_str()) || path.starts_with("/downloads/");

@@ -7,7 +7,7 @@
 //! that needs a newer tree) rely on without taking the lease.
 
 use super::hashes::prefetch;
-use super::{parse_note, LogError, Tlog};
+use super::{memory, parse_note, LogError, Tlog};
 use crate::clock::now_micros;
 use auditlog_store::{Store, StoredCheckpoint};
 use auditlog_tlog::{
@@ -92,9 +92,11 @@ pub async fn build_to(
 /// already has that size; returns the newest checkpoint either way (`None`: empty tree and
 /// `allow_empty` false).
 ///
-/// Before signing, the new root is proven consistent with the newest stored checkpoint: if
-/// the stored hashes were altered under an issued checkpoint, this refuses rather than sign a
-/// fork.
+/// Before signing, the new root is proven consistent with every checkpoint it must extend: the
+/// newest one in the database, the newest one remembered in the blob store, and the newest one
+/// a witness is known to have cosigned. If the database was altered under an issued
+/// checkpoint (hashes rewritten, rows or checkpoints deleted), this refuses rather than sign a
+/// fork. The checkpoint is remembered in the blob store before the database stores it.
 pub async fn sign_checkpoint(
     store: &dyn Store,
     tlog: &Tlog,
@@ -109,36 +111,37 @@ pub async fn sign_checkpoint(
     if size == 0 && !allow_empty {
         return Ok(None);
     }
-    let previous = match &latest {
-        Some(checkpoint) => Some(parse_note(&checkpoint.note).ok_or_else(|| {
-            LogError::Integrity(format!(
-                "the stored checkpoint at size {} does not parse",
-                checkpoint.tree_size
-            ))
-        })?),
-        None => None,
-    };
     let new_size = size as u64;
+    let anchors = anchors(tlog, organization_id, latest.as_ref()).await?;
+    if let Some(anchor) = anchors.iter().find(|anchor| anchor.size > new_size) {
+        return Err(LogError::Integrity(format!(
+            "{} holds a checkpoint of {organization_id} at size {}, but the stored tree has              only {new_size} leaves: events or tree rows were deleted; refusing to sign",
+            anchor.place, anchor.size
+        )));
+    }
     let hashes = prefetch(store, organization_id, |dry| {
         let _ = tree_root(new_size, dry);
-        if let Some((_, old_size, _)) = &previous {
-            let _ = consistency_proof(*old_size, new_size, dry);
+        for anchor in &anchors {
+            let _ = consistency_proof(anchor.size, new_size, dry);
         }
     })
     .await?;
     let root = tree_root(new_size, &hashes)?;
-    if let Some((_, old_size, old_root)) = previous {
-        let proof = consistency_proof(old_size, new_size, &hashes)?;
-        if !verify_consistency(old_size, new_size, old_root, root, &proof) {
+    for anchor in &anchors {
+        let proof = consistency_proof(anchor.size, new_size, &hashes)?;
+        if !verify_consistency(anchor.size, new_size, anchor.root, root, &proof) {
             return Err(LogError::Integrity(format!(
                 "the stored log of {organization_id} at size {new_size} is not consistent with \
-                 its checkpoint at size {old_size}: its stored hashes were altered"
+                 its checkpoint at size {} in {}: its stored hashes or events were altered; \
+                 refusing to sign a fork",
+                anchor.size, anchor.place
             )));
         }
     }
     let note = tlog
         .signer()
         .sign_checkpoint(&tlog.origin(organization_id), new_size, root)?;
+    memory::remember(tlog, organization_id, &note).await?;
     let saved = store
         .save_checkpoint(&StoredCheckpoint {
             organization_id: organization_id.to_string(),
@@ -147,7 +150,58 @@ pub async fn sign_checkpoint(
             created_at: now_micros(),
         })
         .await?;
+    if !tlog.witnesses.is_empty() {
+        tlog.witnesses.mark_pending(organization_id);
+        tlog.wakeup.notify_one();
+    }
     Ok(Some(saved))
+}
+
+/// A checkpoint a new one must extend, and where it was found.
+struct Anchor {
+    place: &'static str,
+    size: u64,
+    root: Hash,
+}
+
+/// The checkpoints a new one must extend: the database's newest, the blob store's newest
+/// beyond it, and the newest a witness is known to hold (empty trees extend trivially).
+async fn anchors(
+    tlog: &Tlog,
+    organization_id: &str,
+    latest: Option<&StoredCheckpoint>,
+) -> Result<Vec<Anchor>, LogError> {
+    let mut anchors = Vec::new();
+    if let Some(checkpoint) = latest {
+        let (_, size, root) = parse_note(&checkpoint.note).ok_or_else(|| {
+            LogError::Integrity(format!(
+                "the stored checkpoint at size {} does not parse",
+                checkpoint.tree_size
+            ))
+        })?;
+        anchors.push(Anchor {
+            place: "the database",
+            size,
+            root,
+        });
+    }
+    let after = latest.map(|checkpoint| checkpoint.tree_size as u64);
+    if let Some(remembered) = memory::newest_remembered(tlog, organization_id, after).await? {
+        anchors.push(Anchor {
+            place: "the blob store",
+            size: remembered.size,
+            root: remembered.root,
+        });
+    }
+    if let Some((size, root)) = tlog.witnesses.known(&tlog.origin(organization_id)) {
+        anchors.push(Anchor {
+            place: "a witness",
+            size,
+            root,
+        });
+    }
+    anchors.retain(|anchor| anchor.size > 0);
+    Ok(anchors)
 }
 
 /// On demand: appends every stored event of the organization and signs a checkpoint of the

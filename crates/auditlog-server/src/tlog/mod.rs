@@ -9,13 +9,21 @@
 //! per organization whatever the number of builders; a checkpoint's root is computed from those
 //! stored hashes, at a size the tree has; and before signing, the new root is proven consistent
 //! with the newest stored checkpoint (so hashes altered under an issued checkpoint stop the
-//! signer instead of forking the log). The key is one per deployment, in the database or
-//! configured, so every node signs alike.
+//! signer instead of forking the log). The key is one per deployment, outside the database
+//! ([`key`]), so every node signs alike and a copy of the database cannot sign.
+//!
+//! Memory outside the database ([`memory`]): every signed checkpoint is also written
+//! create-only to the blob store, and the signer refuses a tree that does not extend the newest
+//! checkpoint found there or at a witness. Witnesses ([`witnesses`]) cosign each checkpoint
+//! after it is signed, off the ingest path.
 
 pub mod builder;
 pub mod bundle;
 pub mod hashes;
+pub mod key;
+pub mod memory;
 pub mod sidecar;
+pub mod witnesses;
 
 use crate::config::Config;
 use anyhow::Context;
@@ -29,6 +37,10 @@ use tokio::sync::Notify;
 pub struct Tlog {
     signer: CheckpointSigner,
     deployment: String,
+    /// Where signed checkpoints are kept create-only, outside the database.
+    pub blob: auditlog_blob::BlobStore,
+    /// The witnesses asked to cosign, and the published policy.
+    pub witnesses: witnesses::Witnesses,
     /// Wakes the background builder (e.g. when an export waits for the log).
     pub wakeup: Notify,
     /// Preparing a bundle holds its export's leaves in memory (40 bytes a row); one at a time
@@ -67,30 +79,22 @@ pub enum LogError {
     },
 }
 
-/// Parses a configured signing key: 64 hex digits (an Ed25519 seed).
-fn parse_seed(text: &str) -> anyhow::Result<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut seed)
-        .context("--log-signing-key must be 64 hex digits (an Ed25519 seed)")?;
-    Ok(seed)
-}
-
 impl Tlog {
-    /// The configured key, or the deployment's key from the database (created there by the
-    /// first node that starts).
-    pub async fn open(config: &Config, store: &dyn Store) -> anyhow::Result<Tlog> {
-        let seed = match &config.log.log_signing_key {
-            Some(text) => parse_seed(text.expose())?,
-            None => store
-                .log_signing_seed(&rand::random(), crate::clock::now_micros())
-                .await
-                .context("loading the log signing key")?,
-        };
+    /// The deployment's key (see [`key`]), its blob store and its witnesses.
+    pub async fn open(
+        config: &Config,
+        store: &dyn Store,
+        blob: auditlog_blob::BlobStore,
+    ) -> anyhow::Result<Tlog> {
+        let (seed, source) = key::load_signing_seed(config, store, &blob).await?;
         let signer = CheckpointSigner::from_seed(&config.log.deployment_name, seed)
             .context("--deployment-name must be non-empty, without spaces or '+'")?;
+        tracing::info!(verifier_key = %signer.verifier_key(), ?source, "log signing key");
         Ok(Tlog {
             signer,
             deployment: config.log.deployment_name.clone(),
+            blob,
+            witnesses: witnesses::Witnesses::from_config(&config.log)?,
             wakeup: Notify::new(),
             bundle_preparation: tokio::sync::Semaphore::new(1),
         })
@@ -142,12 +146,5 @@ mod tests {
             Some(("auditlog/org_1".to_string(), 12, [9; 32]))
         );
         assert_eq!(parse_note("garbage"), None);
-    }
-
-    #[test]
-    fn configured_seeds_are_hex() {
-        assert_eq!(parse_seed(&"01".repeat(32)).unwrap(), [1; 32]);
-        assert!(parse_seed("xyz").is_err());
-        assert!(parse_seed(&"01".repeat(31)).is_err());
     }
 }

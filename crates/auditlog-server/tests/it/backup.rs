@@ -144,9 +144,12 @@ async fn a_backup_under_ingest_restores_every_acknowledged_event_and_the_log() {
         String::from_utf8_lossy(&backup.stderr)
     );
     let said = String::from_utf8_lossy(&backup.stdout);
-    // The export's CSV and its bundle, and the download-link key.
+    // The export's CSV and its bundle, the checkpoints remembered outside the database, and
+    // both keys: the restored deployment signs with the same key.
+    assert!(said.contains(" 2 export files, "), "{said}");
+    assert!(!said.contains(" 0 checkpoints"), "{said}");
     assert!(
-        said.contains(" 2 export files, link key included"),
+        said.contains("link key included, log signing key included"),
         "{said}"
     );
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -274,21 +274,39 @@ impl TlogStore for PostgresStore {
         .await
     }
 
-    async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]> {
-        // Several nodes starting at once: one insert wins, the others do nothing, and every
-        // node reads the winner's seed.
+    async fn record_cosigned_note(
+        &self,
+        organization_id: &str,
+        tree_size: i64,
+        note: &str,
+    ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO tlog_signing_key (id, seed, created_at) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO NOTHING",
+            "UPDATE tlog_checkpoints SET note = $1 WHERE organization_id = $2 AND tree_size = $3",
         )
-        .bind(candidate.to_vec())
-        .bind(now)
+        .bind(note)
+        .bind(organization_id)
+        .bind(tree_size)
         .execute(&self.pool)
         .await?;
-        let seed: Vec<u8> = sqlx::query_scalar("SELECT seed FROM tlog_signing_key WHERE id = 1")
-            .fetch_one(&self.pool)
+        Ok(())
+    }
+
+    async fn database_signing_seed(&self) -> StoreResult<Option<[u8; 32]>> {
+        let seed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT seed FROM tlog_signing_key WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        seed.map(|seed| {
+            seed.try_into()
+                .map_err(|_| StoreError::Conflict("the stored log signing seed is not 32 bytes"))
+        })
+        .transpose()
+    }
+
+    async fn erase_database_signing_seed(&self) -> StoreResult<()> {
+        sqlx::query("DELETE FROM tlog_signing_key")
+            .execute(&self.pool)
             .await?;
-        seed.try_into()
-            .map_err(|_| StoreError::Conflict("the stored log signing seed is not 32 bytes"))
+        Ok(())
     }
 }

@@ -278,20 +278,41 @@ impl TlogStore for SqliteStore {
         .await
     }
 
-    async fn log_signing_seed(&self, candidate: &[u8; 32], now: i64) -> StoreResult<[u8; 32]> {
+    async fn record_cosigned_note(
+        &self,
+        organization_id: &str,
+        tree_size: i64,
+        note: &str,
+    ) -> StoreResult<()> {
         let mut writer = self.lock_writer().await?;
         sqlx::query(
-            "INSERT INTO tlog_signing_key (id, seed, created_at) VALUES (1, ?, ?)
-             ON CONFLICT (id) DO NOTHING",
+            "UPDATE tlog_checkpoints SET note = ? WHERE organization_id = ? AND tree_size = ?",
         )
-        .bind(candidate.to_vec())
-        .bind(now)
+        .bind(note)
+        .bind(organization_id)
+        .bind(tree_size)
         .execute(&mut *writer)
         .await?;
-        let seed: Vec<u8> = sqlx::query_scalar("SELECT seed FROM tlog_signing_key WHERE id = 1")
-            .fetch_one(&mut *writer)
+        Ok(())
+    }
+
+    async fn database_signing_seed(&self) -> StoreResult<Option<[u8; 32]>> {
+        let seed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT seed FROM tlog_signing_key WHERE id = 1")
+                .fetch_optional(&self.readers)
+                .await?;
+        seed.map(|seed| {
+            seed.try_into()
+                .map_err(|_| StoreError::Conflict("the stored log signing seed is not 32 bytes"))
+        })
+        .transpose()
+    }
+
+    async fn erase_database_signing_seed(&self) -> StoreResult<()> {
+        let mut writer = self.lock_writer().await?;
+        sqlx::query("DELETE FROM tlog_signing_key")
+            .execute(&mut *writer)
             .await?;
-        seed.try_into()
-            .map_err(|_| StoreError::Conflict("the stored log signing seed is not 32 bytes"))
+        Ok(())
     }
 }

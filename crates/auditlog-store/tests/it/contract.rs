@@ -1347,8 +1347,9 @@ async fn sqlite_tamper_evidence_log() {
     let (store, _dir) = sqlite().await;
     tlog_contract::log_trees_grow_only_by_compare_and_set(&store).await;
     tlog_contract::checkpoints_are_stored_once_and_only_for_built_sizes(&store).await;
+    tlog_contract::cosigned_notes_replace_the_stored_note(&store).await;
     tlog_contract::log_builder_leases_are_exclusive(&store).await;
-    tlog_contract::the_signing_seed_is_created_once(&store).await;
+    tlog_contract::a_new_database_holds_no_signing_seed(&store).await;
     tlog_contract::exports_are_cut_at_a_sequence(&store).await;
 }
 
@@ -1359,8 +1360,9 @@ async fn postgres_tamper_evidence_log() {
     };
     tlog_contract::log_trees_grow_only_by_compare_and_set(&store).await;
     tlog_contract::checkpoints_are_stored_once_and_only_for_built_sizes(&store).await;
+    tlog_contract::cosigned_notes_replace_the_stored_note(&store).await;
     tlog_contract::log_builder_leases_are_exclusive(&store).await;
-    tlog_contract::the_signing_seed_is_created_once(&store).await;
+    tlog_contract::a_new_database_holds_no_signing_seed(&store).await;
     tlog_contract::exports_are_cut_at_a_sequence(&store).await;
     store.close().await;
 }

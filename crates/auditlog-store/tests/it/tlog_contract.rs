@@ -246,10 +246,37 @@ pub async fn log_builder_leases_are_exclusive(store: &dyn Store) {
     assert_eq!(store.log_tree_size("org_L").await.unwrap(), 0);
 }
 
-/// The deployment's signing seed is created once; every later caller gets that one.
-pub async fn the_signing_seed_is_created_once(store: &dyn Store) {
-    assert_eq!(store.log_signing_seed(&[1; 32], 5).await.unwrap(), [1; 32]);
-    assert_eq!(store.log_signing_seed(&[2; 32], 6).await.unwrap(), [1; 32]);
+/// A checkpoint's note can gain cosignature lines; other checkpoints are untouched. Runs after
+/// [`checkpoints_are_stored_once_and_only_for_built_sizes`] (org_C has checkpoints at 3 and 5).
+pub async fn cosigned_notes_replace_the_stored_note(store: &dyn Store) {
+    let three = store.checkpoint_at("org_C", 3).await.unwrap().unwrap().note;
+    store
+        .record_cosigned_note("org_C", 5, "five\n— witness cosignature\n")
+        .await
+        .unwrap();
+    let five = store.checkpoint_at("org_C", 5).await.unwrap().unwrap();
+    assert_eq!(five.note, "five\n— witness cosignature\n");
+    assert_eq!(
+        store.latest_checkpoint("org_C").await.unwrap().unwrap(),
+        five
+    );
+    assert_eq!(
+        store.checkpoint_at("org_C", 3).await.unwrap().unwrap().note,
+        three
+    );
+    store
+        .record_cosigned_note("org_none", 3, "ignored")
+        .await
+        .unwrap();
+    assert_eq!(store.checkpoint_at("org_none", 3).await.unwrap(), None);
+}
+
+/// A new database holds no signing seed (keys live outside it); erasing is idempotent.
+pub async fn a_new_database_holds_no_signing_seed(store: &dyn Store) {
+    assert_eq!(store.database_signing_seed().await.unwrap(), None);
+    store.erase_database_signing_seed().await.unwrap();
+    store.erase_database_signing_seed().await.unwrap();
+    assert_eq!(store.database_signing_seed().await.unwrap(), None);
 }
 
 /// Exports are cut at a sequence number, and their rows carry their leaves.

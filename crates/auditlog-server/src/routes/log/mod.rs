@@ -8,6 +8,7 @@ pub(crate) mod inclusion_proof;
 mod key;
 mod tiles;
 pub(crate) mod view;
+mod witnesses;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,5 +45,7 @@ fn tile_router() -> OpenApiRouter<AppState> {
 
 /// Needs no API key: anyone checking a bundle or checkpoint needs the key.
 pub fn public_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::default().routes(routes!(key::get_log_key))
+    OpenApiRouter::default()
+        .routes(routes!(key::get_log_key))
+        .routes(routes!(witnesses::get_witness_policy))
 }
