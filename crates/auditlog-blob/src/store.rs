@@ -172,6 +172,15 @@ impl BlobStore {
         Ok(Some(chunks.concat()))
     }
 
+    /// Whether any object exists under `prefix/` (one listing page at most).
+    pub async fn any_under(&self, prefix: &str) -> BlobResult<bool> {
+        let folder = self.path(prefix)?;
+        let first = self.store.list(Some(&folder)).try_next().await;
+        first
+            .map(|meta| meta.is_some())
+            .map_err(|source| store_error(&folder, source))
+    }
+
     /// The keys under `prefix/` (relative to the store, like every key here) that sort after
     /// `offset` (a full key), in lexicographic order.
     pub async fn list_after(&self, prefix: &str, offset: Option<&str>) -> BlobResult<Vec<String>> {

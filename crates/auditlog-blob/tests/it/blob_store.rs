@@ -268,6 +268,8 @@ async fn create_only_and_list(store: &BlobStore) {
             .unwrap(),
         ["tlog/org_1/0010"]
     );
+    assert!(store.any_under("tlog").await.unwrap());
+    assert!(!store.any_under("tlog/org_2").await.unwrap());
 }
 
 #[tokio::test]

@@ -7,11 +7,11 @@
 //! that needs a newer tree) rely on without taking the lease.
 
 use super::hashes::prefetch;
-use super::{memory, parse_note, LogError, Tlog};
+use super::{memory, LogError, Tlog};
 use crate::clock::now_micros;
 use auditlog_store::{Store, StoredCheckpoint};
 use auditlog_tlog::{
-    consistency_proof, hashes_to_store_batch, tree_root, verify_consistency, Hash,
+    consistency_proof, hashes_to_store_batch, open_checkpoint, tree_root, verify_consistency, Hash,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -173,12 +173,16 @@ async fn anchors(
 ) -> Result<Vec<Anchor>, LogError> {
     let mut anchors = Vec::new();
     if let Some(checkpoint) = latest {
-        let (_, size, root) = parse_note(&checkpoint.note).ok_or_else(|| {
+        // Verified, not just parsed: a checkpoint in the database that this key did not sign
+        // means the key was swapped (or the row forged), and signing on would fork the log.
+        let opened = open_checkpoint(&checkpoint.note, &tlog.verifier_key()).map_err(|error| {
             LogError::Integrity(format!(
-                "the stored checkpoint at size {} does not parse",
+                "this deployment's key did not sign the newest stored checkpoint of \
+                 {organization_id} (size {}): {error}; refusing to sign",
                 checkpoint.tree_size
             ))
         })?;
+        let (size, root) = (opened.size, opened.root);
         anchors.push(Anchor {
             place: "the database",
             size,

@@ -60,7 +60,7 @@ pub async fn load_signing_seed(
         let seed = match read_key_object(blob).await? {
             Some(seed) => seed,
             None => {
-                let candidate = legacy_or_new(store).await?;
+                let candidate = legacy_or_new(store, blob).await?;
                 blob.create(KEY_OBJECT, hex::encode(candidate).into_bytes())
                     .await
                     .context("writing the log signing key to the blob store")?;
@@ -76,7 +76,7 @@ pub async fn load_signing_seed(
     let seed = match read_key_file(&path)? {
         Some(seed) => seed,
         None => {
-            let candidate = legacy_or_new(store).await?;
+            let candidate = legacy_or_new(store, blob).await?;
             write_new_key_file(&path, &candidate)?;
             read_key_file(&path)?.context("the log signing key file vanished")?
         }
@@ -111,12 +111,21 @@ async fn finish(
     Ok((seed, source))
 }
 
-/// The seed an earlier release kept in the database, or a new random one.
-async fn legacy_or_new(store: &dyn Store) -> anyhow::Result<[u8; 32]> {
-    Ok(store
-        .database_signing_seed()
-        .await?
-        .unwrap_or_else(rand::random))
+/// The seed an earlier release kept in the database, or a new random one — unless the blob
+/// store remembers checkpoints: then a key signed them, and a new one would silently fork every
+/// log, so its loss is an error for the operator to resolve (restore the key file).
+async fn legacy_or_new(store: &dyn Store, blob: &BlobStore) -> anyhow::Result<[u8; 32]> {
+    if let Some(seed) = store.database_signing_seed().await? {
+        return Ok(seed);
+    }
+    if blob.any_under(super::memory::FOLDER).await? {
+        anyhow::bail!(
+            "the log signing key is missing, but checkpoints it signed are remembered in the \
+             blob store: restore the key (the data dir's {KEY_FILE}, the bucket's {KEY_OBJECT}, \
+             or --log-signing-key-file) rather than start a new, unrelated log"
+        );
+    }
+    Ok(rand::random())
 }
 
 async fn read_key_object(blob: &BlobStore) -> anyhow::Result<Option<[u8; 32]>> {

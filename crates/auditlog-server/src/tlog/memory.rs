@@ -14,8 +14,11 @@ use auditlog_tlog::{open_checkpoint, Hash};
 /// Bytes read of a remembered checkpoint at most (a note with many cosignatures is < 4 KB).
 const MAX_NOTE_BYTES: u64 = 64 * 1024;
 
+/// Where every organization's remembered checkpoints are.
+pub const FOLDER: &str = "tlog";
+
 fn folder(organization_id: &str) -> String {
-    format!("tlog/{organization_id}/checkpoints")
+    format!("{FOLDER}/{organization_id}/checkpoints")
 }
 
 pub fn checkpoint_key(organization_id: &str, tree_size: u64) -> String {

@@ -31,6 +31,7 @@ mod schemas_api;
 mod seed;
 mod streams;
 mod tlog_api;
+mod tlog_attacks;
 mod tlog_cluster;
 mod tlog_tiles_api;
 mod verify_cli;

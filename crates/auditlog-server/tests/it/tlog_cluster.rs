@@ -21,12 +21,28 @@ async fn two_nodes_never_sign_inconsistent_checkpoints() {
         eprintln!("two_nodes_never_sign_inconsistent_checkpoints: PostgreSQL only, skipped");
         return;
     }
-    let a = TestServer::start_with(|c| c.log.log_interval_secs = 1).await;
+    // Nodes with their own local blob stores share the key through a configured key file (on
+    // one S3 bucket they would share its key object).
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("log-signing.key");
+    std::fs::write(&key_file, format!("{}\n", "5a".repeat(32))).unwrap();
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let shared_key = key_file.clone();
+    let a = TestServer::start_with(move |c| {
+        c.log.log_interval_secs = 1;
+        c.log.log_signing_key_file = Some(shared_key);
+    })
+    .await;
     let (url, key) = (a.database_url().unwrap(), a.key.clone());
     let b = TestServer::start_with(move |c| {
         c.storage.database_url = Some(url.into());
         c.api_keys.push(key.into());
         c.log.log_interval_secs = 1;
+        c.log.log_signing_key_file = Some(key_file);
     })
     .await;
     let vkey = log_key(&a).await;
@@ -72,6 +88,33 @@ async fn two_nodes_never_sign_inconsistent_checkpoints() {
     }
     a.stop().await;
     b.stop().await;
+}
+
+/// Two nodes on one PostgreSQL database and one bucket, with no key configured, sign with the
+/// one key the first of them put in the bucket.
+#[tokio::test]
+async fn nodes_on_one_bucket_share_its_key() {
+    let Some(blob_url) = common::s3_blob_url() else {
+        eprintln!("nodes_on_one_bucket_share_its_key: no S3 test server, skipped");
+        return;
+    };
+    if !common::postgres_backend() {
+        eprintln!("nodes_on_one_bucket_share_its_key: PostgreSQL only, skipped");
+        return;
+    }
+    let shared = blob_url.clone();
+    let a = TestServer::start_with(move |c| c.storage.blob_url = Some(shared)).await;
+    let (url, key) = (a.database_url().unwrap(), a.key.clone());
+    let b = TestServer::start_with(move |c| {
+        c.storage.database_url = Some(url.into());
+        c.api_keys.push(key.into());
+        c.storage.blob_url = Some(blob_url);
+    })
+    .await;
+    assert_eq!(log_key(&a).await, log_key(&b).await);
+    assert!(!a.data_dir.path().join("log-signing.key").exists());
+    b.stop().await;
+    a.stop().await;
 }
 
 #[tokio::test]
