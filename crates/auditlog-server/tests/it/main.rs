@@ -34,3 +34,4 @@ mod tlog_api;
 mod tlog_cluster;
 mod tlog_tiles_api;
 mod verify_cli;
+mod witness;
