@@ -32,6 +32,7 @@ pub mod streams;
 pub mod tlog;
 pub mod tokens;
 pub mod verify;
+pub mod witness;
 
 #[cfg(test)]
 mod architecture_tests;

@@ -98,6 +98,11 @@ enum Command {
     Health(auditlog_server::client::health::HealthArgs),
     /// Print a shell completion script. Example: `auditlog completions bash > /etc/bash_completion.d/auditlog`
     Completions { shell: clap_complete::Shell },
+    /// Run a C2SP tlog-witness that cosigns log checkpoints, or print its key (docs/witness.md).
+    Witness {
+        #[command(subcommand)]
+        command: auditlog_server::witness::WitnessCommand,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -240,6 +245,9 @@ async fn main() -> anyhow::Result<()> {
             auditlog_server::backup::restore(args).await?;
             println!("restored into {}", data_dir.display());
             Ok(())
+        }
+        Command::Witness { command } => {
+            auditlog_server::witness::run_command(command, shutdown_signal()).await
         }
         Command::Serve(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen.listen).await?;

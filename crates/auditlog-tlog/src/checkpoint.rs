@@ -234,6 +234,13 @@ fn parse_verifier_key(vkey: &str) -> Result<(String, Vec<u8>), CheckpointError> 
     Ok((name, key))
 }
 
+/// Checks a log verifier key `<name>+<hex key id>+<base64(0x01 ‖ public key)>` (Ed25519, key id
+/// matching name and key) and returns its key name: the origin it signs, or the deployment
+/// name whose `<name>/…` origins it signs (see [`open_checkpoint`]).
+pub fn verifier_key_name(vkey: &str) -> Result<String, CheckpointError> {
+    parse_verifier_key(vkey).map(|(name, _)| name)
+}
+
 /// The same public key under another key name.
 fn rebind(key: &[u8], name: &str) -> Result<StandardVerifier, CheckpointError> {
     if !is_key_name_valid(name) {

@@ -10,7 +10,7 @@
 //! A log publishes a [`WitnessPolicy`]: its witnesses' verifier keys and how many of them must
 //! cosign a checkpoint. [`check_cosignatures`] says which did.
 
-use crate::Hash;
+use crate::{Checkpoint, Hash};
 use base64::prelude::{Engine, BASE64_STANDARD};
 use ed25519_dalek::{Signature as Ed25519Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -298,6 +298,35 @@ pub fn cosignature_lines(note_text: &str, log_key_name: &str) -> Vec<String> {
         .collect()
 }
 
+/// A checkpoint note as a witness reads it before checking any signature: the parsed body, to
+/// find the trusted log by origin, and the exact note text that a cosignature signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedCheckpoint {
+    pub checkpoint: Checkpoint,
+    /// The note text (the checkpoint body, ending in a newline), as signed-note parsing splits
+    /// it from the signatures.
+    pub body: String,
+}
+
+/// Parses a checkpoint note without trusting it (it is verified afterwards with
+/// [`crate::open_checkpoint`] against the key trusted for its origin).
+pub fn read_checkpoint_note(note_text: &str) -> Result<UnverifiedCheckpoint, CosignatureError> {
+    let note = Note::from_bytes(note_text.as_bytes())
+        .map_err(|e| CosignatureError::MalformedNote(e.to_string()))?;
+    let parsed = tlog_tiles::Checkpoint::from_bytes(note.text())
+        .map_err(|e| CosignatureError::MalformedNote(format!("not a checkpoint: {e}")))?;
+    let body = String::from_utf8(note.text().to_vec())
+        .map_err(|e| CosignatureError::MalformedNote(e.to_string()))?;
+    Ok(UnverifiedCheckpoint {
+        checkpoint: Checkpoint {
+            origin: parsed.origin().to_string(),
+            size: parsed.size(),
+            root: parsed.hash().0,
+        },
+        body,
+    })
+}
+
 /// A C2SP tlog-witness `add-checkpoint` request body: the size the witness last cosigned, a
 /// consistency proof from it, and the checkpoint (a signed note).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -524,6 +553,20 @@ mod tests {
             "old 3\n".to_string(),
         ] {
             assert!(AddCheckpoint::parse(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn checkpoint_notes_are_read_before_they_are_trusted() {
+        let witness = WitnessSigner::from_seed("w.example", [6; 32]).unwrap();
+        let note = note();
+        let cosigned = add_signature_lines(&note, &witness.cosign(body(&note).as_bytes(), 1));
+        let read = read_checkpoint_note(&cosigned).unwrap();
+        assert_eq!(read.body, body(&note));
+        assert_eq!(read.checkpoint.origin, "log.example/org_1");
+        assert_eq!((read.checkpoint.size, read.checkpoint.root), (5, [7; 32]));
+        for bad in ["", "log.example\n\n", "not\na\ncheckpoint\n\n— x AAAA\n"] {
+            assert!(read_checkpoint_note(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -31,7 +31,8 @@ pub use bundle::{
     Manifest, ManifestFrame, ManifestInfo, BUNDLE_FORMAT,
 };
 pub use checkpoint::{
-    checkpoint_origin, open_checkpoint, Checkpoint, CheckpointError, CheckpointSigner,
+    checkpoint_origin, open_checkpoint, verifier_key_name, Checkpoint, CheckpointError,
+    CheckpointSigner,
 };
 pub use csv_leaf::{leaf_from_csv_row, CsvLayout, CsvLeafError};
 pub use multiproof::{MultiProof, ProofNode};

@@ -35,3 +35,4 @@ mod tlog_attacks;
 mod tlog_cluster;
 mod tlog_tiles_api;
 mod verify_cli;
+mod witness;
