@@ -34,5 +34,6 @@ mod tlog_api;
 mod tlog_attacks;
 mod tlog_cluster;
 mod tlog_tiles_api;
+mod tlog_witnessed;
 mod verify_cli;
 mod witness;

@@ -21,13 +21,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-const WITNESS_NAME: &str = "witness.test";
+pub(crate) const WITNESS_NAME: &str = "witness.test";
 const DEPLOYMENT: &str = "log.test";
 const ORIGIN: &str = "log.test/org_1";
 
 /// A witness served in-process by `auditlog_server::witness::run` on port 0.
-struct TestWitness {
-    base_url: String,
+pub(crate) struct TestWitness {
+    pub(crate) base_url: String,
     data_dir: TempDir,
     http: reqwest::Client,
     shutdown: oneshot::Sender<()>,
@@ -35,11 +35,11 @@ struct TestWitness {
 }
 
 impl TestWitness {
-    async fn start(logs: Vec<String>) -> TestWitness {
+    pub(crate) async fn start(logs: Vec<String>) -> TestWitness {
         Self::start_in(tempfile::tempdir().unwrap(), logs).await
     }
 
-    async fn start_in(data_dir: TempDir, logs: Vec<String>) -> TestWitness {
+    pub(crate) async fn start_in(data_dir: TempDir, logs: Vec<String>) -> TestWitness {
         let config = WitnessConfig::new(data_dir.path().to_path_buf(), WITNESS_NAME, logs);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -65,17 +65,21 @@ impl TestWitness {
         panic!("the witness did not become healthy");
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
-    async fn stop(self) -> TempDir {
+    pub(crate) async fn stop(self) -> TempDir {
         let _ = self.shutdown.send(());
         self.handle.await.unwrap().expect("the witness ran cleanly");
         self.data_dir
     }
 
-    fn verifier_key(&self) -> String {
+    pub(crate) fn verifier_key(&self) -> String {
         let path = self.data_dir.path().join(witness::PUBLIC_KEY_FILE);
         std::fs::read_to_string(path)
             .unwrap()
@@ -84,7 +88,7 @@ impl TestWitness {
     }
 
     /// POST add-checkpoint: (status, content type, body).
-    async fn add(&self, body: impl Into<reqwest::Body>) -> (u16, String, String) {
+    pub(crate) async fn add(&self, body: impl Into<reqwest::Body>) -> (u16, String, String) {
         let response = self
             .http
             .post(self.url("/add-checkpoint"))
@@ -101,7 +105,7 @@ impl TestWitness {
         (status, content_type, response.text().await.unwrap())
     }
 
-    async fn latest_size(&self, origin: &str) -> Option<u64> {
+    pub(crate) async fn latest_size(&self, origin: &str) -> Option<u64> {
         let store = WitnessStore::open(self.data_dir.path()).await.unwrap();
         let latest = store
             .latest(origin)
