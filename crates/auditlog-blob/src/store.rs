@@ -157,6 +157,17 @@ impl BlobStore {
         }
     }
 
+    /// Writes a small object whole at `key`, replacing any (for objects that change, such as a
+    /// log's newest checkpoint).
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> BlobResult<()> {
+        let path = self.path(key)?;
+        self.store
+            .put(&path, bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|source| store_error(&path, source))
+    }
+
     /// A small object read whole (at most `limit` bytes; larger is an error), or `Ok(None)`.
     pub async fn read_small(&self, key: &str, limit: u64) -> BlobResult<Option<Vec<u8>>> {
         let Some(read) = self.get(key).await? else {

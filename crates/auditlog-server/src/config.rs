@@ -38,6 +38,7 @@ pub mod defaults {
     pub const LOG_INTERVAL_SECS: u64 = 5;
     pub const WITNESS_ALLOW_PLAINTEXT: bool = false;
     pub const WITNESS_TIMEOUT_SECS: u64 = 10;
+    pub const PUBLISH_TILES: bool = false;
     pub const STREAM_ALLOW_PLAINTEXT: bool = false;
     pub const STREAM_BATCH_EVENTS: usize = 500;
     pub const STREAM_BATCH_BYTES: usize = 1024 * 1024;
@@ -292,6 +293,10 @@ pub struct LogConfig {
     /// (loopback, private, link-local). Default: none.
     #[arg(long, env = "AUDITLOG_WITNESS_ALLOW_NETWORKS", value_delimiter = ',')]
     pub witness_allow_networks: Vec<ipnet::IpNet>,
+    /// Also write each organization's log as static C2SP tlog-tiles (checkpoint and hash tiles)
+    /// to the blob store, under `tlog/<organization id>/tiles/`, for a static host or CDN.
+    #[arg(long, env = "AUDITLOG_PUBLISH_TILES", default_value_t = defaults::PUBLISH_TILES, action = clap::ArgAction::Set)]
+    pub publish_tiles: bool,
     /// How long a witness has to answer one request, in seconds.
     #[arg(long, env = "AUDITLOG_WITNESS_TIMEOUT_SECS", default_value_t = defaults::WITNESS_TIMEOUT_SECS)]
     pub witness_timeout_secs: u64,
@@ -548,6 +553,7 @@ impl Default for LogConfig {
             witness_allow_plaintext: defaults::WITNESS_ALLOW_PLAINTEXT,
             witness_allow_networks: Vec::new(),
             witness_timeout_secs: defaults::WITNESS_TIMEOUT_SECS,
+            publish_tiles: defaults::PUBLISH_TILES,
             log_interval_secs: defaults::LOG_INTERVAL_SECS,
         }
     }

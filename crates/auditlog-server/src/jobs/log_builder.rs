@@ -67,39 +67,69 @@ pub async fn build_once(state: &AppState, shutdown: &CancellationToken) {
             crate::failure::report("releasing a log builder lease failed", &error);
         }
     }
-    cosign_pending(state, shutdown).await;
+    after_signing(state, shutdown).await;
 }
 
-/// Organizations whose newest checkpoint is asked of the witnesses per round at most.
-const COSIGN_LIMIT: usize = 100;
+/// Organizations whose new checkpoint is cosigned and published per round at most.
+const AFTER_SIGNING_LIMIT: usize = 100;
 
-/// Asks the witnesses to cosign each organization's newest checkpoint signed on this node
-/// since (or left uncosigned by an unavailable witness).
-async fn cosign_pending(state: &AppState, shutdown: &CancellationToken) {
-    let witnesses = &state.tlog.witnesses;
-    for organization_id in witnesses.pending(COSIGN_LIMIT) {
+/// For each organization with a checkpoint signed on this node since the last round: asks the
+/// witnesses to cosign it, then publishes its tiles; notes it again when a witness was
+/// unavailable or publishing failed, so that the next round tries again.
+async fn after_signing(state: &AppState, shutdown: &CancellationToken) {
+    let tlog = &state.tlog;
+    for organization_id in tlog.take_signed(AFTER_SIGNING_LIMIT) {
         if shutdown.is_cancelled() {
+            tlog.mark_signed(&organization_id);
             return;
         }
-        let latest = match state.store.latest_checkpoint(&organization_id).await {
-            Ok(Some(latest)) => latest,
-            Ok(None) => continue,
-            Err(error) => {
-                crate::failure::report("reading a checkpoint to cosign failed", &error);
-                continue;
+        let mut again = false;
+        if !tlog.witnesses.is_empty() {
+            again |= !cosign(state, &organization_id).await;
+        }
+        if tlog.publish_tiles {
+            let published =
+                crate::tlog::static_tiles::publish(state.store.as_ref(), tlog, &organization_id)
+                    .await;
+            if let Err(error) = published {
+                crate::failure::report("publishing an organization's tiles failed", &error);
+                again = true;
             }
-        };
-        match witnesses.cosign(state.store.as_ref(), &latest).await {
-            Ok(outcome) => {
-                metrics::counter!(crate::metrics::LOG_COSIGNATURES)
-                    .increment(outcome.cosigned.len() as u64);
-                for (witness, why) in &outcome.unavailable {
-                    tracing::warn!(%organization_id, %witness, "witness unavailable: {why}");
-                }
+        }
+        if again {
+            tlog.mark_signed(&organization_id);
+        }
+    }
+}
+
+/// Asks the witnesses to cosign the organization's newest checkpoint; false when one was
+/// unavailable (to ask again).
+async fn cosign(state: &AppState, organization_id: &str) -> bool {
+    let latest = match state.store.latest_checkpoint(organization_id).await {
+        Ok(Some(latest)) => latest,
+        Ok(None) => return true,
+        Err(error) => {
+            crate::failure::report("reading a checkpoint to cosign failed", &error);
+            return false;
+        }
+    };
+    match state
+        .tlog
+        .witnesses
+        .cosign(state.store.as_ref(), &latest)
+        .await
+    {
+        Ok(outcome) => {
+            metrics::counter!(crate::metrics::LOG_COSIGNATURES)
+                .increment(outcome.cosigned.len() as u64);
+            for (witness, why) in &outcome.unavailable {
+                tracing::warn!(%organization_id, %witness, "witness unavailable: {why}");
             }
-            Err(error) => {
-                crate::failure::report("asking witnesses to cosign failed", &error);
-            }
+            outcome.unavailable.is_empty()
+        }
+        Err(error) => {
+            crate::failure::report("asking witnesses to cosign failed", &error);
+            false
         }
     }
 }

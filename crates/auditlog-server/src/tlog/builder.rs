@@ -150,10 +150,7 @@ pub async fn sign_checkpoint(
             created_at: now_micros(),
         })
         .await?;
-    if !tlog.witnesses.is_empty() {
-        tlog.witnesses.mark_pending(organization_id);
-        tlog.wakeup.notify_one();
-    }
+    tlog.mark_signed(organization_id);
     Ok(Some(saved))
 }
 

@@ -23,6 +23,7 @@ pub mod hashes;
 pub mod key;
 pub mod memory;
 pub mod sidecar;
+pub mod static_tiles;
 pub mod witnesses;
 
 use crate::config::Config;
@@ -41,6 +42,11 @@ pub struct Tlog {
     pub blob: auditlog_blob::BlobStore,
     /// The witnesses asked to cosign, and the published policy.
     pub witnesses: witnesses::Witnesses,
+    /// Whether tiles are written to the blob store for static serving ([`static_tiles`]).
+    pub publish_tiles: bool,
+    /// Organizations whose newest checkpoint is still to be cosigned or published (by the
+    /// background builder's next round).
+    signed: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Wakes the background builder (e.g. when an export waits for the log).
     pub wakeup: Notify,
     /// Preparing a bundle holds its export's leaves in memory (40 bytes a row); one at a time
@@ -95,9 +101,33 @@ impl Tlog {
             deployment: config.log.deployment_name.clone(),
             blob,
             witnesses: witnesses::Witnesses::from_config(&config.log)?,
+            publish_tiles: config.log.publish_tiles,
+            signed: Default::default(),
             wakeup: Notify::new(),
             bundle_preparation: tokio::sync::Semaphore::new(1),
         })
+    }
+
+    /// Notes that the organization has a new checkpoint to cosign or publish, and wakes the
+    /// background builder for it.
+    pub fn mark_signed(&self, organization_id: &str) {
+        if self.witnesses.is_empty() && !self.publish_tiles {
+            return;
+        }
+        let mut signed = self.signed.lock().unwrap_or_else(|e| e.into_inner());
+        signed.insert(organization_id.to_string());
+        drop(signed);
+        self.wakeup.notify_one();
+    }
+
+    /// Up to `limit` organizations noted by [`Tlog::mark_signed`], no longer noted.
+    pub fn take_signed(&self, limit: usize) -> Vec<String> {
+        let mut signed = self.signed.lock().unwrap_or_else(|e| e.into_inner());
+        let taken: Vec<String> = signed.iter().take(limit).cloned().collect();
+        for organization_id in &taken {
+            signed.remove(organization_id);
+        }
+        taken
     }
 
     pub fn signer(&self) -> &CheckpointSigner {

@@ -23,7 +23,7 @@ use auditlog_tlog::cosignature::{
     PolicyWitness, WitnessPolicy,
 };
 use auditlog_tlog::{consistency_proof, Hash};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -46,8 +46,6 @@ pub struct Witnesses {
     cosigned_sizes: Mutex<HashMap<(String, String), u64>>,
     /// Per origin: the largest (size, root) any witness is known to hold.
     known: Mutex<HashMap<String, (u64, Hash)>>,
-    /// Organizations whose newest checkpoint a witness could not be asked about yet.
-    pending: Mutex<HashSet<String>>,
 }
 
 /// What asking the witnesses for one checkpoint gave.
@@ -112,7 +110,6 @@ impl Witnesses {
             http,
             cosigned_sizes: Mutex::new(HashMap::new()),
             known: Mutex::new(HashMap::new()),
-            pending: Mutex::new(HashSet::new()),
         })
     }
 
@@ -123,21 +120,6 @@ impl Witnesses {
 
     pub fn is_empty(&self) -> bool {
         self.endpoints.is_empty()
-    }
-
-    /// Notes that the organization's newest checkpoint is to be cosigned (by the background
-    /// builder's next round).
-    pub fn mark_pending(&self, organization_id: &str) {
-        if !self.endpoints.is_empty() {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.insert(organization_id.to_string());
-        }
-    }
-
-    /// Organizations to ask the witnesses about (some were unavailable), at most `limit`.
-    pub fn pending(&self, limit: usize) -> Vec<String> {
-        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending.iter().take(limit).cloned().collect()
     }
 
     /// The largest checkpoint (size, root) of `origin` a witness is known to hold.
@@ -218,12 +200,6 @@ impl Witnesses {
                 size,
                 "a witness refused the log's checkpoint (log_integrity_failure): {why}"
             );
-        }
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if outcome.unavailable.is_empty() {
-            pending.remove(&checkpoint.organization_id);
-        } else {
-            pending.insert(checkpoint.organization_id.clone());
         }
         Ok(outcome)
     }

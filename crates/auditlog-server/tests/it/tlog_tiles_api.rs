@@ -118,3 +118,72 @@ async fn tiles_hold_the_tree_the_checkpoint_signs() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+/// The published file at `path` under the organization's tiles in the local blob store.
+fn published(server: &TestServer, org: &str, path: &str) -> Option<Vec<u8>> {
+    let file = server
+        .data_dir
+        .path()
+        .join("blobs/tlog")
+        .join(org)
+        .join("tiles")
+        .join(path);
+    std::fs::read(file).ok()
+}
+
+#[tokio::test]
+async fn published_tiles_are_the_log_as_static_files() {
+    let server = TestServer::start_with(|c| {
+        c.log.log_interval_secs = 1;
+        c.log.publish_tiles = true;
+    })
+    .await;
+    let org = server.create_org("Static").await;
+    ingest(&server, &org, 0..300).await;
+    checkpoint_now(&server, &org).await;
+    let wait_for = |size: &'static str| {
+        let (server, org) = (&server, org.clone());
+        async move {
+            for _ in 0..100 {
+                if let Some(note) = published(server, &org, "checkpoint") {
+                    if String::from_utf8_lossy(&note).lines().nth(1) == Some(size) {
+                        return String::from_utf8(note).unwrap();
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("no published checkpoint of size {size}");
+        }
+    };
+    let note = wait_for("300").await;
+    let (_, size, root) = independent_open(&note, &log_key(&server).await).unwrap();
+    assert_eq!(size, 300);
+    let full = published(&server, &org, "tile/0/000").unwrap();
+    let partial = published(&server, &org, "tile/0/001.p/44").unwrap();
+    let mut leaves = hashes(&full);
+    leaves.extend(hashes(&partial));
+    assert_eq!(
+        tree_hash(&leaves),
+        root,
+        "the static files hold the signed tree"
+    );
+    assert_eq!(
+        tile(&server, &org, "1/000.p/1").await.1,
+        published(&server, &org, "tile/1/000.p/1").unwrap()
+    );
+
+    // The log grows: the next full tile appears once, the partial tiles follow the tree.
+    ingest(&server, &org, 300..600).await;
+    checkpoint_now(&server, &org).await;
+    let note = wait_for("600").await;
+    let (_, size, root) = independent_open(&note, &log_key(&server).await).unwrap();
+    assert_eq!(size, 600);
+    let mut leaves = Vec::new();
+    for path in ["tile/0/000", "tile/0/001", "tile/0/002.p/88"] {
+        let data = published(&server, &org, path).unwrap_or_else(|| panic!("{path}"));
+        assert_eq!(tile(&server, &org, &path[5..]).await.1, data, "{path}");
+        leaves.extend(hashes(&data));
+    }
+    assert_eq!(tree_hash(&leaves), root);
+    server.stop().await;
+}
