@@ -4,7 +4,8 @@
 
 use auditlog_domain::export::ExportFilters;
 use auditlog_store::{
-    ExportQuery, MissingSequences, Organization, PendingEvent, Store, StoreError, StoredCheckpoint,
+    ExportQuery, LoggedEvent, MissingSequences, Organization, PendingEvent, Store, StoreError,
+    StoredCheckpoint,
 };
 
 fn organization(id: &str) -> Organization {
@@ -352,16 +353,18 @@ pub async fn missing_event_rows_are_named(store: &dyn Store, delete_event: impl 
         .log_events_at("org_M", &[7, 2, 0, 5, 3])
         .await
         .unwrap();
-    let read: Vec<(i64, [u8; 32], Option<String>, Option<i64>)> = events
-        .into_iter()
-        .map(|e| (e.sequence, e.leaf_hash, e.payload, e.redacted_at))
-        .collect();
+    let logged = |sequence: i64, payload: Option<&str>, redacted_at| LoggedEvent {
+        sequence,
+        leaf_hash: [sequence as u8; 32],
+        payload: payload.map(str::to_string),
+        redacted_at,
+    };
     assert_eq!(
-        read,
+        events,
         vec![
-            (0, [0; 32], Some("{\"n\":0}".to_string()), None),
-            (3, [3; 32], None, Some(77)),
-            (7, [7; 32], None, Some(77)),
+            logged(0, Some("{\"n\":0}"), None),
+            logged(3, None, Some(77)),
+            logged(7, None, Some(77)),
         ]
     );
     assert!(store.log_events_at("org_M", &[]).await.unwrap().is_empty());
