@@ -40,6 +40,7 @@ pub const MAX_OMITTED_EVENTS: usize = 50_000;
 /// An event in the exported rows' sequence span that the export does not contain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ExportBundleOmittedEvent)]
 pub struct OmittedEvent {
     pub sequence: u64,
     /// Leaf hash, hex.
