@@ -14,6 +14,7 @@
 
 pub mod builder;
 pub mod bundle;
+pub mod completeness;
 pub mod hashes;
 pub mod sidecar;
 

@@ -32,5 +32,7 @@ mod seed;
 mod streams;
 mod tlog_api;
 mod tlog_cluster;
+mod tlog_completeness;
 mod tlog_tiles_api;
 mod verify_cli;
+mod verify_completeness_cli;
