@@ -82,6 +82,26 @@ async fn bundles_list_the_events_a_filtered_export_omits() {
         completeness["omitted"][0]["canonical_event"].as_str(),
         events[2].payload.as_deref()
     );
+    // An omitted event redacted since (as retention would): listed by leaf and redaction time.
+    redact_event_row(&server, &events[4].id, 1_780_000_000_000_000).await;
+    let (status, bundle) = export_bundle(&server, &id).await;
+    assert_eq!(status, 200, "{bundle}");
+    let redacted = &bundle["manifest"]["completeness"]["omitted"][1];
+    assert_eq!(
+        redacted,
+        &json!({"sequence": 4, "leaf_hash": hex::encode(events[4].leaf_hash),
+            "redacted_at": "2026-05-28T20:26:40.000Z"})
+    );
+    let report = auditlog_tlog::verify_bundle_csv(
+        &export_csv(&server, &id).await,
+        &serde_json::from_value(bundle).unwrap(),
+        &log_key(&server).await,
+    );
+    assert!(report.passed(), "{report}");
+    assert_eq!(
+        report.warnings(),
+        [auditlog_tlog::CheckName::RedactedOmissions]
+    );
     // An export without rows has no span to prove.
     let (id, _) = finished_export(&server, &org, json!({"actions": ["nobody.did_this"]})).await;
     let (status, bundle) = export_bundle(&server, &id).await;

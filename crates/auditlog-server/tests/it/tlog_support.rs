@@ -370,3 +370,36 @@ pub fn alternating_event(organization_id: &str, i: u64) -> Value {
     body["event"]["action"] = json!(action);
     body
 }
+
+/// Redacts a stored event in the database the way the retention sweeper does (payload and
+/// filter columns cleared, `redacted_at` set; the row, sequence and leaf hash stay).
+pub async fn redact_event_row(server: &TestServer, event_id: &str, redacted_at: i64) {
+    use sqlx::Connection;
+    let columns = "payload = NULL, actor_id = '', actor_name = NULL, action = ''";
+    let redacted = match server.database_url() {
+        Some(url) => {
+            let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+            let sql = format!("UPDATE events SET {columns}, redacted_at = $1 WHERE id = $2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(redacted_at)
+                .bind(event_id)
+                .execute(&mut connection)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+        None => {
+            let url = format!("sqlite://{}", server.database_path().display());
+            let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let sql = format!("UPDATE events SET {columns}, redacted_at = ?1 WHERE id = ?2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(redacted_at)
+                .bind(event_id)
+                .execute(&mut connection)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+    };
+    assert_eq!(redacted, 1, "no event {event_id} to redact");
+}
