@@ -93,10 +93,18 @@ pub async fn completeness(
     for chunk in gaps.chunks(EVENTS_PER_READ) {
         let wanted: Vec<i64> = chunk.iter().map(|&s| s as i64).collect();
         let events = store.log_events_at(organization_id, &wanted).await?;
-        if let Some(gone) = chunk
-            .iter()
-            .find(|&&s| !events.iter().any(|e| e.sequence == s as i64))
-        {
+        // Both in sequence order: the first position where they differ is a missing row.
+        if events.len() != chunk.len() {
+            let gone = chunk
+                .iter()
+                .zip(
+                    events
+                        .iter()
+                        .map(|e| e.sequence as u64)
+                        .chain(std::iter::repeat(u64::MAX)),
+                )
+                .find(|(wanted, found)| **wanted != *found)
+                .map_or(0, |(wanted, _)| *wanted);
             return Err(LogError::Integrity(format!(
                 "the event of {organization_id} at sequence {gone} has no row: event rows were \
                  deleted from the database"
