@@ -38,6 +38,51 @@ pub struct ExportFilters {
     pub max_sequence: Option<i64>,
 }
 
+impl ExportFilters {
+    /// Whether these filters select the event at `sequence` whose canonical JSON
+    /// (`crate::canonical`, version 1) is `event`: exactly the rule the stores' export query
+    /// applies to an unredacted event's columns (auditlog-store `event_filter.rs` and
+    /// `postgres/exports.rs`), restated over the canonical form so an offline verifier can
+    /// apply it. Column by column: `occurred_at` in `[range_start, range_end)`; `sequence` at
+    /// most `max_sequence`; `action` in `actions`; the actor's `id` in `actor_ids`; its `name`
+    /// in `actor_names` (an absent name, NULL in the database, never matches); some target's
+    /// `type` in `targets`; an empty list selects everything. Strings compare byte for byte,
+    /// as the databases' binary / "C" collations do. The environment is not part of the event
+    /// and every event of an organization is in its environment, so it is not checked.
+    /// An event missing a member the rule reads is an error, not a non-match.
+    pub fn select_canonical(&self, sequence: i64, event: &Value) -> Result<bool, String> {
+        let text = |value: &Value, what: &str| {
+            value
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("the event has no {what}"))
+        };
+        let occurred_at = text(&event["occurred_at"], "occurred_at")?;
+        let occurred_at = parse_timestamp(&occurred_at)
+            .map(to_micros)
+            .ok_or_else(|| format!("occurred_at {occurred_at:?} is not a timestamp"))?;
+        let action = text(&event["action"], "action")?;
+        let actor_id = text(&event["actor"]["id"], "actor id")?;
+        let actor_name = event["actor"].get("name").and_then(Value::as_str);
+        let target_types = event["targets"]
+            .as_array()
+            .ok_or("the event has no targets list")?
+            .iter()
+            .map(|target| text(&target["type"], "target type"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let listed =
+            |values: &[String], value: &str| values.is_empty() || values.iter().any(|v| v == value);
+        Ok(self.range_start <= occurred_at
+            && occurred_at < self.range_end
+            && self.max_sequence.is_none_or(|max| sequence <= max)
+            && listed(&self.actions, &action)
+            && listed(&self.actor_ids, &actor_id)
+            && (self.actor_names.is_empty()
+                || actor_name.is_some_and(|name| self.actor_names.iter().any(|n| n == name)))
+            && (self.targets.is_empty() || target_types.iter().any(|t| self.targets.contains(t))))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportRequest {
     pub organization_id: String,
@@ -210,6 +255,46 @@ mod tests {
         );
         assert_eq!(request.filters.actor_names, vec!["Jon", "Ann"]);
         assert!(request.filters.actor_ids.is_empty());
+    }
+
+    #[test]
+    fn canonical_events_are_selected_as_the_export_query_selects_rows() {
+        let event = json!({"occurred_at": "2026-01-01T00:00:00.000Z", "action": "a",
+            "actor": {"id": "u1", "type": "user"},
+            "targets": [{"id": "t", "type": "team"}, {"id": "d", "type": "doc"}]});
+        let at = to_micros(parse_timestamp("2026-01-01T00:00:00Z").unwrap());
+        let all = ExportFilters {
+            range_start: at,
+            range_end: at + 1,
+            ..Default::default()
+        };
+        assert_eq!(all.select_canonical(7, &event), Ok(true));
+        let with = |change: fn(&mut ExportFilters)| {
+            let mut filters = all.clone();
+            change(&mut filters);
+            filters.select_canonical(7, &event).unwrap()
+        };
+        // The range is [start, end).
+        assert!(!with(|f| f.range_start += 1));
+        assert!(!with(|f| f.range_end -= 1));
+        assert!(with(|f| f.max_sequence = Some(7)));
+        assert!(!with(|f| f.max_sequence = Some(6)));
+        assert!(with(|f| f.actions = vec!["b".into(), "a".into()]));
+        assert!(!with(|f| f.actions = vec!["A".into()]));
+        assert!(with(|f| f.actor_ids = vec!["u1".into()]));
+        assert!(!with(|f| f.actor_ids = vec!["u2".into()]));
+        // No actor name: no actor-name filter matches it (NULL in the database).
+        assert!(!with(|f| f.actor_names = vec!["".into()]));
+        assert!(with(|f| f.targets = vec!["doc".into()]));
+        assert!(!with(|f| f.targets = vec!["user".into()]));
+        let named = json!({"occurred_at": "2026-01-01T00:00:00.000Z", "action": "a",
+            "actor": {"id": "u1", "type": "user", "name": "Jon"}, "targets": []});
+        let mut by_name = all.clone();
+        by_name.actor_names = vec!["Jon".into()];
+        assert_eq!(by_name.select_canonical(0, &named), Ok(true));
+        by_name.targets = vec!["team".into()];
+        assert_eq!(by_name.select_canonical(0, &named), Ok(false));
+        assert!(all.select_canonical(0, &json!({"action": "a"})).is_err());
     }
 
     #[test]

@@ -307,6 +307,24 @@ pub trait TlogStore: Send + Sync {
         start: i64,
         end: i64,
     ) -> StoreResult<Vec<(i64, [u8; 32])>>;
+    /// The sequence numbers in `start..end` with no event row of the organization: how many,
+    /// and the smallest `limit` of them. A count over the (organization, sequence) index first;
+    /// only when it falls short, a search for the gaps. Below the log's size every sequence has
+    /// a row (retention redacts, never deletes), so any found means rows were deleted.
+    async fn log_missing_sequences(
+        &self,
+        organization_id: &str,
+        start: i64,
+        end: i64,
+        limit: i64,
+    ) -> StoreResult<MissingSequences>;
+    /// The organization's events at `sequences` (any order), in sequence order, redacted ones
+    /// included; a sequence without a row is left out.
+    async fn log_events_at(
+        &self,
+        organization_id: &str,
+        sequences: &[i64],
+    ) -> StoreResult<Vec<LoggedEvent>>;
     /// The stored hashes at `indexes` (tlog stored-hash indexes), in the same order; an error
     /// if one is missing.
     async fn log_hashes(

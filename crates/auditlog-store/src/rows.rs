@@ -28,6 +28,22 @@ pub(crate) fn hash32(bytes: &[u8]) -> [u8; 32] {
     hash
 }
 
+/// The missing sequence numbers named by `gaps` (each `[start, end)`, in order): `total` of
+/// them in all, the first `limit` listed.
+pub(crate) fn missing_from_gaps(
+    total: i64,
+    gaps: Vec<(i64, i64)>,
+    limit: i64,
+) -> crate::MissingSequences {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let first = gaps
+        .into_iter()
+        .flat_map(|(start, end)| start..end)
+        .take(limit)
+        .collect();
+    crate::MissingSequences { total, first }
+}
+
 pub(crate) const API_KEY_COLUMNS: &str =
     "id, environment, key_hash, hint, source, created_at, revoked_at";
 

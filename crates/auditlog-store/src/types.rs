@@ -305,6 +305,27 @@ pub struct LogBacklog {
     pub checkpoint_size: Option<i64>,
 }
 
+/// Sequence numbers of an organization that have no event row, within a range where each
+/// must have one (retention redacts events but never deletes their rows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MissingSequences {
+    /// How many sequence numbers of the range have no row.
+    pub total: i64,
+    /// The smallest of them, in order, at most the limit asked for.
+    pub first: Vec<i64>,
+}
+
+/// One event of an organization's log as a bundle's completeness section lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    pub sequence: i64,
+    pub leaf_hash: [u8; 32],
+    /// The canonical JSON the leaf hash covers; `None` once retention has removed it.
+    pub payload: Option<String>,
+    /// When retention removed the payload.
+    pub redacted_at: Option<i64>,
+}
+
 /// A log stream: where an organization's events are delivered, and how far delivery got.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogStream {

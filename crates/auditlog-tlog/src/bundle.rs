@@ -1,16 +1,24 @@
 //! Verifiable export bundles: the CSV plus a signed manifest that binds it to a checkpoint.
 //!
 //! ```text
-//! {"manifest": {"format": "auditlog-export-bundle/v1", "export_id", "organization_id",
+//! {"manifest": {"format": "auditlog-export-bundle/v2", "export_id", "organization_id",
 //!               "filters", "range_start", "range_end", "row_count", "csv_sha256" (hex),
 //!               "csv_formula_protection", "checkpoint" (signed note text),
 //!               "leaves": [{"sequence", "leaf_hash" (hex)}, …]   // in CSV row order
+//!               "completeness": {…},                              // v2 only, see below
 //!               "proof": {"tree_size", "nodes": [{"level", "index", "hash"}, …]}},
 //!  "manifest_signature": base64(Ed25519(RFC 8785 JSON of "manifest"))}
 //! ```
 //! Rows are in export order ((occurred_at, id)), not sequence order, so `leaves` need not be
-//! increasing; each sequence must appear once. `proof` is one [`MultiProof`] for all leaves.
-//! [`crate::verify`] checks a bundle offline.
+//! increasing; each sequence must appear once. `proof` is one [`MultiProof`] for all leaves,
+//! and in v2 for the omitted events' leaves as well. [`crate::verify`] checks a bundle offline.
+//!
+//! Completeness (v2): the rows' sequence span `first_sequence..=last_sequence`, and every
+//! sequence in it that is not exported, listed once in `omitted` (sequence order) with its leaf
+//! hash and either its canonical event text (to recompute the leaf and evaluate the export's
+//! filters on it) or, for an event redacted by retention, its `redacted_at`. With more than
+//! [`MAX_OMITTED_EVENTS`] omitted events (or none exported), `proven` is false, `omitted` is
+//! empty and `reason` says why. v1 bundles have no completeness section.
 
 use crate::checkpoint::{open_checkpoint, parse_unverified, CheckpointError};
 use crate::multiproof::MultiProof;
@@ -21,7 +29,122 @@ use base64::prelude::{Engine, BASE64_STANDARD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub const BUNDLE_FORMAT: &str = "auditlog-export-bundle/v1";
+/// The format of the bundles built now (with a completeness section).
+pub const BUNDLE_FORMAT: &str = "auditlog-export-bundle/v2";
+/// Bundles from before completeness; still verified, with completeness "not claimed".
+pub const BUNDLE_FORMAT_V1: &str = "auditlog-export-bundle/v1";
+/// Most omitted events one bundle lists; a span with more is not proven complete (the
+/// bundle, and its preparation's memory, would grow with the log rather than the export).
+pub const MAX_OMITTED_EVENTS: usize = 50_000;
+
+/// An event in the exported rows' sequence span that the export does not contain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ExportBundleOmittedEvent)]
+pub struct OmittedEvent {
+    pub sequence: u64,
+    /// Leaf hash, hex.
+    #[serde(with = "hex32")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
+    pub leaf_hash: Hash,
+    /// The event's canonical JSON text (auditlog-domain canonical form, version 1): the leaf
+    /// hash is SHA-256(0x00 ‖ its UTF-8 bytes). Absent for an event redacted by retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_event: Option<String>,
+    /// When retention redacted the event (RFC 3339); present exactly when `canonical_event`
+    /// is absent. Such an event cannot be checked against the export's filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted_at: Option<String>,
+}
+
+/// What a v2 bundle claims about the events its export left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ExportBundleCompleteness)]
+pub struct Completeness {
+    /// Whether `omitted` lists every sequence of the span that is not exported.
+    pub proven: bool,
+    /// Why completeness is not proven (only when `proven` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The smallest exported sequence (absent when no row is exported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sequence: Option<u64>,
+    /// The largest exported sequence (absent when no row is exported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sequence: Option<u64>,
+    /// In sequence order; empty when not proven.
+    pub omitted: Vec<OmittedEvent>,
+}
+
+impl Completeness {
+    /// The span `first..=last` proven: `omitted` lists every sequence in it not exported.
+    pub fn proven(first: u64, last: u64, omitted: Vec<OmittedEvent>) -> Completeness {
+        Completeness {
+            proven: true,
+            reason: None,
+            first_sequence: Some(first),
+            last_sequence: Some(last),
+            omitted,
+        }
+    }
+
+    /// Not proven, for `reason`; the span when there is one.
+    pub fn unproven(span: Option<(u64, u64)>, reason: String) -> Completeness {
+        Completeness {
+            proven: false,
+            reason: Some(reason),
+            first_sequence: span.map(|(first, _)| first),
+            last_sequence: span.map(|(_, last)| last),
+            omitted: Vec::new(),
+        }
+    }
+
+    /// The omitted events' (sequence, leaf hash), which the proof covers with the rows'.
+    pub fn omitted_leaves(&self) -> impl Iterator<Item = (u64, Hash)> + '_ {
+        self.omitted.iter().map(|o| (o.sequence, o.leaf_hash))
+    }
+}
+
+/// The sequence span of an export's rows and the sequences in it that were not exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpanOmissions {
+    /// No row was exported: there is no span.
+    NoRows,
+    /// `omitted`: every sequence of `first..=last` not exported, in order.
+    Listed {
+        first: u64,
+        last: u64,
+        omitted: Vec<u64>,
+    },
+    /// More than [`MAX_OMITTED_EVENTS`] omitted: only their number.
+    TooMany { first: u64, last: u64, omitted: u64 },
+}
+
+/// The span of `exported` (sorted in place; distinct) and its omissions.
+pub fn span_omissions(exported: &mut [u64]) -> SpanOmissions {
+    exported.sort_unstable();
+    let (Some(&first), Some(&last)) = (exported.first(), exported.last()) else {
+        return SpanOmissions::NoRows;
+    };
+    let count = last - first + 1 - exported.len() as u64;
+    if count > MAX_OMITTED_EVENTS as u64 {
+        return SpanOmissions::TooMany {
+            first,
+            last,
+            omitted: count,
+        };
+    }
+    let mut omitted = Vec::with_capacity(count as usize);
+    for pair in exported.windows(2) {
+        omitted.extend(pair[0] + 1..pair[1]);
+    }
+    SpanOmissions::Listed {
+        first,
+        last,
+        omitted,
+    }
+}
 
 /// One CSV row's leaf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -37,8 +160,8 @@ pub struct BundleLeaf {
 #[serde(deny_unknown_fields)]
 #[schema(as = ExportBundleManifest)]
 pub struct Manifest {
-    /// `auditlog-export-bundle/v1`
-    #[schema(pattern = "^auditlog-export-bundle/v1$")]
+    /// `auditlog-export-bundle/v2` (v1: before completeness)
+    #[schema(pattern = "^auditlog-export-bundle/v[12]$")]
     pub format: String,
     pub export_id: String,
     pub organization_id: String,
@@ -56,7 +179,11 @@ pub struct Manifest {
     pub checkpoint: String,
     /// One per CSV row, in row order.
     pub leaves: Vec<BundleLeaf>,
-    /// One multi-proof for all leaves (nodes in depth-first, left-to-right order).
+    /// v2: the omitted events of the rows' sequence span (absent in v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completeness: Option<Completeness>,
+    /// One multi-proof for all leaves and omitted events' leaves (nodes in depth-first,
+    /// left-to-right order).
     pub proof: MultiProof,
 }
 
@@ -150,12 +277,14 @@ pub fn csv_sha256_hex(csv_bytes: &[u8]) -> String {
 
 impl ExportBundle {
     /// Builds and signs the bundle of an export: `leaves` in CSV row order, `csv_sha256` of the
-    /// CSV as uploaded, `checkpoint` a note signed by `signer` whose tree holds every leaf. The
-    /// proof is read from `store` in one call and checked against the checkpoint root.
+    /// CSV as uploaded, `completeness` (v2; `None` builds a v1 bundle), `checkpoint` a note
+    /// signed by `signer` whose tree holds every leaf. The proof of the leaves and omitted
+    /// events is read from `store` in one call and checked against the checkpoint root.
     pub fn build(
         info: ManifestInfo,
         csv_sha256: Hash,
         leaves: Vec<BundleLeaf>,
+        completeness: Option<Completeness>,
         checkpoint: String,
         store: &impl HashStore,
         signer: &CheckpointSigner,
@@ -164,16 +293,22 @@ impl ExportBundle {
             .ok_or(CheckpointError::MalformedCheckpoint)?
             .origin;
         let head = open_checkpoint(&checkpoint, &signer.verifier_key_for(&origin)?)?;
-        let sequences: Vec<u64> = leaves.iter().map(|l| l.sequence).collect();
+        let mut pairs: Vec<(u64, Hash)> =
+            leaves.iter().map(|l| (l.sequence, l.leaf_hash)).collect();
+        pairs.extend(completeness.iter().flat_map(Completeness::omitted_leaves));
+        let sequences: Vec<u64> = pairs.iter().map(|(sequence, _)| *sequence).collect();
         let proof = MultiProof::prove(head.size, &sequences, store)?;
-        let pairs: Vec<(u64, Hash)> = leaves.iter().map(|l| (l.sequence, l.leaf_hash)).collect();
         match proof.root(&pairs) {
             Ok(root) if root == head.root => {}
             Ok(_) => return Err(BundleError::RootMismatch("a leaf hash differs".into())),
             Err(e) => return Err(BundleError::RootMismatch(e)),
         }
+        let format = match completeness {
+            Some(_) => BUNDLE_FORMAT,
+            None => BUNDLE_FORMAT_V1,
+        };
         let manifest = Manifest {
-            format: BUNDLE_FORMAT.into(),
+            format: format.into(),
             export_id: info.export_id,
             organization_id: info.organization_id,
             filters: info.filters,
@@ -184,6 +319,7 @@ impl ExportBundle {
             csv_formula_protection: info.csv_formula_protection,
             checkpoint,
             leaves,
+            completeness,
             proof,
         };
         Self::sign(manifest, signer)
@@ -227,6 +363,26 @@ mod frame_tests {
             csv_formula_protection: true,
             checkpoint: "auditlog/org_1\n3\nAAAA\n\n— sig\n".into(),
             leaves,
+            // Event text holding the marker the frame is cut at (escaped, as every string is),
+            // and a redacted event.
+            completeness: Some(Completeness::proven(
+                0,
+                9_007_199_254_000,
+                vec![
+                    OmittedEvent {
+                        sequence: 1,
+                        leaf_hash: [3; 32],
+                        canonical_event: Some("{\"leaves\":[]}".into()),
+                        redacted_at: None,
+                    },
+                    OmittedEvent {
+                        sequence: 2,
+                        leaf_hash: [4; 32],
+                        canonical_event: None,
+                        redacted_at: Some("2026-01-01T00:00:00.000Z".into()),
+                    },
+                ],
+            )),
             proof: MultiProof {
                 tree_size: 9,
                 nodes: vec![],
@@ -266,5 +422,39 @@ mod frame_tests {
             })
             .unwrap();
         assert_eq!(streamed, signer.sign_raw(&whole).unwrap());
+    }
+
+    #[test]
+    fn span_omissions_list_the_gaps_between_exported_sequences() {
+        assert_eq!(span_omissions(&mut []), SpanOmissions::NoRows);
+        assert_eq!(
+            span_omissions(&mut [9, 4, 6, 5, 12]),
+            SpanOmissions::Listed {
+                first: 4,
+                last: 12,
+                omitted: vec![7, 8, 10, 11],
+            }
+        );
+        assert_eq!(
+            span_omissions(&mut [3]),
+            SpanOmissions::Listed {
+                first: 3,
+                last: 3,
+                omitted: vec![],
+            }
+        );
+        let at_limit = MAX_OMITTED_EVENTS as u64 + 1;
+        assert!(matches!(
+            span_omissions(&mut [0, at_limit]),
+            SpanOmissions::Listed { omitted, .. } if omitted.len() == MAX_OMITTED_EVENTS
+        ));
+        assert_eq!(
+            span_omissions(&mut [at_limit + 1, 0]),
+            SpanOmissions::TooMany {
+                first: 0,
+                last: at_limit + 1,
+                omitted: at_limit,
+            }
+        );
     }
 }

@@ -12,13 +12,15 @@
 //! - [`cosignature`]: witness cosignatures (C2SP tlog-cosignature) and witness policies.
 //! - [`csv_leaf`]: rebuilds an event's canonical bytes and leaf hash from an exported CSV row.
 //! - [`bundle`]: the signed export bundle (manifest, checkpoint, leaves, multi-proof).
-//! - [`verify`]: its offline verifier, which names every check it ran.
+//! - [`verify`]: its offline verifier, which names every check it ran, including the
+//!   completeness checks of v2 bundles (`completeness`).
 //!
 //! Hashes: leaf = SHA-256(0x00 ‖ canonical event bytes), node = SHA-256(0x01 ‖ left ‖ right)
 //! (RFC 9162 §2.1). The leaf index is the event's per-organization sequence number.
 
 pub mod bundle;
 pub mod checkpoint;
+mod completeness;
 pub mod cosignature;
 pub mod csv_leaf;
 pub mod multiproof;
@@ -27,8 +29,9 @@ pub mod tree;
 pub mod verify;
 
 pub use bundle::{
-    csv_sha256_hex, manifest_bytes, write_canonical_leaf, BundleError, BundleLeaf, ExportBundle,
-    Manifest, ManifestFrame, ManifestInfo, BUNDLE_FORMAT,
+    csv_sha256_hex, manifest_bytes, span_omissions, write_canonical_leaf, BundleError, BundleLeaf,
+    Completeness, ExportBundle, Manifest, ManifestFrame, ManifestInfo, OmittedEvent, SpanOmissions,
+    BUNDLE_FORMAT, BUNDLE_FORMAT_V1, MAX_OMITTED_EVENTS,
 };
 pub use checkpoint::{
     checkpoint_origin, open_checkpoint, verifier_key_name, Checkpoint, CheckpointError,

@@ -1,8 +1,14 @@
 //! Offline verification of an export bundle and its CSV: every check runs and is reported by
-//! name, pass or fail, with a message; none stops the others.
+//! name, pass or fail, with a message; none stops the others. A check that passes with a
+//! warning names something the bundle does not prove (completeness not claimed or not
+//! proven, omitted events redacted by retention) without failing verification.
 
-use crate::bundle::{csv_sha256_hex, manifest_bytes, BundleLeaf, ExportBundle, BUNDLE_FORMAT};
+use crate::bundle::{
+    csv_sha256_hex, manifest_bytes, BundleLeaf, Completeness, ExportBundle, BUNDLE_FORMAT,
+    BUNDLE_FORMAT_V1,
+};
 use crate::checkpoint::{open_checkpoint, parse_unverified, verify_raw};
+use crate::completeness::check_completeness;
 use crate::csv_leaf::{CsvLayout, CsvLeafError};
 use crate::Hash;
 use base64::prelude::{Engine, BASE64_STANDARD};
@@ -25,6 +31,11 @@ pub enum CheckName {
     RowLeaves,
     Sequences,
     Inclusion,
+    Completeness,
+    SpanCoverage,
+    OmittedLeaves,
+    OmittedFilters,
+    RedactedOmissions,
 }
 
 impl fmt::Display for CheckName {
@@ -39,6 +50,11 @@ impl fmt::Display for CheckName {
             CheckName::RowLeaves => "row leaf hashes",
             CheckName::Sequences => "sequence numbers",
             CheckName::Inclusion => "inclusion in checkpoint",
+            CheckName::Completeness => "completeness",
+            CheckName::SpanCoverage => "span coverage",
+            CheckName::OmittedLeaves => "omitted event leaves",
+            CheckName::OmittedFilters => "omitted events outside the filters",
+            CheckName::RedactedOmissions => "redacted omitted events",
         })
     }
 }
@@ -47,6 +63,8 @@ impl fmt::Display for CheckName {
 pub struct Check {
     pub name: CheckName,
     pub passed: bool,
+    /// Passed, but names something the bundle does not prove.
+    pub warning: bool,
     pub message: String,
 }
 
@@ -72,7 +90,7 @@ impl BundleReport {
             .collect()
     }
 
-    fn push(&mut self, name: CheckName, result: Result<String, String>) {
+    pub(crate) fn push(&mut self, name: CheckName, result: Result<String, String>) {
         let (passed, message) = match result {
             Ok(message) => (true, message),
             Err(message) => (false, message),
@@ -80,26 +98,57 @@ impl BundleReport {
         self.checks.push(Check {
             name,
             passed,
+            warning: false,
             message,
         });
+    }
+
+    /// A check that passes but says what stays unproven.
+    pub(crate) fn warn(&mut self, name: CheckName, message: String) {
+        self.checks.push(Check {
+            name,
+            passed: true,
+            warning: true,
+            message,
+        });
+    }
+
+    pub fn warnings(&self) -> Vec<CheckName> {
+        self.checks
+            .iter()
+            .filter(|c| c.warning)
+            .map(|c| c.name)
+            .collect()
     }
 }
 
 impl fmt::Display for BundleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for check in &self.checks {
-            let verdict = if check.passed { "PASS" } else { "FAIL" };
+            let verdict = match (check.passed, check.warning) {
+                (false, _) => "FAIL",
+                (true, true) => "WARN",
+                (true, false) => "PASS",
+            };
             writeln!(f, "{verdict}  {}: {}", check.name, check.message)?;
         }
         let failed = self.failed().len();
+        let warnings = match self.warnings().len() {
+            0 => String::new(),
+            n => format!(" ({n} with a warning)"),
+        };
         match failed {
-            0 => write!(f, "VERIFIED: all {} checks passed", self.checks.len()),
+            0 => write!(
+                f,
+                "VERIFIED: all {} checks passed{warnings}",
+                self.checks.len()
+            ),
             n => write!(f, "FAILED: {n} of {} checks failed", self.checks.len()),
         }
     }
 }
 
-fn short(hash: &Hash) -> String {
+pub(crate) fn short(hash: &Hash) -> String {
     hex::encode(&hash[..8])
 }
 
@@ -129,9 +178,13 @@ pub fn verify_bundle<E: fmt::Display>(
     let mut report = BundleReport { checks: Vec::new() };
     report.push(
         CheckName::Format,
-        match manifest.format == BUNDLE_FORMAT {
-            true => Ok(BUNDLE_FORMAT.into()),
-            false => Err(format!("unknown format {:?}", manifest.format)),
+        match (manifest.format.as_str(), &manifest.completeness) {
+            (BUNDLE_FORMAT, Some(_)) | (BUNDLE_FORMAT_V1, None) => Ok(manifest.format.clone()),
+            (BUNDLE_FORMAT, None) => Err(format!("a {BUNDLE_FORMAT} manifest has no completeness")),
+            (BUNDLE_FORMAT_V1, Some(_)) => Err(format!(
+                "a {BUNDLE_FORMAT_V1} manifest has a completeness section"
+            )),
+            (other, _) => Err(format!("unknown format {other:?}")),
         },
     );
     let signed = manifest_bytes(manifest).ok().is_some_and(|bytes| {
@@ -223,15 +276,22 @@ pub fn verify_bundle<E: fmt::Display>(
                 manifest.proof.tree_size, head.size
             )),
             Ok(head) => {
-                let pairs: Vec<(u64, Hash)> = manifest
+                let mut pairs: Vec<(u64, Hash)> = manifest
                     .leaves
                     .iter()
                     .map(|l| (l.sequence, l.leaf_hash))
                     .collect();
+                let omitted = manifest
+                    .completeness
+                    .iter()
+                    .flat_map(Completeness::omitted_leaves);
+                pairs.extend(omitted);
+                let omitted = pairs.len() - manifest.leaves.len();
                 match manifest.proof.root(&pairs) {
                     Ok(root) if root == head.root => Ok(format!(
-                        "{} leaves proven by {} proof nodes",
-                        pairs.len(),
+                        "{} row leaves and {omitted} omitted events' leaves proven by {} proof \
+                         nodes",
+                        manifest.leaves.len(),
                         manifest.proof.nodes.len()
                     )),
                     Ok(root) => Err(format!(
@@ -245,6 +305,7 @@ pub fn verify_bundle<E: fmt::Display>(
             Err(_) => Err("not established: the checkpoint does not verify".into()),
         },
     );
+    check_completeness(manifest, &mut report);
     report
 }
 

@@ -8,11 +8,18 @@
 //! and a retried job writes the identical file. Beside the CSV the job stores its leaves
 //! sidecar (`crate::tlog::sidecar`: each row's sequence and leaf hash, and the CSV's SHA-256,
 //! computed while streaming), from which the export's verifiable bundle is built.
+//!
+//! Before anything is written, the organization's event rows are reconciled with the cut:
+//! every sequence up to it must have a row (retention redacts, never deletes). A deleted row
+//! fails the export, naming the missing sequence numbers, rather than yield a file that
+//! silently lacks an event ([`crate::tlog::completeness`]).
 
 use super::JobError;
 use crate::clock::now_micros;
 use crate::state::AppState;
+use crate::tlog::completeness::ensure_rows_cover;
 use crate::tlog::sidecar::{encode_rows, encode_trailer, leaves_key};
+use crate::tlog::LogError;
 use auditlog_blob::BlobWriter;
 use auditlog_domain::csv_export::{header, CsvEncoder};
 use auditlog_store::{ExportOutcome, ExportQuery, ExportState, JobRecord};
@@ -130,6 +137,23 @@ pub async fn run(
         .ok_or_else(|| JobError::Permanent(format!("export {export_id} does not exist")))?;
     if export.state != ExportState::Pending {
         return Ok(()); // Finished by an earlier run whose completion was not recorded.
+    }
+    let organization_id = export.organization_id.as_str();
+    // Exports stored before the cut existed cover every event stored now.
+    let cut = match export.filters.max_sequence {
+        Some(max_sequence) => max_sequence + 1,
+        None => state
+            .store
+            .log_leaf_count(organization_id)
+            .await
+            .map_err(retryable)?
+            .unwrap_or(0),
+    };
+    let scope = format!("up to the export's cut at sequence {}", cut - 1);
+    match ensure_rows_cover(state.store.as_ref(), organization_id, 0, cut, &scope).await {
+        Ok(()) => {}
+        Err(LogError::Integrity(message)) => return Err(JobError::Permanent(message)),
+        Err(error) => return Err(retryable(error)),
     }
     let query = ExportQuery {
         environment: export.environment.clone(),

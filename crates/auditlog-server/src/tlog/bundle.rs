@@ -4,14 +4,20 @@
 //!
 //! Built on request from the leaves sidecar the export job stored beside the CSV, and the
 //! smallest stored checkpoint whose tree holds every exported row (signed now, after building
-//! the tree that far, if there is none yet).
+//! the tree that far, if there is none yet). Before anything is signed, the organization's
+//! event rows are reconciled with that checkpoint (every sequence below its size has a row),
+//! and the bundle's completeness section lists the events of the rows' sequence span that the
+//! export left out ([`super::completeness`]); the proof covers their leaves too.
 //!
 //! A million-row bundle is ~100 MB of JSON, so it is never held whole: preparing it (proof,
-//! root check, signature) keeps only the leaves (40 bytes a row), one preparation at a time,
+//! root check, signature) keeps only the leaves (40 bytes a row, and 8 more for their sorted
+//! sequence numbers) and the omitted events (at most `MAX_OMITTED_EVENTS` and
+//! [`super::completeness::MAX_OMITTED_BYTES`]), one preparation at a time,
 //! and signs the manifest's canonical bytes as they stream ([`ManifestFrame`]); the response
 //! then streams the same bytes, reading the sidecar again.
 
 use super::builder::ensure_checkpoint;
+use super::completeness::{completeness, ensure_rows_cover};
 use super::hashes::prefetch;
 use super::sidecar::{leaves_key, Leaves, LeavesDecoder, ROW};
 use super::{parse_note, LogError};
@@ -80,9 +86,24 @@ pub async fn prepare_bundle(
         .map(|leaf| leaf.sequence as i64 + 1)
         .max()
         .unwrap_or(0);
+    // Deleted rows below the export would also keep the tree from reaching it: name them
+    // before waiting for the log, then check the rest of the checkpoint's tree.
+    ensure_rows_cover(
+        store,
+        organization_id,
+        0,
+        needed,
+        "up to the export's last row",
+    )
+    .await?;
     let checkpoint = ensure_checkpoint(store, tlog, organization_id, needed).await?;
     let size = checkpoint.tree_size as u64;
-    let sequences: Vec<u64> = sidecar.leaves.iter().map(|leaf| leaf.sequence).collect();
+    let scope = format!("below the checkpoint at size {size}");
+    ensure_rows_cover(store, organization_id, needed, size as i64, &scope).await?;
+    let mut sequences: Vec<u64> = sidecar.leaves.iter().map(|leaf| leaf.sequence).collect();
+    let completeness = completeness(store, organization_id, &mut sequences).await?;
+    let omitted: Vec<(u64, [u8; 32])> = completeness.omitted_leaves().collect();
+    sequences.extend(omitted.iter().map(|(sequence, _)| *sequence));
     let hashes = prefetch(store, organization_id, |dry| {
         let _ = MultiProof::prove(size, &sequences, dry);
     })
@@ -111,11 +132,12 @@ pub async fn prepare_bundle(
         csv_formula_protection: sidecar.formula_protection,
         checkpoint: checkpoint.note,
         leaves: Vec::new(),
+        completeness: Some(completeness),
         proof,
     };
     let frame = ManifestFrame::of(&manifest)?;
     let manifest_proof = manifest.proof;
-    let leaves = pairs;
+    let mut leaves = pairs;
     let signature = tlog.signer().sign_streamed(|digest| {
         digest.update(&frame.prefix);
         let mut chunk = Vec::with_capacity(LEAVES_PER_CHUNK * 100);
@@ -131,10 +153,11 @@ pub async fn prepare_bundle(
         }
         digest.update(&frame.suffix);
     })?;
-    // The rows' stored leaf hashes must lead to the signed root; otherwise the events (or the
-    // log) were rewritten in the database after they were logged. Checked after signing, so the
-    // check can sort the leaves in place (the signature needs them in CSV order); nothing signed
-    // leaves this function unless it passes.
+    // The rows' and omitted events' stored leaf hashes must lead to the signed root; otherwise
+    // the events (or the log) were rewritten in the database after they were logged. Checked
+    // after signing, so the check can extend and sort the leaves in place (the signature needs
+    // the rows' in CSV order); nothing signed leaves this function unless it passes.
+    leaves.extend(omitted);
     match manifest_proof.root_of(leaves) {
         Ok(computed) if computed == root => {}
         outcome => {

@@ -19,6 +19,7 @@
 
 pub mod builder;
 pub mod bundle;
+pub mod completeness;
 pub mod hashes;
 pub mod key;
 pub mod memory;

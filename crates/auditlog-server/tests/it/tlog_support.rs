@@ -295,3 +295,111 @@ pub async fn execute_sql(server: &TestServer, sqlite: &'static str, postgres: &'
         }
     }
 }
+
+/// Deletes a stored event's row directly in the database, as an insider with write access
+/// could (`DELETE FROM events WHERE id = …`).
+pub async fn delete_event_row(server: &TestServer, event_id: &str) {
+    use sqlx::Connection;
+    let deleted = match server.database_url() {
+        Some(url) => {
+            let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query("DELETE FROM events WHERE id = $1")
+                .bind(event_id)
+                .execute(&mut connection)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+        None => {
+            let url = format!("sqlite://{}", server.database_path().display());
+            let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query("DELETE FROM events WHERE id = ?1")
+                .bind(event_id)
+                .execute(&mut connection)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+    };
+    assert_eq!(deleted, 1, "no event {event_id} to delete");
+}
+
+/// Creates an export with `filters` (beside the organization and a range over all of 2026)
+/// and waits until it is no longer pending: (its id, its final state).
+pub async fn finished_export(
+    server: &TestServer,
+    organization_id: &str,
+    filters: Value,
+) -> (String, String) {
+    let mut body = json!({"organization_id": organization_id,
+        "range_start": "2000-01-01T00:00:00Z", "range_end": "2100-01-01T00:00:00Z"});
+    for (key, value) in filters.as_object().into_iter().flatten() {
+        body[key] = value.clone();
+    }
+    let response = server
+        .post("/audit_logs/exports")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..400 {
+        let (_, export) = get_json(server, &format!("/audit_logs/exports/{id}")).await;
+        match export["state"].as_str() {
+            Some("pending") => tokio::time::sleep(Duration::from_millis(25)).await,
+            Some(state) => return (id, state.to_string()),
+            None => panic!("not an export: {export}"),
+        }
+    }
+    panic!("export {id} did not finish");
+}
+
+/// Event `i` of [`numbered_event`] with the action `user.signed_in` for even `i` and
+/// `user.signed_out` for odd `i`.
+pub fn alternating_event(organization_id: &str, i: u64) -> Value {
+    let mut body = numbered_event(organization_id, i);
+    let action = if i.is_multiple_of(2) {
+        "user.signed_in"
+    } else {
+        "user.signed_out"
+    };
+    body["event"]["action"] = json!(action);
+    body
+}
+
+/// Redacts a stored event in the database the way the retention sweeper does (payload and
+/// filter columns cleared, `redacted_at` set; the row, sequence and leaf hash stay).
+pub async fn redact_event_row(server: &TestServer, event_id: &str, redacted_at: i64) {
+    use sqlx::Connection;
+    let columns = "payload = NULL, actor_id = '', actor_name = NULL, action = ''";
+    let redacted = match server.database_url() {
+        Some(url) => {
+            let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+            let sql = format!("UPDATE events SET {columns}, redacted_at = $1 WHERE id = $2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(redacted_at)
+                .bind(event_id)
+                .execute(&mut connection)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+        None => {
+            let url = format!("sqlite://{}", server.database_path().display());
+            let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let sql = format!("UPDATE events SET {columns}, redacted_at = ?1 WHERE id = ?2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(redacted_at)
+                .bind(event_id)
+                .execute(&mut connection)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+    };
+    assert_eq!(redacted, 1, "no event {event_id} to redact");
+}

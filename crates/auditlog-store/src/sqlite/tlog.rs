@@ -3,8 +3,8 @@
 
 use super::SqliteStore;
 use crate::error::{MissingLogHash, StoreError, StoreResult};
-use crate::rows::{hash32, CheckpointRow, LogBacklogRow, CHECKPOINT_COLUMNS};
-use crate::types::{LogBacklog, StoredCheckpoint};
+use crate::rows::{hash32, missing_from_gaps, CheckpointRow, LogBacklogRow, CHECKPOINT_COLUMNS};
+use crate::types::{LogBacklog, LoggedEvent, MissingSequences, StoredCheckpoint};
 use crate::TlogStore;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
@@ -90,6 +90,79 @@ impl TlogStore for SqliteStore {
             .into_iter()
             .map(|(sequence, hash)| (sequence, hash32(&hash)))
             .collect())
+    }
+
+    async fn log_missing_sequences(
+        &self,
+        organization_id: &str,
+        start: i64,
+        end: i64,
+        limit: i64,
+    ) -> StoreResult<MissingSequences> {
+        let present: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events
+             WHERE organization_id = ? AND sequence >= ? AND sequence < ?",
+        )
+        .bind(organization_id)
+        .bind(start)
+        .bind(end)
+        .fetch_one(&self.readers)
+        .await?;
+        let total = (end - start).max(0) - present;
+        if total <= 0 {
+            return Ok(MissingSequences::default());
+        }
+        // Each row after a gap, with the sequence before it (`end` closes the range): the gap
+        // is `prev + 1 .. sequence`. One row per gap, so `limit` rows name enough sequences.
+        let gaps: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT prev + 1, sequence FROM (
+                 SELECT sequence, LAG(sequence, 1, ?2 - 1) OVER (ORDER BY sequence) AS prev
+                 FROM (SELECT sequence FROM events
+                       WHERE organization_id = ?1 AND sequence >= ?2 AND sequence < ?3
+                       UNION ALL SELECT ?3))
+             WHERE sequence > prev + 1 ORDER BY sequence LIMIT ?4",
+        )
+        .bind(organization_id)
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(missing_from_gaps(total, gaps, limit))
+    }
+
+    async fn log_events_at(
+        &self,
+        organization_id: &str,
+        sequences: &[i64],
+    ) -> StoreResult<Vec<LoggedEvent>> {
+        let mut events = Vec::with_capacity(sequences.len());
+        for chunk in sequences.chunks(CHUNK) {
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT sequence, leaf_hash, payload, redacted_at FROM events
+                 WHERE organization_id = ",
+            );
+            builder.push_bind(organization_id);
+            builder.push(" AND sequence IN (");
+            let mut list = builder.separated(", ");
+            for sequence in chunk {
+                list.push_bind(*sequence);
+            }
+            list.push_unseparated(")");
+            let rows: Vec<(i64, Vec<u8>, Option<String>, Option<i64>)> =
+                builder.build_query_as().fetch_all(&self.readers).await?;
+            events.extend(
+                rows.into_iter()
+                    .map(|(sequence, hash, payload, redacted_at)| LoggedEvent {
+                        sequence,
+                        leaf_hash: hash32(&hash),
+                        payload,
+                        redacted_at,
+                    }),
+            );
+        }
+        events.sort_unstable_by_key(|event| event.sequence);
+        Ok(events)
     }
 
     async fn log_hashes(

@@ -16,6 +16,7 @@ use auditlog_store::{
     OrganizationStore, PendingEvent, Store, StoreError, KEY_SOURCE_CONFIGURED, KEY_SOURCE_CREATED,
 };
 use postgres_support::TestDatabase;
+use sqlx::Connection;
 use std::collections::HashMap;
 
 async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
@@ -1351,6 +1352,13 @@ async fn sqlite_tamper_evidence_log() {
     tlog_contract::log_builder_leases_are_exclusive(&store).await;
     tlog_contract::a_new_database_holds_no_signing_seed(&store).await;
     tlog_contract::exports_are_cut_at_a_sequence(&store).await;
+    let database = format!("sqlite://{}", _dir.path().join("contract.db").display());
+    tlog_contract::missing_event_rows_are_named(&store, async |id| {
+        let mut connection = sqlx::SqliteConnection::connect(&database).await.unwrap();
+        let deleted = sqlx::Executor::execute(&mut connection, delete_event_sql(id)).await;
+        assert_eq!(deleted.unwrap().rows_affected(), 1, "no event {id}");
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -1364,7 +1372,18 @@ async fn postgres_tamper_evidence_log() {
     tlog_contract::log_builder_leases_are_exclusive(&store).await;
     tlog_contract::a_new_database_holds_no_signing_seed(&store).await;
     tlog_contract::exports_are_cut_at_a_sequence(&store).await;
+    tlog_contract::missing_event_rows_are_named(&store, async |id| {
+        let mut connection = sqlx::PgConnection::connect(&_db.url).await.unwrap();
+        let deleted = sqlx::Executor::execute(&mut connection, delete_event_sql(id)).await;
+        assert_eq!(deleted.unwrap().rows_affected(), 1, "no event {id}");
+    })
+    .await;
     store.close().await;
+}
+
+/// `DELETE FROM events WHERE id = …`, the statement an insider with database access runs.
+fn delete_event_sql(id: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!("DELETE FROM events WHERE id = '{id}'"))
 }
 
 #[tokio::test]

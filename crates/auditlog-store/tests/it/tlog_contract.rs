@@ -4,7 +4,8 @@
 
 use auditlog_domain::export::ExportFilters;
 use auditlog_store::{
-    ExportQuery, Organization, PendingEvent, Store, StoreError, StoredCheckpoint,
+    ExportQuery, LoggedEvent, MissingSequences, Organization, PendingEvent, Store, StoreError,
+    StoredCheckpoint,
 };
 
 fn organization(id: &str) -> Organization {
@@ -317,4 +318,81 @@ pub async fn exports_are_cut_at_a_sequence(store: &dyn Store) {
             .len(),
         4
     );
+}
+
+/// Reconciliation: sequence numbers without an event row are counted and the first named, in
+/// any range (one past the last event too); rows are read back by sequence, redacted ones with
+/// their redaction time. `delete_event` deletes a row by id, as an insider with write access
+/// to the database would.
+pub async fn missing_event_rows_are_named(store: &dyn Store, delete_event: impl AsyncFn(&str)) {
+    organization_with_events(store, "org_M", 8).await;
+    organization_with_events(store, "org_N", 3).await;
+    let missing = async |start, end, limit| {
+        store
+            .log_missing_sequences("org_M", start, end, limit)
+            .await
+            .unwrap()
+    };
+    assert_eq!(missing(0, 8, 100).await, MissingSequences::default());
+    assert_eq!(missing(0, 0, 100).await, MissingSequences::default());
+    for n in [2, 5, 6] {
+        delete_event(&format!("audit_log_event_org_M_{n}")).await;
+    }
+    let all = MissingSequences {
+        total: 5,
+        first: vec![2, 5, 6, 8, 9],
+    };
+    assert_eq!(missing(0, 10, 100).await, all);
+    // The limit bounds the names, not the total.
+    assert_eq!(
+        missing(0, 10, 2).await,
+        MissingSequences {
+            total: 5,
+            first: vec![2, 5],
+        }
+    );
+    // A range that starts inside a gap, and ranges without one.
+    assert_eq!(
+        missing(6, 8, 100).await,
+        MissingSequences {
+            total: 1,
+            first: vec![6],
+        }
+    );
+    assert_eq!(missing(3, 5, 100).await, MissingSequences::default());
+    assert_eq!(missing(7, 8, 100).await, MissingSequences::default());
+    // Another organization's rows neither hide nor cause a gap.
+    assert_eq!(
+        store
+            .log_missing_sequences("org_N", 0, 3, 100)
+            .await
+            .unwrap(),
+        MissingSequences::default()
+    );
+
+    // Event 0 occurred last (occurred_at = 10_000 - n): redact every other event of org_M.
+    let redacted = store
+        .redact_events_before("tlog", "org_M", 10_000, 100, 77)
+        .await
+        .unwrap();
+    assert_eq!(redacted, 4);
+    let events = store
+        .log_events_at("org_M", &[7, 2, 0, 5, 3])
+        .await
+        .unwrap();
+    let logged = |sequence: i64, payload: Option<&str>, redacted_at| LoggedEvent {
+        sequence,
+        leaf_hash: [sequence as u8; 32],
+        payload: payload.map(str::to_string),
+        redacted_at,
+    };
+    assert_eq!(
+        events,
+        vec![
+            logged(0, Some("{\"n\":0}"), None),
+            logged(3, None, Some(77)),
+            logged(7, None, Some(77)),
+        ]
+    );
+    assert!(store.log_events_at("org_M", &[]).await.unwrap().is_empty());
 }

@@ -15,13 +15,13 @@ const DEPLOYMENT: &str = "auditlog.example";
 const ORG_A: &str = "org_01AAAA";
 const ORG_B: &str = "org_01BBBB";
 
-struct Log {
-    events: Vec<(u64, Stored)>,
-    store: MemoryHashStore,
+pub(crate) struct Log {
+    pub events: Vec<(u64, Stored)>,
+    pub store: MemoryHashStore,
 }
 
 impl Log {
-    fn new(org: &str, plain: u64, awkward: bool) -> Log {
+    pub fn new(org: &str, plain: u64, awkward: bool) -> Log {
         let mut bodies: Vec<_> = (0..plain).map(|i| plain_body(org, i)).collect();
         if awkward {
             for (k, body) in awkward_bodies(org).into_iter().enumerate() {
@@ -40,7 +40,7 @@ impl Log {
         Log { events, store }
     }
 
-    fn checkpoint(&self, signer: &CheckpointSigner, org: &str) -> String {
+    pub fn checkpoint(&self, signer: &CheckpointSigner, org: &str) -> String {
         let size = self.store.size();
         let root = tree_root(size, &self.store).unwrap();
         signer
@@ -91,8 +91,16 @@ fn bundle_for(
         })
         .collect();
     let sha: [u8; 32] = Sha256::digest(&csv).into();
-    let bundle =
-        ExportBundle::build(info(ORG_A), sha, leaves, checkpoint, &log.store, signer).unwrap();
+    let bundle = ExportBundle::build(
+        info(ORG_A),
+        sha,
+        leaves,
+        None,
+        checkpoint,
+        &log.store,
+        signer,
+    )
+    .unwrap();
     (csv, bundle)
 }
 
@@ -144,7 +152,12 @@ fn a_good_bundle_verifies_every_check() {
     );
     let report = verify_bundle_csv(&f.csv, &f.bundle, &f.signer.verifier_key());
     assert!(report.passed(), "{report}");
-    assert_eq!(report.checks.len(), 9);
+    // Nine checks pass; completeness, which a v1 bundle does not claim, is a warning.
+    assert_eq!(report.checks.len(), 10);
+    assert_eq!(report.warnings(), [CheckName::Completeness]);
+    assert!(report
+        .to_string()
+        .contains("WARN  completeness: not claimed"));
     // The per-log key works too, and the bundle survives JSON.
     let json = f.bundle.to_json().unwrap();
     let again = ExportBundle::from_json(json.as_bytes()).unwrap();
@@ -324,9 +337,16 @@ fn a_rewritten_event_fails_inclusion_even_when_the_exporter_re_signs() {
         .collect();
     let sha: [u8; 32] = Sha256::digest(&csv).into();
     let checkpoint = f.a.checkpoint(&f.signer, ORG_A);
-    assert!(
-        ExportBundle::build(info(ORG_A), sha, leaves, checkpoint, &f.a.store, &f.signer).is_err()
-    );
+    assert!(ExportBundle::build(
+        info(ORG_A),
+        sha,
+        leaves,
+        None,
+        checkpoint,
+        &f.a.store,
+        &f.signer
+    )
+    .is_err());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use auditlog_tlog::{
     verify_bundle_csv, verify_consistency, verify_inclusion, CheckName, CheckpointSigner,
-    ExportBundle, Manifest, MultiProof, ProofNode, BUNDLE_FORMAT,
+    ExportBundle, Manifest, MultiProof, ProofNode, BUNDLE_FORMAT_V1,
 };
 use serde_json::json;
 
@@ -55,7 +55,7 @@ fn proof_verifiers_never_panic() {
 fn bundle_verifier_reports_garbage_without_panicking() {
     let signer = CheckpointSigner::from_seed("auditlog.example", [3u8; 32]).unwrap();
     let manifest = Manifest {
-        format: BUNDLE_FORMAT.into(),
+        format: BUNDLE_FORMAT_V1.into(),
         export_id: "x".into(),
         organization_id: "org".into(),
         filters: json!(null),
@@ -66,6 +66,7 @@ fn bundle_verifier_reports_garbage_without_panicking() {
         csv_formula_protection: false,
         checkpoint: "garbage\n\n— x AAAA\n".into(),
         leaves: vec![],
+        completeness: None,
         proof: MultiProof {
             tree_size: u64::MAX,
             nodes: vec![],

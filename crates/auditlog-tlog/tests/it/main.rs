@@ -2,6 +2,7 @@
 
 mod bundle;
 mod checkpoint;
+mod completeness;
 mod csv_leaf;
 mod hostile;
 mod support;
