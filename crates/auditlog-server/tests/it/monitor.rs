@@ -614,3 +614,40 @@ async fn the_published_witness_policy_is_pinned_and_a_change_reported() {
     run.assert_misbehaved("policy_changed");
     assert!(run.kinds().contains(&"policy_not_met".to_string()));
 }
+
+#[tokio::test]
+async fn following_reports_each_round_until_interrupted() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let log = FakeLog::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let honest = tree(6, 0);
+    log.serve(log.note(&honest, 4), vec![]);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(["monitor", "--json", "--follow", "--interval-secs", "1"])
+        .args(state_args(FAKE_ORG, dir.path()))
+        .env("AUDITLOG_URL", &log.url)
+        .env("AUDITLOG_API_KEY", "sk_test_unused")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_report = async || -> Value {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("a report within the interval")
+            .unwrap()
+            .expect("a line");
+        serde_json::from_str(&line).unwrap()
+    };
+    assert_eq!(next_report().await["ok"], true);
+    // The server turns to another history of the same size: the next round says so.
+    log.serve(log.note(&tree(6, 1), 4), vec![]);
+    let report = next_report().await;
+    assert_eq!(report["findings"][0]["kind"], "fork", "{report}");
+    // Ctrl-C ends it; a round found misbehaviour, so the exit status is 6.
+    let pid = rustix::process::Pid::from_raw(child.id().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(6));
+}

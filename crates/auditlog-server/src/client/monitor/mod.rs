@@ -175,6 +175,9 @@ pub async fn run(args: &MonitorArgs) -> Result<(), ClientError> {
         policy,
     };
     let mut failed_rounds = 0u64;
+    // Following, whether the last round could not run: then nothing was checked lately, and
+    // the exit status says why rather than 0.
+    let mut last_error = None;
     loop {
         let outcome = tokio::select! {
             outcome = round(&setup) => Some(outcome),
@@ -185,6 +188,7 @@ pub async fn run(args: &MonitorArgs) -> Result<(), ClientError> {
             Some(Ok(report)) => {
                 print(&report, args.json);
                 failed_rounds += u64::from(!report.ok);
+                last_error = None;
             }
             // Following, a server that is down for a while is reported and tried again.
             Some(Err(error @ (ClientError::Unreachable(_) | ClientError::Refused(..))))
@@ -194,6 +198,7 @@ pub async fn run(args: &MonitorArgs) -> Result<(), ClientError> {
                     "auditlog monitor: {error}; trying again in {}s",
                     args.interval_secs
                 );
+                last_error = Some(error);
             }
             Some(Err(error)) => return Err(error),
         }
@@ -210,5 +215,5 @@ pub async fn run(args: &MonitorArgs) -> Result<(), ClientError> {
             "{failed_rounds} round(s) found misbehaviour (see the report)"
         )));
     }
-    Ok(())
+    last_error.map_or(Ok(()), Err)
 }
