@@ -93,6 +93,9 @@ enum Command {
         #[command(subcommand)]
         command: auditlog_server::client::schemas::SchemasCommand,
     },
+    /// Check, from your own machine, that an organization's log stays append-only and holds
+    /// every event (exit 6 when it misbehaved). See docs/monitor.md.
+    Monitor(auditlog_server::client::monitor::MonitorArgs),
     /// Exit 0 when the server at `--url` answers `/health` (or `/ready` with `--ready`) with 200:
     /// the container image's health check.
     Health(auditlog_server::client::health::HealthArgs),
@@ -193,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Export(args) => Some(auditlog_server::client::export::run(args).await),
         Command::Import(args) => Some(auditlog_server::client::import::run(args).await),
         Command::Health(args) => Some(auditlog_server::client::health::run(args).await),
+        Command::Monitor(args) => Some(auditlog_server::client::monitor::run(args).await),
         Command::Orgs { command } => Some(auditlog_server::client::orgs::run(command).await),
         Command::Schemas { command } => Some(auditlog_server::client::schemas::run(command).await),
         _ => None,
@@ -207,6 +211,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Export(_)
         | Command::Import(_)
         | Command::Health(_)
+        | Command::Monitor(_)
         | Command::Orgs { .. }
         | Command::Schemas { .. } => Ok(()),
         Command::Completions { shell } => {

@@ -130,7 +130,7 @@ fn read_text(path: &Path) -> Result<String, String> {
 }
 
 /// The verifier key: the content of the file `key` names, or `key` itself.
-fn verifier_key(key: &str) -> Result<String, String> {
+pub(crate) fn verifier_key(key: &str) -> Result<String, String> {
     let path = Path::new(key);
     let text = match path.is_file() {
         true => read_text(path)?,

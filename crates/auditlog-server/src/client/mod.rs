@@ -4,11 +4,13 @@
 //!
 //! Exit codes: 0 done; 1 the server refused the request (its message is printed); 2 the
 //! command line was wrong (clap); 3 the server could not be reached; 4 a downloaded export
-//! failed verification; 5 a local file could not be written.
+//! failed verification; 5 a local file could not be written; 6 `monitor` found that the log
+//! misbehaved.
 
 pub mod export;
 pub mod health;
 pub mod import;
+pub mod monitor;
 pub mod orgs;
 pub mod schemas;
 pub mod tail;
@@ -39,6 +41,8 @@ pub enum ClientError {
     Unverified(String),
     /// A local file could not be read or written.
     Local(String),
+    /// `monitor` found misbehaviour of the log (its report says what).
+    Misbehaved(String),
 }
 
 impl ClientError {
@@ -49,6 +53,7 @@ impl ClientError {
             ClientError::Unreachable(_) => 3,
             ClientError::Unverified(_) => 4,
             ClientError::Local(_) => 5,
+            ClientError::Misbehaved(_) => 6,
         }
     }
 }
@@ -64,6 +69,7 @@ impl std::fmt::Display for ClientError {
                 write!(f, "the export failed verification:\n{report}")
             }
             ClientError::Local(message) => write!(f, "local file: {message}"),
+            ClientError::Misbehaved(summary) => write!(f, "the log misbehaved: {summary}"),
         }
     }
 }

@@ -21,6 +21,7 @@ mod idempotency_api;
 mod ingest_faults;
 mod logs;
 mod metrics;
+mod monitor;
 mod nul_api;
 mod openapi_api;
 mod organizations_api;

@@ -5,6 +5,7 @@
 
 mod events;
 mod exports;
+mod log;
 mod search;
 mod session_info;
 mod tail;
@@ -63,6 +64,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             &format!("{ORG}/events/{{event_id}}/inclusion_proof"),
             get_route(events::get_inclusion_proof),
+        )
+        .route(
+            &format!("{ORG}/log/checkpoint"),
+            get_route(log::get_checkpoint),
+        )
+        .route(
+            &format!("{ORG}/log/consistency_proof"),
+            get_route(log::get_consistency_proof),
+        )
+        .route(
+            &format!("{ORG}/log/tlog/tile/{{*tile_path}}"),
+            get_route(log::get_tile),
         )
         .route(&format!("{ORG}/exports"), post(exports::create_export))
         .route(

@@ -1,12 +1,12 @@
 //! Tamper evidence (extension): signed checkpoints of each organization's Merkle log, inclusion
 //! and consistency proofs, and the public verifier key.
 
-mod checkpoint;
+pub(crate) mod checkpoint;
 mod checkpoint_create;
-mod consistency_proof;
+pub(crate) mod consistency_proof;
 pub(crate) mod inclusion_proof;
 mod key;
-mod tiles;
+pub(crate) mod tiles;
 pub(crate) mod view;
 mod witnesses;
 
