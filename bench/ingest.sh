@@ -3,13 +3,18 @@
 # floor), with wrk at several connection counts, on SQLite and PostgreSQL; medians of --runs.
 #
 #   bash bench/ingest.sh [--duration 10] [--runs 3] [--connections 1,16,64]
-#                        [--backends sqlite,postgres] [--threads 2] [--log on|off|on,off]
-#                        [--keys]
+#                        [--backends sqlite,postgres] [--threads 2]
+#                        [--log on|off|witness, comma-separated] [--keys]
 #
 # --log on,off measures the cost of the tamper-evidence log: every run starts one
 # server with the background log builder on (the default) and one with it off
 # (`--log-interval-secs 0`), and a second table gives ingest with the log on / off. With the
 # log on, the run also checks afterwards that the log caught up with every stored event.
+#
+# --log on,witness measures the cost of witness cosigning: besides the server with the log on,
+# one whose every checkpoint is sent to a witness (`auditlog witness serve`, started here on
+# loopback) is measured, and a table gives ingest witnessed / not. Afterwards the run checks
+# that the newest checkpoint carries the witness's cosignature.
 #
 # --keys sends a fresh Idempotency-Key with every event, as the Node, Python and Go SDKs do on
 # every createEvent (rows are labelled "keyed"); without it no request carries one.
@@ -80,15 +85,29 @@ for run in $(seq 1 "$RUNS"); do
     # The row label: the store, plus "log off" when the log builder was turned off.
     backend="$store${KEYS:+, keyed}"
     BENCH_SERVER_ARGS="$BASE_SERVER_ARGS"
+    data_dir="$BENCH_TMP/data-$run-$store-$variant"
+    mkdir -p "$data_dir"
     if [[ "$variant" == off ]]; then
       backend="$store${KEYS:+, keyed}, log off"
       BENCH_SERVER_ARGS="$BASE_SERVER_ARGS --log-interval-secs 0"
     fi
-    data_dir="$BENCH_TMP/data-$run-$store-$variant"
-    mkdir -p "$data_dir"
+    if [[ "$variant" == witness ]]; then
+      backend="$store${KEYS:+, keyed}, witnessed"
+      witness_dir="$data_dir/witness" witness_port="$(free_port)"
+      witness_key="$("$BIN" witness key --data-dir "$witness_dir" --name bench.witness)"
+      BENCH_SERVER_ARGS="$BASE_SERVER_ARGS --witness $witness_key=http://127.0.0.1:$witness_port \
+        --witness-allow-plaintext true --witness-allow-networks 127.0.0.0/8"
+    fi
     db_url=""
     if [[ "$store" == postgres ]]; then fresh_pg_db; db_url="$PG_URL"; fi
     start_server "$data_dir" "$db_url"
+    witness_pid=""
+    if [[ "$variant" == witness ]]; then
+      "$BIN" witness serve --data-dir "$witness_dir" --name bench.witness \
+        --listen "127.0.0.1:$witness_port" --log "$(curl -fsS "$BASE/.well-known/auditlog/log-key")" \
+        >>"$data_dir/witness.log" 2>&1 &
+      witness_pid=$!
+    fi
     org="$(api POST /organizations '{"name":"Ingest bench"}' | json_field id)"
     for conns in "${conns_list[@]}"; do
       run_wrk "$run" "$backend" health "$conns" "$BASE/health" "$BENCH_ROOT/bench/wrk/health.lua"
@@ -103,6 +122,24 @@ for run in $(seq 1 "$RUNS"); do
       size="$(tree_size "$store" "$data_dir" "$db_url" "$org")"
       log "run $run $store: tree holds $size of $total events $(elapsed "$t0" "$(now)") s after the load stopped"
       CATCH_UP_NOTES+="run $run $store: $size/$total leaves after $(elapsed "$t0" "$(now)") s; "
+    fi
+    if [[ "$variant" == witness ]]; then
+      # Cosigning must keep up too: the newest checkpoint (once the tree caught up) carries the
+      # witness's cosignature.
+      total="$(stored_events "$store" "$data_dir" "$db_url" "$org")"
+      wait_for_tree "$store" "$data_dir" "$db_url" "$org" "$total" 60 || true
+      cosigned=no
+      for _ in $(seq 1 100); do
+        note="$(curl -fsS -H "Authorization: Bearer $BENCH_KEY" "$BASE/audit_logs/log/$org/tlog/checkpoint" || true)"
+        if [[ "$(sed -n 2p <<<"$note")" == "$total" ]] && grep -q '^— bench.witness ' <<<"$note"; then
+          cosigned=yes; break
+        fi
+        sleep 0.2
+      done
+      log "run $run $store: checkpoint of all $total events cosigned by the witness: $cosigned"
+      CATCH_UP_NOTES+="run $run $store witnessed: checkpoint of $total cosigned: $cosigned; "
+      kill "$witness_pid" 2>/dev/null || true
+      wait "$witness_pid" 2>/dev/null || true
     fi
     stop_server
     # Every acknowledged event must be stored (the server was stopped cleanly; the SIGKILL
@@ -156,6 +193,20 @@ if pairs:
         print(f"| {backend} | {conns} | {m(on, 0):,.0f} | {m(off, 0):,.0f} | {ratio:.2f} | {m(on, 2):.2f} | {m(off, 2):.2f} |")
     print()
     print("on/off: median of per-run ratios of events/s (target: ≥ 0.85, i.e. at most 15 % slower with the log on).")
+# With --log on,witness: ingest with every checkpoint sent to a witness, relative to without.
+pairs = [(b, c) for (b, c) in rows if (f"{b}, witnessed", c) in rows]
+if pairs:
+    print()
+    print("| backend | conns | events/s witnessed | events/s not | witnessed/not | p99 ms witnessed | p99 ms not |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for (backend, conns) in sorted(pairs, key=lambda k: (k[0] != "sqlite", k[1])):
+        on, off = rows[(f"{backend}, witnessed", conns)], rows[(backend, conns)]
+        runs_both = [r for r in on if r in off and "ingest" in on[r] and "ingest" in off[r]]
+        ratio = med(on[r]["ingest"][0] / off[r]["ingest"][0] for r in runs_both)
+        m = lambda d, i: med(d[r]["ingest"][i] for r in runs_both)
+        print(f"| {backend} | {conns} | {m(on, 0):,.0f} | {m(off, 0):,.0f} | {ratio:.2f} | {m(on, 2):.2f} | {m(off, 2):.2f} |")
+    print()
+    print("witnessed/not: median of per-run ratios of events/s (target: ≥ 0.95; cosigning is off the ingest path).")
 PY
 )"
 REPORT="## Ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
