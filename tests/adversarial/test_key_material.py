@@ -33,7 +33,24 @@ def test_files_are_created_for_the_owner_only(store, server):
         pytest.skip("the PostgreSQL and S3 stores keep nothing in the data dir")
     mode = lambda path: stat.S_IMODE(os.stat(path).st_mode)
     assert mode(server.data_dir) == 0o700
-    for name in ("auditlog.db", "auditlog.db-wal", "auditlog.db-shm", "download-link.key"):
+    for name in ("auditlog.db", "auditlog.db-wal", "auditlog.db-shm", "download-link.key",
+                 "log-signing.key"):
         path = server.data_dir / name
         assert path.exists(), name
         assert mode(path) == 0o600, f"{name} is {oct(mode(path))}"
+
+
+def test_a_database_dump_cannot_sign(server):
+    """The log signing key lives outside the database: a dump of it holds no seed."""
+    server.stop()
+    if server.store == "sqlite":
+        import sqlite3
+        seed = bytes.fromhex((server.data_dir / "log-signing.key").read_text().strip())
+        with sqlite3.connect(server.data_dir / "auditlog.db") as db:
+            assert db.execute("SELECT count(*) FROM tlog_signing_key").fetchone()[0] == 0
+        for name in ("auditlog.db", "auditlog.db-wal"):
+            path = server.data_dir / name
+            if path.exists():
+                assert seed not in path.read_bytes(), f"the signing seed is in {name}"
+    else:
+        assert psql("SELECT count(*) FROM tlog_signing_key", server.database_url).strip() == "0"

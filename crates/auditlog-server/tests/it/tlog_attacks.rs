@@ -154,7 +154,7 @@ async fn a_lost_key_file_does_not_start_a_new_log() {
     ingest(&server, &org, 0..3).await;
     checkpoint_now(&server, &org).await;
     let database_url = server.database_url();
-    let data_dir = server.stop().await;
+    let (data_dir, _database) = server.stop_keeping_database().await;
     std::fs::remove_file(data_dir.path().join("log-signing.key")).unwrap();
     let mut config = Config::with_data_dir(data_dir.path().to_path_buf());
     config.storage.database_url = database_url.map(Into::into);

@@ -231,6 +231,13 @@ impl TestServer {
     }
 
     /// Graceful shutdown, as on SIGTERM; returns the data dir for a restart.
+    /// Stops the server like [`TestServer::stop`] and hands over its PostgreSQL database too,
+    /// which lives as long as the returned handle (for tests that start the app themselves).
+    pub async fn stop_keeping_database(mut self) -> (TempDir, Option<Arc<TestDatabase>>) {
+        let database = self.database.take();
+        (self.stop().await, database)
+    }
+
     pub async fn stop(mut self) -> TempDir {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
