@@ -163,6 +163,17 @@ impl IntoResponse for LogRouteError {
                 not_yet_in_log(format!("{error}; try again shortly")).into_response()
             }
             LogRouteError::Log(LogError::Store(error)) => ApiError::from(error).into_response(),
+            // Checkpoints are remembered in the blob store before they are stored: a full disk
+            // or an unreachable bucket is a condition of the server that heals, as for the store.
+            LogRouteError::Log(LogError::Blob(error)) => {
+                crate::failure::report("the blob store failed under the log", &error);
+                ApiError::Unavailable {
+                    message: "The blob store, where signed checkpoints are kept, is temporarily \
+                              unavailable (for example, the disk is full); retry shortly."
+                        .into(),
+                }
+                .into_response()
+            }
             LogRouteError::Log(error) => {
                 ApiError::internal("tamper-evidence log failure", &error).into_response()
             }
