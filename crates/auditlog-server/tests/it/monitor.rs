@@ -275,10 +275,34 @@ async fn a_redaction_within_the_retention_period_is_reported() {
     let org = server.create_org("Acme").await;
     ingest_aged(&server, &org, &[1, 0, 0]).await;
     checkpoint_now(&server, &org).await;
+    let seen = tempfile::tempdir().unwrap();
+    let seen_args = with(state_args(&org, seen.path()), &["--events"]);
+    monitor(&server.base_url, Some(&server.key), &seen_args)
+        .await
+        .assert_clean();
     // An insider redacts a day-old event the way the sweeper would, under the default
-    // retention of 365 days.
-    let event = server.stored_events("default", &org).await.remove(0);
-    redact_event_row(&server, &event.id, 1).await;
+    // retention of 365 days; and another one, backdated to 1970 so that it looks old enough.
+    let events = server.stored_events("default", &org).await;
+    redact_event_row(&server, &events[0].id, 1).await;
+    redact_event_row(&server, &events[1].id, 1).await;
+    execute_sql(
+        &server,
+        "UPDATE events SET occurred_at = 0 WHERE sequence = 1",
+        "UPDATE events SET occurred_at = 0 WHERE sequence = 1",
+    )
+    .await;
+
+    // A monitor that saw the events before catches the changed time too.
+    let again = monitor(
+        &server.base_url,
+        Some(&server.key),
+        &with(seen_args, &["--full"]),
+    )
+    .await;
+    again.assert_misbehaved("early_redaction");
+    assert_eq!(again.kinds(), ["rewrite", "early_redaction"]);
+    assert_eq!(again.finding("rewrite")["sequences"], json!([1]));
+    assert_eq!(again.finding("early_redaction")["sequences"], json!([0]));
 
     let dir = tempfile::tempdir().unwrap();
     let run = monitor(
@@ -290,6 +314,8 @@ async fn a_redaction_within_the_retention_period_is_reported() {
     run.assert_misbehaved("early_redaction");
     assert_eq!(run.kinds(), ["early_redaction"]);
     assert_eq!(run.finding("early_redaction")["sequences"], json!([0]));
+    // A first run cannot know the backdated one's time: the leaf no longer vouches for it.
+    assert_eq!(run.report["events"]["redacted"], json!([1]));
     let message = run.finding("early_redaction")["message"].as_str().unwrap();
     assert!(message.contains("365 days"), "{message}");
     // The leaf is the log's, so the root still matches: only retention fails to explain it.
