@@ -275,6 +275,16 @@ pub trait EventReadStore: Send + Sync {
         after_sequence: i64,
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>>;
+    /// Up to `limit` of the organization's events whose payload retention removed, with a
+    /// sequence number above `after_sequence`, in sequence order: what the tail skips, so that
+    /// a reader can tell them from deleted events.
+    async fn redacted_events(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        after_sequence: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>>;
     async fn find_organization_by_external_id(
         &self,
         environment: &str,

@@ -35,6 +35,7 @@ mod tlog_api;
 mod tlog_attacks;
 mod tlog_cluster;
 mod tlog_completeness;
+mod tlog_redactions_api;
 mod tlog_tiles_api;
 mod tlog_witnessed;
 mod verify_cli;

@@ -1,10 +1,14 @@
 //! `auditlog monitor` as a customer runs it: against a real server (clean runs, a second run
-//! after more events, a deleted event, a rewritten one, a changed key, a portal session), and
+//! after more events, a deleted event, a rewritten one, events removed by retention or redacted
+//! early, a changed key, a portal session), and
 //! against a fake server that serves crafted checkpoints signed with a test key (split views,
 //! forks, rollbacks, witness cosignatures), which a real server never would.
 
 use crate::common::TestServer;
-use crate::tlog_support::{checkpoint_now, execute_sql, ingest, rewrite_event, SEED_HEX};
+use crate::tlog_support::{
+    checkpoint_now, execute_sql, ingest, ingest_aged, redact_event_row, rewrite_event,
+    sweep_to_retention, SEED_HEX,
+};
 use auditlog_domain::canonical::leaf_hash;
 use auditlog_tlog::cosignature::{PolicyWitness, WitnessPolicy, WitnessSigner};
 use auditlog_tlog::{consistency_proof, tree_root, CheckpointSigner, Hash, MemoryHashStore};
@@ -198,6 +202,124 @@ async fn a_deleted_event_is_a_gap_named_by_its_sequence() {
     // The log's own leaf stands in for it, so the root still matches: only the event is gone.
     assert_eq!(run.check("events")["passed"], true);
     assert_eq!(run.kinds(), ["gap"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_first_run_tells_retention_from_deletion() {
+    let server = TestServer::start_with(|c| c.jobs.retention_sweep_interval_secs = 1).await;
+    let org = server.create_org("Acme").await;
+    // Past a 30-day retention: sequences 0 and 2.
+    ingest_aged(&server, &org, &[40, 0, 45, 1, 0]).await;
+    checkpoint_now(&server, &org).await;
+    sweep_to_retention(&server, &org, 30, 2).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let args = with(state_args(&org, dir.path()), &["--events"]);
+    let run = monitor(&server.base_url, Some(&server.key), &args).await;
+    run.assert_clean();
+    assert_eq!(run.report["events"]["redacted"], json!([0, 2]));
+    assert_eq!(run.report["events"]["downloaded"], 3);
+    assert_eq!(run.report["events"]["verified"], 5);
+    let retention = run.check("retention")["message"].as_str().unwrap();
+    assert!(retention.contains("0, 2"), "{retention}");
+    assert!(retention.contains("30 days"), "{retention}");
+
+    // The same through a portal session (which cannot ask for the retention period).
+    let link = crate::portal::generate_link(&server, &org, "audit_logs").await;
+    let link = crate::portal::local(&server, &link);
+    let portal_dir = tempfile::tempdir().unwrap();
+    let portal_args = with(
+        state_args(&org, portal_dir.path()),
+        &["--events", "--portal-link", &link],
+    );
+    let run = monitor("http://127.0.0.1:9", None, &portal_args).await;
+    run.assert_clean();
+    assert_eq!(run.report["events"]["redacted"], json!([0, 2]));
+
+    // An event deleted outright is still a gap, next to the redacted ones.
+    execute_sql(
+        &server,
+        "DELETE FROM events WHERE sequence = 3",
+        "DELETE FROM events WHERE sequence = 3",
+    )
+    .await;
+    let fresh = tempfile::tempdir().unwrap();
+    let run = monitor(
+        &server.base_url,
+        Some(&server.key),
+        &with(state_args(&org, fresh.path()), &["--events"]),
+    )
+    .await;
+    run.assert_misbehaved("gap");
+    assert_eq!(run.kinds(), ["gap"]);
+    assert_eq!(run.finding("gap")["sequences"], json!([3]));
+    assert_eq!(run.report["events"]["redacted"], json!([0, 2]));
+
+    // A monitor that saw them before still accepts them with --full.
+    let again = monitor(
+        &server.base_url,
+        Some(&server.key),
+        &with(args, &["--full"]),
+    )
+    .await;
+    again.assert_misbehaved("gap");
+    assert_eq!(again.kinds(), ["gap"]);
+    assert_eq!(again.report["events"]["redacted"], json!([0, 2]));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_redaction_within_the_retention_period_is_reported() {
+    let server = TestServer::start().await;
+    let org = server.create_org("Acme").await;
+    ingest_aged(&server, &org, &[1, 0, 0]).await;
+    checkpoint_now(&server, &org).await;
+    let seen = tempfile::tempdir().unwrap();
+    let seen_args = with(state_args(&org, seen.path()), &["--events"]);
+    monitor(&server.base_url, Some(&server.key), &seen_args)
+        .await
+        .assert_clean();
+    // An insider redacts a day-old event the way the sweeper would, under the default
+    // retention of 365 days; and another one, backdated to 1970 so that it looks old enough.
+    let events = server.stored_events("default", &org).await;
+    redact_event_row(&server, &events[0].id, 1).await;
+    redact_event_row(&server, &events[1].id, 1).await;
+    execute_sql(
+        &server,
+        "UPDATE events SET occurred_at = 0 WHERE sequence = 1",
+        "UPDATE events SET occurred_at = 0 WHERE sequence = 1",
+    )
+    .await;
+
+    // A monitor that saw the events before catches the changed time too.
+    let again = monitor(
+        &server.base_url,
+        Some(&server.key),
+        &with(seen_args, &["--full"]),
+    )
+    .await;
+    again.assert_misbehaved("early_redaction");
+    assert_eq!(again.kinds(), ["rewrite", "early_redaction"]);
+    assert_eq!(again.finding("rewrite")["sequences"], json!([1]));
+    assert_eq!(again.finding("early_redaction")["sequences"], json!([0]));
+
+    let dir = tempfile::tempdir().unwrap();
+    let run = monitor(
+        &server.base_url,
+        Some(&server.key),
+        &with(state_args(&org, dir.path()), &["--events"]),
+    )
+    .await;
+    run.assert_misbehaved("early_redaction");
+    assert_eq!(run.kinds(), ["early_redaction"]);
+    assert_eq!(run.finding("early_redaction")["sequences"], json!([0]));
+    // A first run cannot know the backdated one's time: the leaf no longer vouches for it.
+    assert_eq!(run.report["events"]["redacted"], json!([1]));
+    let message = run.finding("early_redaction")["message"].as_str().unwrap();
+    assert!(message.contains("365 days"), "{message}");
+    // The leaf is the log's, so the root still matches: only retention fails to explain it.
+    assert_eq!(run.check("events")["passed"], true);
     server.stop().await;
 }
 

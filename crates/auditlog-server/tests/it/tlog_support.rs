@@ -403,3 +403,48 @@ pub async fn redact_event_row(server: &TestServer, event_id: &str, redacted_at: 
     };
     assert_eq!(redacted, 1, "no event {event_id} to redact");
 }
+
+/// Ingests one event per entry of `days_ago`, in that order (sequence = position), each
+/// occurred that many days before now; event `i` is [`numbered_event`] `i` otherwise.
+pub async fn ingest_aged(server: &TestServer, organization_id: &str, days_ago: &[i64]) {
+    for (i, days) in days_ago.iter().enumerate() {
+        let mut body = numbered_event(organization_id, i as u64);
+        let at = chrono::Utc::now() - chrono::Duration::days(*days);
+        body["event"]["occurred_at"] =
+            json!(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        post_event(server, &body).await;
+    }
+}
+
+/// Sets the organization's retention to `days` and waits until the sweeper (the server must
+/// run it every second: `c.jobs.retention_sweep_interval_secs = 1`) has redacted `count` of
+/// its events.
+pub async fn sweep_to_retention(
+    server: &TestServer,
+    organization_id: &str,
+    days: i64,
+    count: usize,
+) {
+    let response = server
+        .put(&format!(
+            "/organizations/{organization_id}/audit_logs_retention"
+        ))
+        .json(&json!({"retention_period_in_days": days}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for _ in 0..200 {
+        let events = server.stored_events("default", organization_id).await;
+        let redacted = events.iter().filter(|e| e.payload.is_none()).count();
+        assert!(
+            redacted <= count,
+            "the sweeper redacted {redacted}, not {count}"
+        );
+        if redacted == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the sweeper did not redact {count} events of {organization_id} in 20 s");
+}

@@ -62,6 +62,26 @@ impl EventReadStore for PostgresStore {
         Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
+    async fn redacted_events(
+        &self,
+        environment: &str,
+        organization_id: &str,
+        after_sequence: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE organization_id = $1 AND environment = $2
+               AND sequence > $3 AND payload IS NULL ORDER BY sequence LIMIT $4"
+        )))
+        .bind(organization_id)
+        .bind(environment)
+        .bind(after_sequence)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
+    }
+
     async fn find_organization_by_external_id(
         &self,
         environment: &str,

@@ -1381,6 +1381,15 @@ async fn postgres_tamper_evidence_log() {
     store.close().await;
 }
 
+#[tokio::test]
+async fn postgres_redacted_events_are_listed() {
+    let Some((store, _db)) = postgres().await else {
+        return;
+    };
+    crate::retention_contract::redacted_events_are_listed_by_sequence(&store).await;
+    store.close().await;
+}
+
 /// `DELETE FROM events WHERE id = …`, the statement an insider with database access runs.
 fn delete_event_sql(id: &str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(format!("DELETE FROM events WHERE id = '{id}'"))

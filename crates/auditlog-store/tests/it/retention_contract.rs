@@ -209,6 +209,76 @@ async fn redaction_is_exact_batched_and_keeps_the_chain(store: &dyn Store) {
     assert_eq!(redacted_count(&events(store, "ret", "org_R").await), 12);
 }
 
+/// What the tail skips, the redaction list names: exactly the organization's redacted events,
+/// in sequence order, paged by `after_sequence` and `limit`, with their sequence, id,
+/// occurred_at and leaf hash as stored.
+pub async fn redacted_events_are_listed_by_sequence(store: &dyn Store) {
+    create_organizations(
+        store,
+        &[("red", "org_L"), ("red", "org_N"), ("red-other", "org_L2")],
+    )
+    .await;
+    // Old, kept, old, old, kept, old: redaction leaves holes in the sequence.
+    let times = [10, CUTOFF + 1, 20, 30, CUTOFF + 2, 40];
+    let stored = append_at(store, "red", "org_L", &times).await;
+    append_at(store, "red", "org_N", &[10, 20]).await;
+    append_at(store, "red-other", "org_L2", &[10]).await;
+    let list = async |environment: &str, organization_id: &str, after: i64, limit: i64| {
+        store
+            .redacted_events(environment, organization_id, after, limit)
+            .await
+            .unwrap()
+    };
+    assert!(
+        list("red", "org_L", -1, 100).await.is_empty(),
+        "nothing is redacted yet"
+    );
+    assert_eq!(
+        store
+            .redact_events_before("red", "org_L", CUTOFF, 100, 77)
+            .await
+            .unwrap(),
+        4
+    );
+
+    let all = list("red", "org_L", -1, 100).await;
+    let sequences: Vec<i64> = all.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, [0, 2, 3, 5]);
+    for event in &all {
+        let before = &stored[event.sequence as usize];
+        assert_eq!(event.id, before.id);
+        assert_eq!(event.occurred_at, before.occurred_at);
+        assert_eq!(event.leaf_hash, before.leaf_hash);
+        assert_eq!(event.payload, None);
+    }
+    // The tail serves exactly the others.
+    let served: Vec<i64> = store
+        .tail_events("red", "org_L", -1, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.sequence)
+        .collect();
+    assert_eq!(served, [1, 4]);
+
+    // Paged: strictly after `after_sequence`, at most `limit`.
+    let page = |events: Vec<StoredEvent>| events.iter().map(|e| e.sequence).collect::<Vec<_>>();
+    assert_eq!(page(list("red", "org_L", -1, 2).await), [0, 2]);
+    assert_eq!(page(list("red", "org_L", 2, 2).await), [3, 5]);
+    assert_eq!(page(list("red", "org_L", 3, 100).await), [5]);
+    assert_eq!(page(list("red", "org_L", 5, 100).await), Vec::<i64>::new());
+
+    // Other organizations and environments are not listed, redacted or not.
+    assert!(list("red", "org_N", -1, 100).await.is_empty());
+    assert!(list("red-other", "org_L", -1, 100).await.is_empty());
+    store
+        .redact_events_before("red", "org_N", CUTOFF, 100, 78)
+        .await
+        .unwrap();
+    assert_eq!(page(list("red", "org_N", -1, 100).await), [0, 1]);
+    assert_eq!(page(list("red", "org_L", -1, 100).await), [0, 2, 3, 5]);
+}
+
 async fn redaction_covers_deleted_organizations(store: &dyn Store) {
     create_organizations(store, &[("del", "org_D")]).await;
     append_at(store, "del", "org_D", &[10, 20, CUTOFF + 1]).await;
@@ -705,6 +775,12 @@ async fn sqlite_redaction_boundaries_and_batches() {
     let (store, _dir) = sqlite().await;
     redaction_is_exact_batched_and_keeps_the_chain(&store).await;
     redaction_covers_deleted_organizations(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_redacted_events_are_listed() {
+    let (store, _dir) = sqlite().await;
+    redacted_events_are_listed_by_sequence(&store).await;
 }
 
 #[tokio::test]

@@ -5,12 +5,11 @@
 //!
 //! The read API does not serve events that retention removed (nor, of course, deleted ones); the
 //! log keeps their leaves, which the monitor reads from the log's level-0 tiles
-//! (`…/tlog/tile/0/…`). A sequence the monitor never saw an event of is a gap: from outside, a
-//! deleted event and one retention removed before the first run look alike. A sequence it saw
-//! before, now gone, is put down to retention when its `occurred_at` is older than the
-//! retention in force, and is a gap otherwise.
+//! (`…/tlog/tile/0/…`). The log's `redactions` route tells the two apart (see `redactions`): a
+//! sequence it lists was removed by retention, one neither served nor listed is a gap.
 
 use super::super::ClientError;
+use super::redactions::{explain, Expected};
 use super::remote::Remote;
 use super::report::{ranges, EventsSummary, FindingKind, Report};
 use super::state::{StateDir, UNKNOWN_TIME};
@@ -155,8 +154,17 @@ pub async fn verify(
     let served = download(remote, start, size, progress).await?;
     summary.downloaded = served.len() as u64;
 
+    // Sequences the tail did not serve, with what the monitor expects of each.
+    let mut unserved: BTreeMap<u64, Expected> = BTreeMap::new();
     if full {
-        recheck_seen(remote, &stored, &served, &mut summary, report).await?;
+        for sequence in recheck_seen(&stored, &served, size, report) {
+            let index = sequence as usize;
+            let expected = Expected {
+                leaf: stored.hashes[index],
+                occurred_at: stored.occurred_at[index],
+            };
+            unserved.insert(sequence, expected);
+        }
     }
 
     // The leaves after the verified ones: recomputed from events, or the log's when missing.
@@ -166,24 +174,23 @@ pub async fn verify(
         .filter(|s| !served.contains_key(s))
         .collect();
     let from_log = log_leaves(remote, &missing, size).await?;
-    if !missing.is_empty() {
-        report
-            .find(
-                FindingKind::Gap,
-                format!(
-                    "the server serves no event for sequence(s) {} below the checkpoint's size \
-                     {size}: deleted, or removed by retention before this monitor first saw \
-                     them (their leaves were taken from the log)",
-                    ranges(&missing)
-                ),
-            )
-            .sequences = missing.clone();
+    for &sequence in &missing {
+        let expected = Expected {
+            leaf: from_log[&sequence],
+            occurred_at: UNKNOWN_TIME,
+        };
+        unserved.insert(sequence, expected);
     }
+    let explained = explain(remote, &unserved).await?;
+    explained.report(size, report, &mut summary);
     let new: Vec<(Hash, i64)> = new_range
         .clone()
         .map(|s| match served.get(&s) {
             Some(leaf) => *leaf,
-            None => (from_log[&s], UNKNOWN_TIME),
+            None => {
+                let at = explained.occurred_at.get(&s).copied();
+                (from_log[&s], at.unwrap_or(UNKNOWN_TIME))
+            }
         })
         .collect();
 
@@ -272,18 +279,17 @@ async fn locate_rewrites(
     Ok(())
 }
 
-/// `--full`: each event an earlier run verified must still hash to the leaf it had then; one
-/// no longer served must be one that retention removed.
-async fn recheck_seen(
-    remote: &Remote,
+/// `--full`: each event an earlier run verified must still hash to the leaf it had then.
+/// Returns the ones below `size` no longer served, for the redactions route to explain.
+fn recheck_seen(
     stored: &super::state::Leaves,
     served: &BTreeMap<u64, (Hash, i64)>,
-    summary: &mut EventsSummary,
+    size: u64,
     report: &mut Report,
-) -> Result<(), ClientError> {
+) -> Vec<u64> {
     let mut rewritten = Vec::new();
     let mut gone = Vec::new();
-    for (sequence, leaf) in (0u64..).zip(&stored.hashes) {
+    for (sequence, leaf) in (0..size).zip(&stored.hashes) {
         match served.get(&sequence) {
             Some((now, _)) if now != leaf => rewritten.push(sequence),
             Some(_) => {}
@@ -302,41 +308,7 @@ async fn recheck_seen(
             )
             .sequences = rewritten.clone();
     }
-    if gone.is_empty() {
-        return Ok(());
-    }
-    let cutoff = remote
-        .retention_days()
-        .await?
-        .map(|days| to_micros(chrono::Utc::now()) - days * 86_400_000_000);
-    let (redacted, deleted): (Vec<u64>, Vec<u64>) = gone.into_iter().partition(|&s| {
-        let at = stored.occurred_at[s as usize];
-        cutoff.is_some_and(|cutoff| at != UNKNOWN_TIME && at < cutoff)
-    });
-    if !deleted.is_empty() {
-        report
-            .find(
-                FindingKind::Gap,
-                format!(
-                    "the event(s) of sequence(s) {} were served before and are gone, and \
-                     retention does not explain it",
-                    ranges(&deleted)
-                ),
-            )
-            .sequences = deleted.clone();
-    }
-    if !redacted.is_empty() {
-        report.pass(
-            "retention",
-            format!(
-                "sequence(s) {} were removed by retention (older than the retention in \
-                 force); their leaves are the ones verified before",
-                ranges(&redacted)
-            ),
-        );
-        summary.redacted = redacted;
-    }
-    Ok(())
+    gone
 }
 
 #[cfg(test)]

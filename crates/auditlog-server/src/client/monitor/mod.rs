@@ -9,6 +9,7 @@
 
 mod checks;
 mod events;
+mod redactions;
 mod remote;
 mod report;
 mod state;
@@ -30,6 +31,7 @@ use std::time::Duration;
       --portal-link 'https://audit.example.com/portal/launch?secret=…' --follow --interval-secs 300
 
 Exit status: 0 everything checked out, 6 the log misbehaved (fork, rollback, gap, rewrite, \
+early redaction, \
 key or policy change, missing or invalid cosignatures), 1 the server refused a request, \
 3 the server could not be reached, 5 a local file could not be read or written.")]
 pub struct MonitorArgs {

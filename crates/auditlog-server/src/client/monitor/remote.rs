@@ -3,6 +3,7 @@
 //! run the API's own (`src/portal/api/`), so the monitor checks one log either way.
 
 use super::super::ClientError;
+use auditlog_domain::timestamp::{parse_timestamp, to_micros};
 use auditlog_tlog::cosignature::WitnessPolicy;
 use auditlog_tlog::Hash;
 use base64::prelude::{Engine, BASE64_STANDARD};
@@ -29,6 +30,21 @@ pub struct Remote {
 /// One page of the tail: events, and where to go on from.
 pub struct Page {
     pub events: Vec<Value>,
+    pub last_sequence: i64,
+}
+
+/// An event the server lists as redacted by retention: what the log keeps of it.
+pub struct Redaction {
+    pub sequence: u64,
+    /// µs since the epoch (the route answers in milliseconds); `None` when unreadable.
+    pub occurred_at: Option<i64>,
+    /// `None` when the answer's `leaf_hash` is not a hash.
+    pub leaf: Option<Hash>,
+}
+
+/// One page of the redactions route.
+pub struct RedactionPage {
+    pub redactions: Vec<Redaction>,
     pub last_sequence: i64,
 }
 
@@ -235,6 +251,43 @@ impl Remote {
             .ok_or_else(|| Self::not_found("the organization's events"))?;
         Ok(Page {
             events: page["data"].as_array().cloned().unwrap_or_default(),
+            last_sequence: page["list_metadata"]["last_sequence"]
+                .as_i64()
+                .unwrap_or(after),
+        })
+    }
+
+    /// Events after `after` whose payload retention removed, in sequence order (the log's
+    /// `redactions` route). A server without the route (404) lists none, so what it does not
+    /// serve stays unexplained.
+    pub async fn redactions_after(&self, after: i64) -> Result<RedactionPage, ClientError> {
+        let request = self
+            .request(&self.log_path("redactions"))
+            .query(&[("after_sequence", after.to_string())])
+            .query(&[("limit", "1000")]);
+        let Some(page) = self.json(request).await? else {
+            return Ok(RedactionPage {
+                redactions: Vec::new(),
+                last_sequence: after,
+            });
+        };
+        let redactions = page["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                Some(Redaction {
+                    sequence: entry["sequence"].as_u64()?,
+                    occurred_at: entry["occurred_at"]
+                        .as_str()
+                        .and_then(parse_timestamp)
+                        .map(to_micros),
+                    leaf: entry["leaf_hash"].as_str().and_then(decode_hash),
+                })
+            })
+            .collect();
+        Ok(RedactionPage {
+            redactions,
             last_sequence: page["list_metadata"]["last_sequence"]
                 .as_i64()
                 .unwrap_or(after),

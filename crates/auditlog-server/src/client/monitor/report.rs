@@ -30,6 +30,9 @@ pub enum FindingKind {
     Gap,
     /// Events whose content does not hash to the log's leaves (or to what the monitor saw).
     Rewrite,
+    /// Events the server lists as removed by retention although they occurred within the
+    /// organization's retention period: retention cannot explain their removal.
+    EarlyRedaction,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -74,6 +74,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get_route(log::get_consistency_proof),
         )
         .route(
+            &format!("{ORG}/log/redactions"),
+            get_route(log::list_redactions),
+        )
+        .route(
             &format!("{ORG}/log/tlog/tile/{{*tile_path}}"),
             get_route(log::get_tile),
         )

@@ -1,11 +1,13 @@
 //! Tamper evidence (extension): signed checkpoints of each organization's Merkle log, inclusion
-//! and consistency proofs, and the public verifier key.
+//! and consistency proofs, its tiles, the events retention redacted, and the public verifier
+//! key.
 
 pub(crate) mod checkpoint;
 mod checkpoint_create;
 pub(crate) mod consistency_proof;
 pub(crate) mod inclusion_proof;
 mod key;
+pub(crate) mod redactions;
 pub(crate) mod tiles;
 pub(crate) mod view;
 mod witnesses;
@@ -23,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 checkpoint_create::create_checkpoint
             ))
             .routes(routes!(consistency_proof::get_consistency_proof))
+            .routes(routes!(redactions::list_redactions))
             .routes(routes!(tiles::get_tlog_checkpoint)),
     )
     .merge(tile_router())
