@@ -59,6 +59,19 @@ pub fn tile_data<S: HashStore>(tile: &Tile, store: &S) -> Result<Vec<u8>, TreeEr
     crate::tree::read_tile(tile, store)
 }
 
+/// The hash tiles of a tree of `new_size` leaves that a tree of `old_size` did not have in
+/// that form (new tiles, and partial tiles that grew).
+pub fn new_tiles(old_size: u64, new_size: u64) -> Vec<Tile> {
+    Tile::new_tiles(TILE_HEIGHT, old_size, new_size)
+}
+
+/// A hash tile's C2SP tlog-tiles path, `tile/<L>/<N>[.p/<W>]` (`tlog_tiles` writes Go's
+/// sumdb paths, which carry the tile height after `tile/`).
+pub fn c2sp_path(tile: &Tile) -> String {
+    tile.path()
+        .replacen(&format!("tile/{TILE_HEIGHT}/"), "tile/", 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,17 +199,4 @@ mod tests {
         let upper = Tile::new(TILE_HEIGHT, 1, 0, 3, false);
         assert!(tile_in_tree(&upper, 3 * 256) && !tile_in_tree(&upper, 3 * 256 - 1));
     }
-}
-
-/// The hash tiles of a tree of `new_size` leaves that a tree of `old_size` did not have in
-/// that form (new tiles, and partial tiles that grew).
-pub fn new_tiles(old_size: u64, new_size: u64) -> Vec<Tile> {
-    Tile::new_tiles(TILE_HEIGHT, old_size, new_size)
-}
-
-/// A hash tile's C2SP tlog-tiles path, `tile/<L>/<N>[.p/<W>]` (`tlog_tiles` writes Go's
-/// sumdb paths, which carry the tile height after `tile/`).
-pub fn c2sp_path(tile: &Tile) -> String {
-    tile.path()
-        .replacen(&format!("tile/{TILE_HEIGHT}/"), "tile/", 1)
 }
