@@ -14,6 +14,7 @@
 //! events redacted by retention), which does not fail verification. `--json` prints the same.
 //! Exit status: 0 when every check passed, 1 when one failed, 2 when the input is unusable.
 
+use auditlog_tlog::cosignature::{check_cosignatures, CosignatureStatus, WitnessPolicy};
 use auditlog_tlog::{
     open_checkpoint, verify_bundle_csv, verify_consistency, BundleReport, Checkpoint, ExportBundle,
     Hash,
@@ -47,6 +48,11 @@ pub struct VerifyArgs {
     /// or the key itself.
     #[arg(long)]
     pub key: String,
+    /// A witness policy (JSON, as `GET /.well-known/auditlog/witnesses` publishes it, or one of
+    /// your own): the checkpoint (the bundle's, or the new one) must carry at least `quorum`
+    /// valid cosignatures of its witnesses.
+    #[arg(long)]
+    pub witness_policy: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -288,6 +294,61 @@ pub fn verify_consistency_files(
     Ok(Report::new(checks))
 }
 
+/// Adds the `witness_cosignatures` check of the checkpoint a verification rests on: the
+/// bundle's, or the newer of two.
+fn with_witness_check(report: Report, args: &VerifyArgs, policy: &Path) -> Result<Report, String> {
+    let policy: WitnessPolicy = serde_json::from_slice(&read(policy)?)
+        .map_err(|e| format!("{} is not a witness policy: {e}", policy.display()))?;
+    let note = match (&args.bundle, &args.new_checkpoint) {
+        (Some(bundle), _) => {
+            ExportBundle::from_json(&read(bundle)?)
+                .map_err(|e| format!("{} is not an export bundle: {e}", bundle.display()))?
+                .manifest
+                .checkpoint
+        }
+        (None, Some(new)) => checkpoint_note(new)?,
+        (None, None) => return Ok(report),
+    };
+    let mut checks = report.checks;
+    checks.push(check(
+        "witness_cosignatures",
+        "witness cosignatures",
+        witness_result(&note, &policy),
+    ));
+    Ok(Report::new(checks))
+}
+
+fn witness_result(note: &str, policy: &WitnessPolicy) -> Result<String, String> {
+    let report = check_cosignatures(note, policy).map_err(|e| e.to_string())?;
+    let named = |wanted: fn(&CosignatureStatus) -> bool| {
+        report
+            .witnesses
+            .iter()
+            .filter(|(_, status)| wanted(status))
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let summary = format!(
+        "{} of {} witnesses cosigned (the policy needs {})",
+        report.valid_count(),
+        report.witnesses.len(),
+        report.quorum
+    );
+    let invalid = named(|s| matches!(s, CosignatureStatus::Invalid));
+    if !invalid.is_empty() {
+        return Err(format!("{summary}; invalid cosignature from {invalid}"));
+    }
+    if !report.satisfied() {
+        let missing = named(|s| matches!(s, CosignatureStatus::Missing));
+        return Err(format!("{summary}; missing: {missing}"));
+    }
+    Ok(format!(
+        "{summary}: {}",
+        named(|s| matches!(s, CosignatureStatus::Valid { .. }))
+    ))
+}
+
 /// Runs the command; returns the process exit status.
 pub fn run(args: &VerifyArgs) -> i32 {
     let report = match (&args.bundle, &args.csv, &args.old_checkpoint) {
@@ -298,6 +359,10 @@ pub fn run(args: &VerifyArgs) -> i32 {
         },
         _ => Err("give --bundle and --csv, or --old-checkpoint, --new-checkpoint and --consistency-proof".into()),
     };
+    let report = report.and_then(|report| match &args.witness_policy {
+        Some(policy) => with_witness_check(report, args, policy),
+        None => Ok(report),
+    });
     match report {
         Ok(report) => {
             if args.json {

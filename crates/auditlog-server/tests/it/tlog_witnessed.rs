@@ -6,6 +6,7 @@
 
 use crate::common;
 use crate::tlog_support::*;
+use crate::verify_cli::{failed_checks, text, verify, write};
 use crate::witness::TestWitness;
 
 use auditlog_domain::canonical::leaf_hash;
@@ -179,6 +180,45 @@ async fn a_checkpoint_shown_to_one_client_only_has_no_cosignature() {
     // The operator (who holds the key) signs another tree of the same size for one victim.
     let origin = format!("{}/{org}", defaults::DEPLOYMENT_NAME);
     let split = log_signer().sign_checkpoint(&origin, 4, [7; 32]).unwrap();
+    // `auditlog verify` with the policy: the honest checkpoint passes, the split one fails on
+    // its missing cosignature alone (its log signature and the empty 4 → 4 proof are fine).
+    let dir = tempfile::tempdir().unwrap();
+    let key = write(&dir, "key", log_key(&server).await);
+    let policy_file = write(&dir, "policy.json", serde_json::to_vec(&policy).unwrap());
+    let proof = write(
+        &dir,
+        "proof.json",
+        r#"{"first_tree_size":4,"second_tree_size":4,"proof":[]}"#,
+    );
+    for (note, passes) in [
+        (honest["checkpoint"].as_str().unwrap(), true),
+        (&split, false),
+    ] {
+        let checkpoint = write(&dir, "checkpoint", note);
+        let run = verify(&[
+            "--old-checkpoint",
+            text(&checkpoint),
+            "--new-checkpoint",
+            text(&checkpoint),
+            "--consistency-proof",
+            text(&proof),
+            "--key",
+            text(&key),
+            "--witness-policy",
+            text(&policy_file),
+            "--json",
+        ]);
+        if passes {
+            assert_eq!(run.code, 0, "{}", run.stdout);
+            assert!(
+                run.stdout.contains("1 of 1 witnesses cosigned"),
+                "{}",
+                run.stdout
+            );
+        } else {
+            assert_eq!(failed_checks(&run), ["witness_cosignatures"]);
+        }
+    }
     let report = check_cosignatures(&split, &policy).unwrap();
     assert_eq!(report.valid_count(), 0);
     assert!(
