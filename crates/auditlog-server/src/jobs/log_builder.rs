@@ -142,7 +142,14 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         if state.config.log.log_interval_secs == 0 {
             tracing::info!("background log building is off (--log-interval-secs 0)");
-            return;
+            // Checkpoints signed here on demand are still cosigned and published.
+            let period = Duration::from_secs(crate::config::defaults::LOG_INTERVAL_SECS);
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(period) => after_signing(&state, &shutdown).await,
+                    _ = shutdown.cancelled() => return,
+                }
+            }
         }
         let period = Duration::from_secs(state.config.log.log_interval_secs);
         loop {

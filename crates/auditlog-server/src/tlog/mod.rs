@@ -109,16 +109,15 @@ impl Tlog {
         })
     }
 
-    /// Notes that the organization has a new checkpoint to cosign or publish, and wakes the
-    /// background builder for it.
+    /// Notes that the organization has a new checkpoint to cosign or publish, in the background
+    /// builder's next round. (Not woken for it: the builder signs too, and waking itself after
+    /// every round would make it spin under load instead of batching every interval.)
     pub fn mark_signed(&self, organization_id: &str) {
         if self.witnesses.is_empty() && !self.publish_tiles {
             return;
         }
         let mut signed = self.signed.lock().unwrap_or_else(|e| e.into_inner());
         signed.insert(organization_id.to_string());
-        drop(signed);
-        self.wakeup.notify_one();
     }
 
     /// Up to `limit` organizations noted by [`Tlog::mark_signed`], no longer noted.
