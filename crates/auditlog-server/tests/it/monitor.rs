@@ -6,7 +6,7 @@
 
 use crate::common::TestServer;
 use crate::tlog_support::{
-    checkpoint_now, execute_sql, ingest, ingest_aged, redact_event_row, rewrite_event,
+    checkpoint_now, execute_sql, forge_event, ingest, ingest_aged, redact_event_row,
     sweep_to_retention, SEED_HEX,
 };
 use auditlog_domain::canonical::leaf_hash;
@@ -336,20 +336,7 @@ async fn a_rewritten_event_is_found_by_its_leaf() {
         .assert_clean();
 
     // An insider rewrites event 3 and its stored leaf hash, so the row is self-consistent.
-    let event = server
-        .stored_events("default", &org)
-        .await
-        .into_iter()
-        .find(|e| e.sequence == 3)
-        .unwrap();
-    let forged = event.payload.unwrap().replace("\"user_3\"", "\"user_x\"");
-    rewrite_event(
-        &server,
-        &event.id,
-        &forged,
-        Some(leaf_hash(forged.as_bytes())),
-    )
-    .await;
+    forge_event(&server, &org, 3, "\"user_3\"", "\"user_x\"").await;
 
     // A monitor that never saw the event finds it through the log's leaves.
     let fresh = tempfile::tempdir().unwrap();

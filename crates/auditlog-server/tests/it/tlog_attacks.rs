@@ -5,7 +5,6 @@
 use crate::common;
 use crate::tlog_support::*;
 
-use auditlog_domain::canonical::leaf_hash;
 use auditlog_server::config::{defaults, Config};
 use auditlog_tlog::cosignature::{check_cosignatures, WitnessPolicy, WitnessSigner};
 use auditlog_tlog::CheckpointSigner;
@@ -49,18 +48,7 @@ async fn rewriting_the_log_and_signing_again_is_refused() {
 
     // The insider rewrites an event and its leaf, and deletes the log so that it is rebuilt
     // from the rewritten events.
-    let event = server.stored_events("default", &org).await.remove(2);
-    let forged = event
-        .payload
-        .unwrap()
-        .replace("user.signed_in", "user.signed_out");
-    rewrite_event(
-        &server,
-        &event.id,
-        &forged,
-        Some(leaf_hash(forged.as_bytes())),
-    )
-    .await;
+    forge_event(&server, &org, 2, "user.signed_in", "user.signed_out").await;
     wipe_log_rows(&server).await;
 
     let (status, body) = post_checkpoint(&server, &org).await;

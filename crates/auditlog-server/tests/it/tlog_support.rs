@@ -148,27 +148,9 @@ pub fn independent_open(note: &str, vkey: &str) -> Result<(String, u64, Hash), S
 
 /// Creates an export over all of 2026 and waits until it is ready; returns its id.
 pub async fn ready_export(server: &TestServer, organization_id: &str) -> String {
-    let response = server
-        .post("/audit_logs/exports")
-        .json(&json!({"organization_id": organization_id,
-            "range_start": "2000-01-01T00:00:00Z", "range_end": "2100-01-01T00:00:00Z"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    for _ in 0..400 {
-        let (_, export) = get_json(server, &format!("/audit_logs/exports/{id}")).await;
-        match export["state"].as_str() {
-            Some("ready") => return id,
-            Some("pending") => tokio::time::sleep(Duration::from_millis(25)).await,
-            _ => panic!("export failed: {export}"),
-        }
-    }
-    panic!("export {id} did not become ready");
+    let (id, state) = finished_export(server, organization_id, json!({})).await;
+    assert_eq!(state, "ready", "export {id} failed");
+    id
 }
 
 /// The CSV of a ready export, through its download link.
@@ -280,6 +262,27 @@ pub fn opened(checkpoint: &serde_json::Value, vkey: &str, org: &str) -> (u64, Ha
     (ours.size, ours.root)
 }
 
+/// Rewrites the event with `sequence` as an insider would: `from` replaced by `to` in its
+/// payload, and its stored leaf hash recomputed to match; returns its id.
+pub async fn forge_event(
+    server: &TestServer,
+    organization_id: &str,
+    sequence: i64,
+    from: &str,
+    to: &str,
+) -> String {
+    let event = server
+        .stored_events("default", organization_id)
+        .await
+        .into_iter()
+        .find(|e| e.sequence == sequence)
+        .expect("an event with that sequence");
+    let forged = event.payload.unwrap().replace(from, to);
+    let leaf = auditlog_domain::canonical::leaf_hash(forged.as_bytes());
+    rewrite_event(server, &event.id, &forged, Some(leaf)).await;
+    event.id
+}
+
 /// Runs one literal statement on the server's database (`sqlite` or `postgres` dialect).
 pub async fn execute_sql(server: &TestServer, sqlite: &'static str, postgres: &'static str) {
     use sqlx::{Connection, Executor};
@@ -324,7 +327,7 @@ pub async fn delete_event_row(server: &TestServer, event_id: &str) {
     assert_eq!(deleted, 1, "no event {event_id} to delete");
 }
 
-/// Creates an export with `filters` (beside the organization and a range over all of 2026)
+/// Creates an export with `filters` (beside the organization and a range over 2000–2100)
 /// and waits until it is no longer pending: (its id, its final state).
 pub async fn finished_export(
     server: &TestServer,
