@@ -757,6 +757,9 @@ async fn following_reports_each_round_until_interrupted() {
     // Ctrl-C ends it; a round found misbehaviour, so the exit status is 6.
     let pid = rustix::process::Pid::from_raw(child.id().unwrap() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let status = child.wait().await.unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("the monitor ends on Ctrl-C")
+        .unwrap();
     assert_eq!(status.code(), Some(6));
 }

@@ -180,10 +180,15 @@ pub async fn run(args: &MonitorArgs) -> Result<(), ClientError> {
     // Following, whether the last round could not run: then nothing was checked lately, and
     // the exit status says why rather than 0.
     let mut last_error = None;
+    // One listener for the whole run: a Ctrl-C that arrives between two waits (while a report
+    // is printed) is kept for the next wait, where a fresh `ctrl_c()` would miss it and the
+    // signal, no longer fatal once tokio handles it, would be lost.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| ClientError::Local(format!("listening for Ctrl-C: {e}")))?;
     loop {
         let outcome = tokio::select! {
             outcome = round(&setup) => Some(outcome),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = interrupt.recv() => None,
         };
         match outcome {
             None => break,
@@ -209,7 +214,7 @@ pub async fn run(args: &MonitorArgs) -> Result<(), ClientError> {
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(args.interval_secs)) => {}
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
         }
     }
     if failed_rounds > 0 {
