@@ -421,3 +421,46 @@ where
     crate::openapi::mark_idempotent(router.get_openapi_mut());
     router
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(body: &str) -> IdempotencyClaim {
+        IdempotencyClaim {
+            key: "k".into(),
+            method: Method::POST,
+            path_and_query: "/audit_logs/events".into(),
+            body: Bytes::from(body.to_string()),
+            by_body: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn a_record_matches_by_the_handlers_fingerprint_or_the_bodys() {
+        let first = claim(r#"{"a": 1, "b": [true]}"#);
+        let typed = first.fingerprint_of(b"the event as the handler read it");
+        let by_handler = first.record_with_hash("env", typed, StatusCode::OK, b"{}");
+        // A record from an earlier release, stored under the body's RFC 8785 fingerprint.
+        let by_body = first.record("env", StatusCode::OK, b"{}");
+        assert_ne!(by_handler.request_hash, by_body.request_hash);
+
+        // The same request again, spaced and ordered differently.
+        let retry = claim(r#"{"b":[true],"a":1}"#);
+        let retry_typed = retry.fingerprint_of(b"the event as the handler read it");
+        assert!(retry.matches(&by_handler, Some(&retry_typed)));
+        assert!(retry.matches(&by_body, Some(&retry_typed)));
+        assert!(retry.matches(&by_body, None));
+
+        // Another request with the same key matches neither.
+        let other = claim(r#"{"a": 2, "b": [true]}"#);
+        let other_typed = other.fingerprint_of(b"another event");
+        assert!(!other.matches(&by_handler, Some(&other_typed)));
+        assert!(!other.matches(&by_body, Some(&other_typed)));
+        // The typed and the body fingerprint never coincide for the same bytes.
+        assert_ne!(
+            other.fingerprint_of(r#"{"a":2,"b":[true]}"#.as_bytes()),
+            other.request_hash()
+        );
+    }
+}
