@@ -16,6 +16,10 @@ pub mod defaults {
     pub const METRICS_LISTEN: &str = "127.0.0.1:9464";
     pub const DATA_DIR: &str = "./data";
     pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+    /// `POST /audit_logs/events/bulk`: up to [`MAX_BULK_EVENTS`] events of up to a few KiB.
+    pub const MAX_BULK_BODY_BYTES: usize = 16 * 1024 * 1024;
+    /// Most events in one bulk request.
+    pub const MAX_BULK_EVENTS: usize = 1000;
     pub const MAX_CONNECTIONS: usize = 1024;
     pub const HEADER_TIMEOUT_SECS: u64 = 10;
     pub const BODY_TIMEOUT_SECS: u64 = 30;
@@ -181,6 +185,9 @@ pub struct LimitsConfig {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "AUDITLOG_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Largest accepted body of `POST /audit_logs/events/bulk`, in bytes.
+    #[arg(long, env = "AUDITLOG_MAX_BULK_BODY_BYTES", default_value_t = defaults::MAX_BULK_BODY_BYTES)]
+    pub max_bulk_body_bytes: usize,
     /// Most client connections served at once; beyond them a small reserve answers only
     /// `GET /health` (others get 503 + Retry-After) and further connections are closed.
     #[arg(long, env = "AUDITLOG_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
@@ -479,6 +486,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_bulk_body_bytes: defaults::MAX_BULK_BODY_BYTES,
             max_connections: defaults::MAX_CONNECTIONS,
             header_timeout_secs: defaults::HEADER_TIMEOUT_SECS,
             body_timeout_secs: defaults::BODY_TIMEOUT_SECS,

@@ -93,14 +93,21 @@ pub struct Idempotency {
     store: Arc<dyn Store>,
     locks: KeyLocks,
     max_body_bytes: usize,
+    /// The body limit of bulk routes ([`bulk_keys_recorded_by_handler`]).
+    max_bulk_body_bytes: usize,
 }
 
 impl Idempotency {
-    pub fn new(store: Arc<dyn Store>, max_body_bytes: usize) -> Idempotency {
+    pub fn new(
+        store: Arc<dyn Store>,
+        max_body_bytes: usize,
+        max_bulk_body_bytes: usize,
+    ) -> Idempotency {
         Idempotency {
             store,
             locks: KeyLocks::default(),
             max_body_bytes,
+            max_bulk_body_bytes,
         }
     }
 }
@@ -210,12 +217,18 @@ fn key_reused() -> Response {
 /// a durable commit of its own per event, outside the group commit: it made keyed ingest (every
 /// Node, Python and Go SDK request) ten times slower than unkeyed.
 pub async fn keys_recorded_by_handler(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByHandler).await
+    handle(request, next, Recording::ByHandler, false).await
+}
+
+/// [`keys_recorded_by_handler`] for `POST /audit_logs/events/bulk`, whose bodies may be as
+/// large as the bulk limit: one key for the whole bulk, stored in the bulk's transaction.
+pub async fn bulk_keys_recorded_by_handler(request: Request, next: Next) -> Response {
+    handle(request, next, Recording::ByHandler, true).await
 }
 
 /// Route layer for POSTs: claims the key, runs the request once, records and replays its answer.
 pub async fn claim_keys(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByLayer).await
+    handle(request, next, Recording::ByLayer, false).await
 }
 
 fn worth_keeping(status: StatusCode) -> bool {
@@ -223,7 +236,7 @@ fn worth_keeping(status: StatusCode) -> bool {
 }
 
 /// Acts on POSTs that carry the header; anything else passes through.
-async fn handle(request: Request, next: Next, recording: Recording) -> Response {
+async fn handle(request: Request, next: Next, recording: Recording, bulk: bool) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -252,7 +265,12 @@ async fn handle(request: Request, next: Next, recording: Recording) -> Response 
         return ApiError::Unauthorized.into_response();
     };
     let (mut parts, body) = request.into_parts();
-    let bytes = match read_limited(body, service.max_body_bytes).await {
+    let limit = if bulk {
+        service.max_bulk_body_bytes
+    } else {
+        service.max_body_bytes
+    };
+    let bytes = match read_limited(body, limit).await {
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };
@@ -332,6 +350,15 @@ where
     S: Clone + Send + Sync + 'static,
 {
     described(router.route_layer(axum::middleware::from_fn(keys_recorded_by_handler)))
+}
+
+/// As [`idempotent_posts_recorded_by_handler`], for the bulk route
+/// ([`bulk_keys_recorded_by_handler`]).
+pub fn idempotent_bulk_posts_recorded_by_handler<S>(router: OpenApiRouter<S>) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    described(router.route_layer(axum::middleware::from_fn(bulk_keys_recorded_by_handler)))
 }
 
 fn described<S>(mut router: OpenApiRouter<S>) -> OpenApiRouter<S>

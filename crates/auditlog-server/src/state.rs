@@ -36,6 +36,9 @@ pub struct Services {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub ingest: IngestQueue,
+    /// Where bulk ingest appends (`POST /audit_logs/events/bulk`, outside the group commit):
+    /// the store, or the discarding one in a `ceiling-diagnostic` build, as for `ingest`.
+    pub bulk_events: Arc<dyn auditlog_store::EventStore>,
     pub api_keys: Arc<ApiKeys>,
     pub idempotency: Arc<Idempotency>,
     pub schema_cache: Arc<SchemaCache>,

@@ -75,3 +75,15 @@ fn always_true() -> ObjectBuilder {
         .schema_type(Type::Boolean)
         .enum_values(Some([true]))
 }
+
+/// Every event of the bulk is committed and on disk. The handler answers these exact bytes,
+/// `{"success":true,"count":N}`, and records them for idempotent replay.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct BulkCreateEventsResponse {
+    #[schema(schema_with = always_true)]
+    success: bool,
+    /// How many events were stored: all of the request's.
+    #[schema(minimum = 1, maximum = 1000)]
+    count: u32,
+}
