@@ -11,6 +11,7 @@ use super::idempotency::{lock_or_insert_records, overwrite, replays};
 use super::PostgresStore;
 use crate::error::StoreResult;
 use crate::types::{BulkOutcome, IdempotencyRecord, PendingEvent};
+use std::collections::{HashMap, HashSet};
 
 impl PostgresStore {
     pub(super) async fn append_bulk(
@@ -21,14 +22,22 @@ impl PostgresStore {
         let mut tx = self.pool.begin().await?;
 
         // 1. The counter rows, locked in id order until commit (see `lock_counters`).
-        let mut organizations: Vec<OrganizationKey> = batch
+        let distinct: HashSet<(&str, &str)> = batch
             .iter()
-            .map(|e| (e.environment.clone(), e.organization_id.clone()))
+            .map(|e| (e.environment.as_str(), e.organization_id.as_str()))
+            .collect();
+        let mut organizations: Vec<OrganizationKey> = distinct
+            .iter()
+            .map(|(environment, id)| (environment.to_string(), id.to_string()))
             .collect();
         organizations.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
-        organizations.dedup();
         let organization_refs: Vec<&OrganizationKey> = organizations.iter().collect();
-        let mut counters = lock_counters(&mut tx, &organization_refs).await?;
+        let locked = lock_counters(&mut tx, &organization_refs).await?;
+        // Looked up per event below without allocating a key.
+        let mut counters: HashMap<(&str, &str), i64> = locked
+            .iter()
+            .map(|((environment, id), last)| ((environment.as_str(), id.as_str()), *last))
+            .collect();
 
         // 2. The key, locked (or inserted with its final record) after the counters. It decides
         //    before the organizations do, as for single events: a retry replays its first answer.
@@ -49,7 +58,7 @@ impl PostgresStore {
         //    inserted above goes with the rollback).
         if let Some(event) = batch
             .iter()
-            .find(|e| !counters.contains_key(&(e.environment.clone(), e.organization_id.clone())))
+            .find(|e| !counters.contains_key(&(e.environment.as_str(), e.organization_id.as_str())))
         {
             tx.rollback().await?;
             return Ok(BulkOutcome::OrganizationNotFound(
@@ -62,7 +71,7 @@ impl PostgresStore {
         for event in batch {
             // Present: step 3 checked every event's organization.
             if let Some(last) =
-                counters.get_mut(&(event.environment.clone(), event.organization_id.clone()))
+                counters.get_mut(&(event.environment.as_str(), event.organization_id.as_str()))
             {
                 *last += 1;
                 stored.push((event, *last));
@@ -74,8 +83,8 @@ impl PostgresStore {
         let mut ids = Vec::with_capacity(counters.len());
         let mut lasts = Vec::with_capacity(counters.len());
         for ((environment, id), last) in &counters {
-            environments.push(environment.as_str());
-            ids.push(id.as_str());
+            environments.push(*environment);
+            ids.push(*id);
             lasts.push(*last);
         }
         sqlx::query(
