@@ -20,6 +20,8 @@ pub mod defaults {
     pub const MAX_BULK_BODY_BYTES: usize = 16 * 1024 * 1024;
     /// Most events in one bulk request.
     pub const MAX_BULK_EVENTS: usize = 1000;
+    /// Bulk requests parsed, validated and written at once; more wait their turn.
+    pub const BULK_CONCURRENCY: usize = 4;
     pub const MAX_CONNECTIONS: usize = 1024;
     pub const HEADER_TIMEOUT_SECS: u64 = 10;
     pub const BODY_TIMEOUT_SECS: u64 = 30;
@@ -208,6 +210,10 @@ pub struct LimitsConfig {
     /// Most events written in one group commit.
     #[arg(long, env = "AUDITLOG_INGEST_BATCH", default_value_t = defaults::INGEST_BATCH)]
     pub ingest_batch: usize,
+    /// Bulk requests (`POST /audit_logs/events/bulk`) handled at once; further ones wait before
+    /// their body is read. Each holds up to `--max-bulk-body-bytes` and its parsed events.
+    #[arg(long, env = "AUDITLOG_BULK_CONCURRENCY", default_value_t = defaults::BULK_CONCURRENCY)]
+    pub bulk_concurrency: usize,
     /// Memory for compiled action schemas, in MiB (an estimate: least recently used leave first).
     #[arg(long, env = "AUDITLOG_SCHEMA_CACHE_MB", default_value_t = defaults::SCHEMA_CACHE_MB)]
     pub schema_cache_mb: u64,
@@ -493,6 +499,7 @@ impl Default for LimitsConfig {
             idle_timeout_secs: defaults::IDLE_TIMEOUT_SECS,
             ingest_queue: defaults::INGEST_QUEUE,
             ingest_batch: defaults::INGEST_BATCH,
+            bulk_concurrency: defaults::BULK_CONCURRENCY,
             schema_cache_mb: defaults::SCHEMA_CACHE_MB,
         }
     }

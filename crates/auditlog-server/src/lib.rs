@@ -287,6 +287,7 @@ pub async fn run(
             config.limits.max_bulk_body_bytes,
         )),
         bulk_events: ingest_store,
+        bulk_permits: state::BulkPermits::new(config.limits.bulk_concurrency),
         config: Arc::new(config),
         store,
         ingest,

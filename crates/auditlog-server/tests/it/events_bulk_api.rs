@@ -434,3 +434,47 @@ async fn bulk_events_enter_the_organizations_log() {
     }
     panic!("no checkpoint of 30 leaves within 10 s");
 }
+
+#[tokio::test]
+async fn bulks_beyond_the_concurrency_limit_wait_their_turn() {
+    let server = TestServer::start_with(|c| c.limits.bulk_concurrency = 1).await;
+    let org = server.create_org("Acme").await;
+    let requests = (0..4).map(|n| {
+        let items: Vec<Value> = (0..50).map(|i| item(&org, &format!("{n}-{i}"))).collect();
+        let key = (n % 2 == 0).then(|| format!("concurrent-{n}"));
+        let server = &server;
+        async move {
+            post_raw(
+                server,
+                "application/x-ndjson",
+                key.as_deref(),
+                ndjson(&items),
+            )
+            .await
+        }
+    });
+    for answer in futures::future::join_all(requests).await {
+        assert_eq!(answer.json(), json!({"success": true, "count": 50}));
+    }
+    // Each bulk's events are consecutive (its own transaction).
+    let listed = server.stored_events("default", &org).await;
+    assert_eq!(listed.len(), 200);
+    for chunk in listed.chunks(50) {
+        let payload = |e: &auditlog_store::StoredEvent| -> String {
+            let value: Value = serde_json::from_str(e.payload.as_deref().unwrap()).unwrap();
+            value["metadata"]["marker"]
+                .as_str()
+                .unwrap()
+                .split('-')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let first = payload(&chunk[0]);
+        assert!(
+            chunk.iter().all(|e| payload(e) == first),
+            "one bulk per 50 numbers"
+        );
+    }
+    server.stop().await;
+}

@@ -16,12 +16,13 @@ use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
 use crate::ingest::prepare_event;
 use crate::openapi::responses::{InvalidEvent, NotFound};
 use crate::schema_cache::SchemaLookup;
-use crate::state::AppState;
+use crate::state::{AppState, BulkPermits};
 use auditlog_domain::schema::SchemaViolation;
 use auditlog_domain::{EventInput, FieldErrors};
 use auditlog_store::{BulkOutcome, PendingEvent};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::Bytes;
@@ -114,6 +115,21 @@ fn check_and_prepare(
             errors: violations,
         }),
     }
+}
+
+/// Route layer, outermost on the bulk route: waits for one of the `--bulk-concurrency` permits
+/// before anything reads the body (the idempotency layer reads a keyed one), and holds it until
+/// the answer.
+pub async fn one_of_few_bulks(request: Request, next: Next) -> Response {
+    let Some(BulkPermits(permits)) = request.extensions().get::<BulkPermits>().cloned() else {
+        tracing::error!("the bulk permits are not in the request extensions");
+        return ApiError::Internal.into_response();
+    };
+    // The semaphore is never closed.
+    let Ok(_permit) = permits.acquire().await else {
+        return ApiError::Internal.into_response();
+    };
+    next.run(request).await
 }
 
 /// Ingest up to 1,000 events at once (extension)

@@ -22,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     .merge(
         crate::idempotency::idempotent_bulk_posts_recorded_by_handler(
             OpenApiRouter::default().routes(routes!(bulk::create_events_bulk)),
-        ),
+        )
+        // Outermost: a bulk waits for its permit before the idempotency layer reads its body.
+        .route_layer(axum::middleware::from_fn(bulk::one_of_few_bulks)),
     )
 }
