@@ -8,7 +8,7 @@
 
 use super::bulk_body::{self, Format};
 use super::create::schema_refusal;
-use super::request::{BulkCreateEventsResponse, CreateEventRequest};
+use super::request::{BulkCreateEventsRequest, BulkCreateEventsResponse};
 use crate::auth::Environment;
 use crate::body::read_limited;
 use crate::error::ApiError;
@@ -150,7 +150,7 @@ pub async fn one_of_few_bulks(request: Request, next: Next) -> Response {
     tag = "events",
     extensions(("x-auditlog-extension" = json!(true))),
     request_body(
-        content = Vec<CreateEventRequest>,
+        content = BulkCreateEventsRequest,
         content_type = "application/json",
         description = "1 to 1,000 create-event requests. The same items may be sent as NDJSON \
                        with `Content-Type: application/x-ndjson` (or `application/jsonl`).",
