@@ -121,6 +121,15 @@ enum Recording {
     ByHandler,
 }
 
+/// Which body limit a route's requests are read with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    /// `--max-body-bytes`.
+    Single,
+    /// `--max-bulk-body-bytes` (`POST /audit_logs/events/bulk`).
+    Bulk,
+}
+
 /// Fingerprint of a request: method, path and body. A JSON body is compared by meaning (its
 /// RFC 8785 canonical form), because SDKs that rebuild a request on retry may serialize the
 /// same object with another key order or spacing.
@@ -217,18 +226,18 @@ fn key_reused() -> Response {
 /// a durable commit of its own per event, outside the group commit: it made keyed ingest (every
 /// Node, Python and Go SDK request) ten times slower than unkeyed.
 pub async fn keys_recorded_by_handler(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByHandler, false).await
+    handle(request, next, Recording::ByHandler, Bodies::Single).await
 }
 
 /// [`keys_recorded_by_handler`] for `POST /audit_logs/events/bulk`, whose bodies may be as
 /// large as the bulk limit: one key for the whole bulk, stored in the bulk's transaction.
 pub async fn bulk_keys_recorded_by_handler(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByHandler, true).await
+    handle(request, next, Recording::ByHandler, Bodies::Bulk).await
 }
 
 /// Route layer for POSTs: claims the key, runs the request once, records and replays its answer.
 pub async fn claim_keys(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByLayer, false).await
+    handle(request, next, Recording::ByLayer, Bodies::Single).await
 }
 
 fn worth_keeping(status: StatusCode) -> bool {
@@ -236,7 +245,7 @@ fn worth_keeping(status: StatusCode) -> bool {
 }
 
 /// Acts on POSTs that carry the header; anything else passes through.
-async fn handle(request: Request, next: Next, recording: Recording, bulk: bool) -> Response {
+async fn handle(request: Request, next: Next, recording: Recording, bodies: Bodies) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -265,10 +274,9 @@ async fn handle(request: Request, next: Next, recording: Recording, bulk: bool) 
         return ApiError::Unauthorized.into_response();
     };
     let (mut parts, body) = request.into_parts();
-    let limit = if bulk {
-        service.max_bulk_body_bytes
-    } else {
-        service.max_body_bytes
+    let limit = match bodies {
+        Bodies::Single => service.max_body_bytes,
+        Bodies::Bulk => service.max_bulk_body_bytes,
     };
     let bytes = match read_limited(body, limit).await {
         Ok(bytes) => bytes,
