@@ -47,6 +47,46 @@ pub struct EventInput {
     pub metadata: Option<Map<String, Value>>,
 }
 
+/// Why a string field was not accepted as it is.
+pub(crate) enum TextFault {
+    /// Empty: "not given" for an optional field, an error for a required one.
+    Empty,
+    TooLong,
+}
+
+/// An identifier-like string as the API accepts it: not empty, at most [`MAX_STRING_CHARS`].
+pub(crate) fn checked_text(text: String) -> Result<String, TextFault> {
+    if text.is_empty() {
+        Err(TextFault::Empty)
+    } else if longer_than(&text, MAX_STRING_CHARS) {
+        Err(TextFault::TooLong)
+    } else {
+        Ok(text)
+    }
+}
+
+/// `occurred_at` as stored (truncated to the microsecond), if it is an RFC 3339 date-time in
+/// years 0001–9999 (outside them it could not be written back as RFC 3339).
+pub(crate) fn occurred_at_from(text: &str) -> Option<DateTime<Utc>> {
+    parse_timestamp(text)
+        .filter(|at| (1..=9999).contains(&at.year()))
+        .map(|at| from_micros(to_micros(at)))
+}
+
+/// A schema version from a JSON number: a positive integer up to [`MAX_VERSION`]. `2.0` is the
+/// integer 2 to JSON Schema (and to JavaScript callers).
+pub(crate) fn version_from(number: &serde_json::Number) -> Option<i64> {
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(f))
+                .map(|f| f as i64)
+        })
+        .filter(|v| (1..=MAX_VERSION).contains(v))
+}
+
 struct Reader<'a> {
     errors: &'a mut FieldErrors,
 }
@@ -92,23 +132,25 @@ impl Reader<'_> {
                 }
                 None
             }
-            // An empty optional string means "not given": the CSV export cannot tell the two
-            // apart, and the canonical bytes must be recomputable from an exported row.
-            Value::String(text) if text.is_empty() => {
-                if required {
-                    self.push(path, "required", format!("{path} must not be empty"));
+            Value::String(text) => match checked_text(text) {
+                Ok(text) => Some(text),
+                // An empty optional string means "not given": the CSV export cannot tell the
+                // two apart, and the canonical bytes must be recomputable from an exported row.
+                Err(TextFault::Empty) => {
+                    if required {
+                        self.push(path, "required", format!("{path} must not be empty"));
+                    }
+                    None
                 }
-                None
-            }
-            Value::String(text) if longer_than(&text, MAX_STRING_CHARS) => {
-                self.push(
-                    path,
-                    "too_long",
-                    format!("{path} must be at most {MAX_STRING_CHARS} characters"),
-                );
-                None
-            }
-            Value::String(text) => Some(text),
+                Err(TextFault::TooLong) => {
+                    self.push(
+                        path,
+                        "too_long",
+                        format!("{path} must be at most {MAX_STRING_CHARS} characters"),
+                    );
+                    None
+                }
+            },
             _ => {
                 self.push(path, "invalid_type", format!("{path} must be a string"));
                 None
@@ -182,39 +224,32 @@ impl Reader<'_> {
         path: &FieldPath,
     ) -> Option<DateTime<Utc>> {
         let text = self.string(event, path, true)?;
-        match parse_timestamp(&text) {
-            // Years outside 0001–9999 cannot be written back as RFC 3339.
-            Some(at) if (1..=9999).contains(&at.year()) => Some(from_micros(to_micros(at))),
-            _ => {
-                self.push(
-                    path,
-                    "invalid_date",
-                    format!("{path} must be an RFC 3339 date-time, e.g. 2026-01-15T12:00:00.000Z"),
-                );
-                None
-            }
+        let at = occurred_at_from(&text);
+        if at.is_none() {
+            self.push(
+                path,
+                "invalid_date",
+                format!("{path} must be an RFC 3339 date-time, e.g. 2026-01-15T12:00:00.000Z"),
+            );
         }
+        at
     }
 
     fn version(&mut self, event: &Map<String, Value>, path: &FieldPath) -> Option<i64> {
         match event.get("version") {
             None | Some(Value::Null) => Some(1),
             // `2.0` is the integer 2 to JSON Schema (and to JavaScript callers).
-            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(f))
-                    .map(|f| f as i64)
-            }) {
-                Some(v) if (1..=MAX_VERSION).contains(&v) => Some(v),
-                _ => {
+            Some(Value::Number(n)) => {
+                let version = version_from(n);
+                if version.is_none() {
                     self.push(
                         path,
                         "invalid_value",
                         format!("{path} must be a positive integer"),
                     );
-                    None
                 }
-            },
+                version
+            }
             Some(_) => {
                 self.push(path, "invalid_type", format!("{path} must be an integer"));
                 None

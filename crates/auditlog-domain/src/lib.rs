@@ -3,6 +3,7 @@
 pub mod canonical;
 pub mod csv_export;
 pub mod event;
+mod event_wire;
 pub mod export;
 pub mod field_error;
 pub mod field_path;

@@ -4,6 +4,7 @@
 
 use crate::error::ApiError;
 use crate::listen::BodyTimedOut;
+use auditlog_domain::EventInput;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
@@ -64,6 +65,28 @@ pub struct JsonBody(pub Value);
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// Reads a JSON request's body: content type, then size limit.
+async fn json_bytes<S>(request: Request, state: &S) -> Result<Bytes, ApiError>
+where
+    BodyLimit: axum::extract::FromRef<S>,
+{
+    let BodyLimit(limit) = axum::extract::FromRef::from_ref(state);
+    if !content_type_is_json(request.headers()) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    read_limited(request.into_body(), limit).await
+}
+
+/// Parses JSON bytes into a value, refusing malformed JSON (400) and U+0000 (422).
+pub fn json_value(bytes: &[u8]) -> Result<Value, ApiError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(ApiError::invalid_json)?;
+    let nul = crate::nul::body_errors(bytes, &value);
+    if !nul.is_empty() {
+        return Err(ApiError::Validation(nul));
+    }
+    Ok(value)
+}
+
 impl<S> FromRequest<S> for JsonBody
 where
     S: Send + Sync,
@@ -72,16 +95,35 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let BodyLimit(limit) = axum::extract::FromRef::from_ref(state);
-        if !content_type_is_json(request.headers()) {
-            return Err(ApiError::UnsupportedMediaType);
+        let bytes = json_bytes(request, state).await?;
+        json_value(&bytes).map(JsonBody)
+    }
+}
+
+/// The body of `POST /audit_logs/events` as a validated event.
+pub struct EventBody(pub EventInput);
+
+/// Parses an event request body. A valid body goes from its bytes straight into the event's
+/// typed fields; any other (or one that may hold U+0000) goes through a JSON value, which
+/// names every faulty field. Both accept the same bodies (see `EventInput::from_valid_slice`).
+pub fn parse_event(bytes: &[u8]) -> Result<EventInput, ApiError> {
+    if !crate::nul::may_contain_nul(bytes) {
+        if let Some(event) = EventInput::from_valid_slice(bytes) {
+            return Ok(event);
         }
-        let bytes = read_limited(request.into_body(), limit).await?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(ApiError::invalid_json)?;
-        let nul = crate::nul::body_errors(&bytes, &value);
-        if !nul.is_empty() {
-            return Err(ApiError::Validation(nul));
-        }
-        Ok(JsonBody(value))
+    }
+    EventInput::from_value(json_value(bytes)?).map_err(ApiError::Validation)
+}
+
+impl<S> FromRequest<S> for EventBody
+where
+    S: Send + Sync,
+    BodyLimit: axum::extract::FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(request, state).await?;
+        parse_event(&bytes).map(EventBody)
     }
 }

@@ -24,9 +24,10 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -35,21 +36,57 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 pub const TTL_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
 pub const MAX_KEY_CHARS: usize = 255;
 
-/// Request extension: the key and request fingerprint, for handlers that store their
-/// response atomically with their effect.
+/// Request extension: the key and the request, for handlers that store their response
+/// atomically with their effect.
 #[derive(Debug, Clone)]
 pub struct IdempotencyClaim {
     pub key: String,
-    pub request_hash: [u8; 32],
+    method: Method,
+    path_and_query: String,
+    body: Bytes,
+    /// [`fingerprint`] of the request, computed when first needed: a handler that fingerprints
+    /// what it parsed (see [`IdempotencyClaim::fingerprint_of`]) never parses the body twice.
+    by_body: Arc<OnceLock<[u8; 32]>>,
 }
 
 impl IdempotencyClaim {
+    /// The request's fingerprint by its body's meaning (RFC 8785 form of the JSON).
+    pub fn request_hash(&self) -> [u8; 32] {
+        *self
+            .by_body
+            .get_or_init(|| fingerprint(&self.method, &self.path_and_query, &self.body))
+    }
+
+    /// A fingerprint of the request from what the handler made of its body (`canonical`: the
+    /// handler's canonical bytes of it), for a handler that parsed the body into typed values
+    /// and would otherwise parse it a second time for [`IdempotencyClaim::request_hash`].
+    pub fn fingerprint_of(&self, canonical: &[u8]) -> [u8; 32] {
+        digest(&self.method, &self.path_and_query, b"typed", canonical)
+    }
+
+    /// Whether a stored record was made for this request: by the handler's fingerprint
+    /// (`typed`), or by the body's, which the layer stores for answers the handler did not
+    /// record and earlier releases stored for every request.
+    pub fn matches(&self, record: &IdempotencyRecord, typed: Option<&[u8; 32]>) -> bool {
+        typed == Some(&record.request_hash) || record.request_hash == self.request_hash()
+    }
+
     pub fn record(&self, environment: &str, status: StatusCode, body: &[u8]) -> IdempotencyRecord {
+        self.record_with_hash(environment, self.request_hash(), status, body)
+    }
+
+    pub fn record_with_hash(
+        &self,
+        environment: &str,
+        request_hash: [u8; 32],
+        status: StatusCode,
+        body: &[u8],
+    ) -> IdempotencyRecord {
         let now = now_micros();
         IdempotencyRecord {
             environment: environment.to_string(),
             key: self.key.clone(),
-            request_hash: self.request_hash,
+            request_hash,
             status: status.as_u16(),
             body: body.to_vec(),
             created_at: now,
@@ -57,6 +94,11 @@ impl IdempotencyClaim {
         }
     }
 }
+
+/// Response extension: the fingerprint under which the handler's answer is to be recorded
+/// (the handler's own, see [`IdempotencyClaim::fingerprint_of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordUnder(pub [u8; 32]);
 
 /// Response extension: the handler already stored the idempotency record.
 #[derive(Debug, Clone, Copy)]
@@ -138,18 +180,42 @@ fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> [u8; 32] {
         .ok()
         .map(|value| canonical_bytes(&value));
     let body = canonical.as_deref().unwrap_or(body);
+    digest(method, path_and_query, b"", body)
+}
+
+/// SHA-256 of method, path, a label for how the body was reduced (empty for the body's RFC 8785
+/// form, as every release has stored it) and the reduced body.
+fn digest(method: &Method, path_and_query: &str, label: &[u8], body: &[u8]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(method.as_str().as_bytes());
     hasher.update([0]);
     hasher.update(path_and_query.as_bytes());
     hasher.update([0]);
+    if !label.is_empty() {
+        hasher.update(label);
+        hasher.update([0]);
+    }
     hasher.update(body);
     hasher.finalize().into()
 }
 
 /// The stored response again, or a 409 when the key was used for another request.
 pub fn replay(record: &IdempotencyRecord, request_hash: &[u8; 32]) -> Response {
-    if &record.request_hash != request_hash {
+    replay_if(record, &record.request_hash == request_hash)
+}
+
+/// The stored response again if it was made for the `claim`ed request (see
+/// [`IdempotencyClaim::matches`]), else a 409.
+pub fn replay_claimed(
+    record: &IdempotencyRecord,
+    claim: &IdempotencyClaim,
+    typed: Option<&[u8; 32]>,
+) -> Response {
+    replay_if(record, claim.matches(record, typed))
+}
+
+fn replay_if(record: &IdempotencyRecord, same_request: bool) -> Response {
+    if !same_request {
         return key_reused();
     }
     metrics::counter!(crate::metrics::IDEMPOTENT_REPLAYS).increment(1);
@@ -282,25 +348,32 @@ async fn handle(request: Request, next: Next, recording: Recording, bodies: Bodi
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let request_hash = fingerprint(&parts.method, path, &bytes);
+    let claim = IdempotencyClaim {
+        key,
+        method: parts.method.clone(),
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string(),
+        body: bytes.clone(),
+        by_body: Arc::default(),
+    };
 
     // Duplicates on this node queue on a lock; duplicates on other nodes see the claim row, or
     // for events the key row that the batch transaction locks.
-    let lock = service.locks.lock_for(environment.name(), &key);
+    let lock = service.locks.lock_for(environment.name(), &claim.key);
     let _in_flight = lock.lock().await;
     let claimed = recording == Recording::ByLayer;
     if claimed {
-        if let Some(answer) = claim_key(&service, environment.name(), &key, &request_hash).await {
+        let request_hash = claim.request_hash();
+        if let Some(answer) =
+            claim_key(&service, environment.name(), &claim.key, &request_hash).await
+        {
             return answer;
         }
     }
 
-    let claim = IdempotencyClaim { key, request_hash };
     parts.extensions.insert(claim.clone());
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
@@ -322,17 +395,24 @@ async fn handle(request: Request, next: Next, recording: Recording, bodies: Bodi
         }
         return response;
     }
+    let typed = response
+        .extensions()
+        .get::<RecordUnder>()
+        .map(|under| under.0);
     let (parts, body) = response.into_parts();
     // Our own JSON responses are small; the limit only guards against a handler bug.
     let body = match read_limited(body, 16 * 1024 * 1024).await {
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
-    let record = claim.record(environment.name(), parts.status, &body);
+    let request_hash = typed.unwrap_or_else(|| claim.request_hash());
+    let record = claim.record_with_hash(environment.name(), request_hash, parts.status, &body);
     match service.store.save_idempotency(&record).await {
         // Unclaimed (an event refused before it reached the store): an earlier request with
         // this key answered first, and its answer stands, or 409 if it was another request.
-        Ok(in_force) if !claimed && in_force != record => replay(&in_force, &claim.request_hash),
+        Ok(in_force) if !claimed && in_force != record => {
+            replay_claimed(&in_force, &claim, typed.as_ref())
+        }
         Ok(_) => Response::from_parts(parts, Body::from(body)),
         Err(error) => {
             // The effect happened and the client gets its answer; only a later replay is lost.

@@ -27,11 +27,16 @@ fn printable(segment: &str) -> String {
     segment.replace('\0', "\\u0000")
 }
 
+/// Whether a JSON text may hold U+0000 in a string or key: only if it contains the escape.
+pub fn may_contain_nul(raw: &[u8]) -> bool {
+    memchr::memmem::find(raw, NUL_ESCAPE).is_some()
+}
+
 /// The fields of a parsed body whose strings or keys contain U+0000 (empty for nearly every
 /// body: unless the raw bytes hold the escape, the parsed value is not walked at all).
 pub fn body_errors(raw: &[u8], value: &Value) -> FieldErrors {
     let mut errors = FieldErrors::default();
-    if memchr::memmem::find(raw, NUL_ESCAPE).is_some() {
+    if may_contain_nul(raw) {
         let mut path = Vec::new();
         walk(value, &mut path, &mut errors);
     }

@@ -12,7 +12,7 @@ use super::request::{BulkCreateEventsRequest, BulkCreateEventsResponse};
 use crate::auth::Environment;
 use crate::body::read_limited;
 use crate::error::ApiError;
-use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
+use crate::idempotency::{replay_claimed, AlreadyRecorded, IdempotencyClaim};
 use crate::ingest::prepare_event;
 use crate::openapi::responses::{InvalidEvent, NotFound};
 use crate::schema_cache::SchemaLookup;
@@ -237,10 +237,12 @@ pub async fn create_events_bulk(
             metrics::counter!(crate::metrics::EVENTS_STORED).increment(count as u64);
             json_response(body)
         }
-        BulkOutcome::Replay(record) => {
-            let request_hash = claim.as_ref().map(|c| c.request_hash).unwrap_or_default();
-            replay(&record, &request_hash)
-        }
+        // The bulk's record was made by the body's fingerprint (`IdempotencyClaim::record`).
+        BulkOutcome::Replay(record) => match &claim {
+            Some(claim) => replay_claimed(&record, claim, None),
+            // The store replays only a bulk that carries an idempotency record.
+            None => return Err(ApiError::Internal),
+        },
         BulkOutcome::OrganizationNotFound(id) => {
             return Err(ApiError::organization_not_found(&id));
         }

@@ -3,14 +3,15 @@
 
 use super::request::{CreateEventRequest, CreateEventResponse};
 use crate::auth::Environment;
-use crate::body::JsonBody;
+use crate::body::EventBody;
 use crate::error::ApiError;
 
-use crate::idempotency::{replay, AlreadyRecorded, IdempotencyClaim};
+use crate::idempotency::{replay_claimed, AlreadyRecorded, IdempotencyClaim, RecordUnder};
 use crate::ingest::{prepare_event, SubmitError};
 use crate::openapi::responses::{InvalidEvent, NotFound};
 use crate::schema_cache::SchemaLookup;
 use crate::state::AppState;
+use auditlog_domain::canonical::canonical_event_bytes;
 use auditlog_domain::schema::SchemaViolation;
 use auditlog_domain::EventInput;
 use auditlog_store::AppendOutcome;
@@ -110,9 +111,34 @@ pub async fn create_event(
     State(state): State<AppState>,
     Extension(environment): Extension<Environment>,
     claim: Option<Extension<IdempotencyClaim>>,
-    JsonBody(body): JsonBody,
+    EventBody(input): EventBody,
+) -> Response {
+    let claim = claim.map(|Extension(claim)| claim);
+    // A keyed request is fingerprinted from the event parsed here (its canonical bytes with
+    // no id), not by parsing its body again.
+    let fingerprint = claim
+        .as_ref()
+        .map(|claim| claim.fingerprint_of(canonical_event_bytes("", &input).as_bytes()));
+    let mut response =
+        match store_event(&state, &environment, claim.as_ref(), fingerprint, input).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        };
+    if let Some(fingerprint) = fingerprint {
+        // Whatever the idempotency layer records for this answer, it records under the same
+        // fingerprint as the store would have.
+        response.extensions_mut().insert(RecordUnder(fingerprint));
+    }
+    response
+}
+
+async fn store_event(
+    state: &AppState,
+    environment: &Environment,
+    claim: Option<&IdempotencyClaim>,
+    fingerprint: Option<[u8; 32]>,
+    input: EventInput,
 ) -> Result<Response, ApiError> {
-    let input = EventInput::from_value(body).map_err(ApiError::Validation)?;
     state
         .meta_audit
         .refuse_changes_to_trail(
@@ -121,11 +147,15 @@ pub async fn create_event(
             "an event from a client",
         )
         .await?;
-    check_schema(&state, environment.name(), &input).await?;
-    let claim = claim.map(|Extension(claim)| claim);
-    let idempotency = claim
-        .as_ref()
-        .map(|claim| claim.record(environment.name(), StatusCode::OK, SUCCESS_BODY));
+    check_schema(state, environment.name(), &input).await?;
+    let idempotency = claim.zip(fingerprint).map(|(claim, fingerprint)| {
+        claim.record_with_hash(
+            environment.name(),
+            fingerprint,
+            StatusCode::OK,
+            SUCCESS_BODY,
+        )
+    });
     let event = prepare_event(environment.name(), &input, idempotency);
     let outcome = state
         .ingest
@@ -138,13 +168,14 @@ pub async fn create_event(
             SubmitError::Unavailable => ApiError::store_unavailable(),
             SubmitError::Failed => ApiError::Internal,
         })?;
-    let mut response = match outcome {
-        AppendOutcome::Stored { .. } => success(),
-        AppendOutcome::Replay(record) => {
-            let request_hash = claim.as_ref().map(|c| c.request_hash).unwrap_or_default();
-            replay(&record, &request_hash)
+    let mut response = match (outcome, claim) {
+        (AppendOutcome::Stored { .. }, _) => success(),
+        (AppendOutcome::Replay(record), Some(claim)) => {
+            replay_claimed(&record, claim, fingerprint.as_ref())
         }
-        AppendOutcome::OrganizationNotFound => {
+        // The store replays only events that carry an idempotency record.
+        (AppendOutcome::Replay(_), None) => return Err(ApiError::Internal),
+        (AppendOutcome::OrganizationNotFound, _) => {
             return Err(ApiError::organization_not_found(&input.organization_id))
         }
     };
