@@ -47,29 +47,47 @@ fn json_response(body: Vec<u8>) -> Response {
     response
 }
 
-/// Parses the body and validates every item's fields: the events, or every item's field
-/// errors with `{index}.` before each field (`{index}` alone for an item that is not an
-/// object). CPU-bound: runs on a blocking thread.
+/// Parses every item and validates its fields: the events, or every item's field errors with
+/// `{index}.` before each field (`{index}` alone for an item that is not an object). A valid
+/// item goes from its bytes straight into typed fields (`EventInput::from_valid_slice`, as the
+/// single-event route does); any other, or one that may hold U+0000, through a JSON value,
+/// which names every faulty field. CPU-bound: runs on a blocking thread.
 fn parse_and_validate(raw: &[u8], format: Format) -> Result<Vec<EventInput>, ApiError> {
     let items = bulk_body::items(raw, format)?;
     let mut inputs = Vec::with_capacity(items.len());
     let mut errors = FieldErrors::default();
-    for (index, item) in items.into_iter().enumerate() {
-        match EventInput::from_value(item) {
-            Ok(input) if errors.is_empty() => inputs.push(input),
-            Ok(_) => {}
-            Err(item_errors) => {
-                for error in item_errors.0 {
-                    if errors.0.len() == MAX_REPORTED_ERRORS {
-                        break;
-                    }
-                    let field = match error.field.as_str() {
-                        "body" => index.to_string(),
-                        field => format!("{index}.{field}"),
-                    };
-                    errors.push(field, &error.code, error.message);
+    for (index, item) in items.iter().enumerate() {
+        if !crate::nul::may_contain_nul(item.bytes) {
+            if let Some(input) = EventInput::from_valid_slice(item.bytes) {
+                if errors.is_empty() {
+                    inputs.push(input);
                 }
+                continue;
             }
+        }
+        let item_errors = match item.value() {
+            Ok(value) => match EventInput::from_value(value) {
+                Ok(input) => {
+                    if errors.is_empty() {
+                        inputs.push(input);
+                    }
+                    continue;
+                }
+                Err(item_errors) => item_errors,
+            },
+            Err(ApiError::Validation(nul)) => nul,
+            // Not JSON (an NDJSON line): a 400 naming the line, whatever else is wrong.
+            Err(other) => return Err(other),
+        };
+        for error in item_errors.0 {
+            if errors.0.len() == MAX_REPORTED_ERRORS {
+                break;
+            }
+            let field = match error.field.as_str() {
+                "body" => index.to_string(),
+                field => format!("{index}.{field}"),
+            };
+            errors.push(field, &error.code, error.message);
         }
     }
     errors.into_result(inputs).map_err(ApiError::Validation)

@@ -1,11 +1,13 @@
 //! The body of `POST /audit_logs/events/bulk`: a JSON array of create-event requests, or NDJSON
-//! (one request per line, blank lines ignored). Parsed once into one `Value` per item, which
-//! validation then consumes; nothing is copied on the way. The choices are in docs/api.md.
+//! (one request per line, blank lines ignored), split into one slice of the body per item:
+//! nothing is copied, and each item is parsed once, by the handler. The choices are in docs/api.md.
 
 use crate::config::defaults::MAX_BULK_EVENTS;
 use crate::error::ApiError;
 use auditlog_domain::FieldErrors;
 use axum::http::{header, HeaderMap};
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// How the items are laid out in the body.
@@ -53,10 +55,41 @@ fn too_many(detail: String) -> ApiError {
     )
 }
 
-/// The items of `raw`: 1 to [`MAX_BULK_EVENTS`] values, each still to be validated as a
-/// create-event request. Malformed JSON is a 400 (naming the line for NDJSON), U+0000 in any
-/// string or key a 422 naming the item's field, and an empty or oversized bulk a 422.
-pub fn items(raw: &[u8], format: Format) -> Result<Vec<Value>, ApiError> {
+/// One item of a bulk: the bytes of one create-event request, not parsed yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub bytes: &'a [u8],
+    /// The 1-based NDJSON line, for naming it when it is not JSON; `None` in a JSON array
+    /// (whose items are known to be JSON).
+    line: Option<usize>,
+}
+
+impl Item<'_> {
+    /// The item as a JSON value (the slow path, which names every faulty field): a 400 naming
+    /// the line when it is not JSON, a 422 naming each field (from the item) that holds U+0000.
+    pub fn value(&self) -> Result<Value, ApiError> {
+        let value: Value = serde_json::from_slice(self.bytes).map_err(|error| match self.line {
+            Some(line) => ApiError::BadRequest {
+                code: "invalid_json",
+                message: format!(
+                    "The request body is not valid NDJSON: line {line} is not valid JSON: {error}"
+                ),
+            },
+            None => ApiError::invalid_json(error),
+        })?;
+        let nul = crate::nul::body_errors(self.bytes, &value);
+        if !nul.is_empty() {
+            return Err(ApiError::Validation(nul));
+        }
+        Ok(value)
+    }
+}
+
+/// The items of `raw`: 1 to [`MAX_BULK_EVENTS`], each the bytes of one request still to be
+/// parsed (`EventInput::from_valid_slice`, or [`Item::value`]) and validated. A body that is
+/// not JSON is a 400; a JSON body that is not an array, or an empty or oversized bulk, a 422.
+/// NDJSON lines are only split here: a line that is not JSON is found by its item's parse.
+pub fn items(raw: &[u8], format: Format) -> Result<Vec<Item<'_>>, ApiError> {
     let items = match format {
         Format::JsonArray => json_array(raw)?,
         Format::Ndjson => ndjson(raw)?,
@@ -70,30 +103,34 @@ pub fn items(raw: &[u8], format: Format) -> Result<Vec<Value>, ApiError> {
     Ok(items)
 }
 
-fn json_array(raw: &[u8]) -> Result<Vec<Value>, ApiError> {
-    let value: Value = serde_json::from_slice(raw).map_err(ApiError::invalid_json)?;
-    // The NUL walk names fields from the body's root, so item 3's field is `3.event.…`.
-    let nul = crate::nul::body_errors(raw, &value);
-    if !nul.is_empty() {
-        return Err(ApiError::Validation(nul));
-    }
-    match value {
-        Value::Array(items) if items.len() > MAX_BULK_EVENTS => {
+fn json_array(raw: &[u8]) -> Result<Vec<Item<'_>>, ApiError> {
+    // The array's items as slices of the body, checked to be JSON but not parsed.
+    match serde_json::from_slice::<Vec<&RawValue>>(raw) {
+        Ok(items) if items.len() > MAX_BULK_EVENTS => {
             Err(too_many(format!("this one has {}", items.len())))
         }
-        Value::Array(items) => Ok(items),
-        _ => Err(body_error(
-            "invalid_type",
-            "the request body must be a JSON array of events (or NDJSON with Content-Type: \
-             application/x-ndjson)"
-                .into(),
-        )),
+        Ok(items) => Ok(items
+            .into_iter()
+            .map(|item| Item {
+                bytes: item.get().as_bytes(),
+                line: None,
+            })
+            .collect()),
+        // Not an array: malformed JSON (400), or another JSON value (422).
+        Err(_) => {
+            serde_json::from_slice::<IgnoredAny>(raw).map_err(ApiError::invalid_json)?;
+            Err(body_error(
+                "invalid_type",
+                "the request body must be a JSON array of events (or NDJSON with Content-Type: \
+                 application/x-ndjson)"
+                    .into(),
+            ))
+        }
     }
 }
 
-fn ndjson(raw: &[u8]) -> Result<Vec<Value>, ApiError> {
+fn ndjson(raw: &[u8]) -> Result<Vec<Item<'_>>, ApiError> {
     let mut items = Vec::new();
-    let mut nul = FieldErrors::default();
     for (number, line) in raw.split(|byte| *byte == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -105,24 +142,10 @@ fn ndjson(raw: &[u8]) -> Result<Vec<Value>, ApiError> {
                 MAX_BULK_EVENTS + 1
             )));
         }
-        let value: Value = serde_json::from_slice(line).map_err(|error| ApiError::BadRequest {
-            code: "invalid_json",
-            message: format!(
-                "The request body is not valid NDJSON: line {} is not valid JSON: {error}",
-                number + 1
-            ),
-        })?;
-        for error in crate::nul::body_errors(line, &value).0 {
-            let field = match error.field.as_str() {
-                "body" => items.len().to_string(),
-                field => format!("{}.{field}", items.len()),
-            };
-            nul.push(field, &error.code, error.message);
-        }
-        items.push(value);
-    }
-    if !nul.is_empty() {
-        return Err(ApiError::Validation(nul));
+        items.push(Item {
+            bytes: line,
+            line: Some(number + 1),
+        });
     }
     Ok(items)
 }
@@ -163,7 +186,9 @@ mod tests {
     fn ndjson_skips_blank_lines_and_names_a_bad_line() {
         let raw = b"{\"a\":1}\r\n\n  \n{\"a\":2}\n";
         assert_eq!(ndjson(raw).unwrap().len(), 2);
-        let (status, body) = status_and_body(ndjson(b"{\"a\":1}\n\n{\"a\":\n").unwrap_err());
+        let items = ndjson(b"{\"a\":1}\n\n{\"a\":\n").unwrap();
+        assert!(items[0].value().is_ok());
+        let (status, body) = status_and_body(items[1].value().unwrap_err());
         assert_eq!(status, 400);
         assert_eq!(body["code"], "invalid_json");
         assert!(
@@ -173,14 +198,17 @@ mod tests {
     }
 
     #[test]
-    fn nul_fields_are_named_by_item_index() {
-        let raw = b"{\"a\":1}\n\n{\"event\":{\"actor\":{\"id\":\"u\\u0000\"}}}\n";
-        let (status, body) = status_and_body(ndjson(raw).unwrap_err());
+    fn items_are_slices_of_the_body_and_nul_is_found_in_their_values() {
+        let raw = br#" [ {"a": 1} , {"event":{"actor":{"id":"u\u0000"}}} ] "#;
+        let items = json_array(raw).unwrap();
+        assert_eq!(items[0].bytes, br#"{"a": 1}"#);
+        let (status, body) = status_and_body(items[1].value().unwrap_err());
         assert_eq!(status, 422);
-        assert_eq!(body["errors"][0]["field"], "1.event.actor.id");
-        let raw = br#"[{"a":1},{"event":{"actor":{"id":"u\u0000"}}}]"#;
-        let (_, body) = status_and_body(json_array(raw).unwrap_err());
-        assert_eq!(body["errors"][0]["field"], "1.event.actor.id");
+        assert_eq!(body["errors"][0]["field"], "event.actor.id");
+        let items =
+            ndjson(b"{\"a\":1}\n\n{\"event\":{\"actor\":{\"id\":\"u\\u0000\"}}}\n").unwrap();
+        let (_, body) = status_and_body(items[1].value().unwrap_err());
+        assert_eq!(body["errors"][0]["field"], "event.actor.id");
     }
 
     #[test]
@@ -206,5 +234,7 @@ mod tests {
         );
         let (_, body) = status_and_body(items(b"{}", Format::JsonArray).unwrap_err());
         assert_eq!(body["errors"][0]["code"], "invalid_type");
+        let (status, body) = status_and_body(items(b"[{}, {", Format::JsonArray).unwrap_err());
+        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_json")));
     }
 }
