@@ -326,6 +326,12 @@ async fn one_idempotency_key_replays_the_bulk_and_stores_it_once() {
     assert_eq!((again.status, again.replayed), (200, true));
     assert_eq!(again.bytes, first.bytes, "byte-identical replay");
     assert_eq!(server.count_events(&org).await, 3);
+    // The same events as a JSON array, spaced and ordered otherwise: the same request.
+    let array = serde_json::to_vec_pretty(&items).unwrap();
+    let again = post_raw(&server, "application/json", Some("bulk-1"), array).await;
+    assert_eq!((again.status, again.replayed), (200, true));
+    assert_eq!(again.bytes, first.bytes);
+    assert_eq!(server.count_events(&org).await, 3);
 
     // The same key with another bulk is a conflict; nothing more is stored.
     let other = ndjson(&items[..2]);

@@ -12,11 +12,12 @@ use super::request::{BulkCreateEventsRequest, BulkCreateEventsResponse};
 use crate::auth::Environment;
 use crate::body::read_limited;
 use crate::error::ApiError;
-use crate::idempotency::{replay_claimed, AlreadyRecorded, IdempotencyClaim};
+use crate::idempotency::{replay_claimed, AlreadyRecorded, IdempotencyClaim, RecordUnder};
 use crate::ingest::prepare_event;
 use crate::openapi::responses::{InvalidEvent, NotFound};
 use crate::schema_cache::SchemaLookup;
 use crate::state::{AppState, BulkPermits};
+use auditlog_domain::canonical::canonical_event_bytes;
 use auditlog_domain::schema::SchemaViolation;
 use auditlog_domain::{EventInput, FieldErrors};
 use auditlog_store::{BulkOutcome, PendingEvent};
@@ -135,6 +136,18 @@ fn check_and_prepare(
     }
 }
 
+/// What a keyed bulk is fingerprinted by: each event's canonical bytes without an id (as the
+/// single-event route fingerprints its event), one per line (canonical JSON holds no newline).
+/// The same events in either format, any key order or spacing, are the same request.
+fn typed_form(inputs: &[EventInput]) -> Vec<u8> {
+    let mut form = Vec::new();
+    for input in inputs {
+        form.extend_from_slice(canonical_event_bytes("", input).as_bytes());
+        form.push(b'\n');
+    }
+    form
+}
+
 /// Route layer, outermost on the bulk route: waits for one of the `--bulk-concurrency` permits
 /// before anything reads the body (the idempotency layer reads a keyed one), and holds it until
 /// the answer.
@@ -234,18 +247,23 @@ pub async fn create_events_bulk(
     drop(seen);
     let require_schemas = state.config.require_schemas;
     let name = environment.name().to_string();
-    let events = tokio::task::spawn_blocking(move || {
-        check_and_prepare(&name, &inputs, &schemas, &lookup_of, require_schemas)
+    let claim = claim.map(|Extension(claim)| claim);
+    let keyed = claim.clone();
+    let (events, fingerprint) = tokio::task::spawn_blocking(move || {
+        let events = check_and_prepare(&name, &inputs, &schemas, &lookup_of, require_schemas)?;
+        // A keyed bulk is fingerprinted from the events parsed here, as a single event is,
+        // not by parsing its body again.
+        let fingerprint = keyed.map(|claim| claim.fingerprint_of(&typed_form(&inputs)));
+        Ok::<_, ApiError>((events, fingerprint))
     })
     .await
     .map_err(|_| ApiError::Internal)??;
 
     let count = events.len();
     let body = success_body(count);
-    let claim = claim.map(|Extension(claim)| claim);
-    let idempotency = claim
-        .as_ref()
-        .map(|claim| claim.record(environment.name(), StatusCode::OK, &body));
+    let idempotency = claim.as_ref().zip(fingerprint).map(|(claim, fingerprint)| {
+        claim.record_with_hash(environment.name(), fingerprint, StatusCode::OK, &body)
+    });
     let mut response = match state
         .bulk_events
         .append_all(events.into(), idempotency)
@@ -255,14 +273,18 @@ pub async fn create_events_bulk(
             metrics::counter!(crate::metrics::EVENTS_STORED).increment(count as u64);
             json_response(body)
         }
-        // The bulk's record was made by the body's fingerprint (`IdempotencyClaim::record`).
         BulkOutcome::Replay(record) => match &claim {
-            Some(claim) => replay_claimed(&record, claim, None),
+            Some(claim) => replay_claimed(&record, claim, fingerprint.as_ref()),
             // The store replays only a bulk that carries an idempotency record.
             None => return Err(ApiError::Internal),
         },
         BulkOutcome::OrganizationNotFound(id) => {
-            return Err(ApiError::organization_not_found(&id));
+            let mut response = ApiError::organization_not_found(&id).into_response();
+            if let Some(fingerprint) = fingerprint {
+                // The idempotency layer records this answer under the bulk's fingerprint.
+                response.extensions_mut().insert(RecordUnder(fingerprint));
+            }
+            return Ok(response);
         }
     };
     if claim.is_some() {
