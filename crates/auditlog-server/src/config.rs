@@ -16,6 +16,12 @@ pub mod defaults {
     pub const METRICS_LISTEN: &str = "127.0.0.1:9464";
     pub const DATA_DIR: &str = "./data";
     pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+    /// `POST /audit_logs/events/bulk`: up to [`MAX_BULK_EVENTS`] events of up to a few KiB.
+    pub const MAX_BULK_BODY_BYTES: usize = 16 * 1024 * 1024;
+    /// Most events in one bulk request.
+    pub const MAX_BULK_EVENTS: usize = 1000;
+    /// Bulk requests parsed, validated and written at once; more wait their turn.
+    pub const BULK_CONCURRENCY: usize = 4;
     pub const MAX_CONNECTIONS: usize = 1024;
     pub const HEADER_TIMEOUT_SECS: u64 = 10;
     pub const BODY_TIMEOUT_SECS: u64 = 30;
@@ -181,6 +187,9 @@ pub struct LimitsConfig {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "AUDITLOG_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Largest accepted body of `POST /audit_logs/events/bulk`, in bytes.
+    #[arg(long, env = "AUDITLOG_MAX_BULK_BODY_BYTES", default_value_t = defaults::MAX_BULK_BODY_BYTES)]
+    pub max_bulk_body_bytes: usize,
     /// Most client connections served at once; beyond them a small reserve answers only
     /// `GET /health` (others get 503 + Retry-After) and further connections are closed.
     #[arg(long, env = "AUDITLOG_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
@@ -201,6 +210,10 @@ pub struct LimitsConfig {
     /// Most events written in one group commit.
     #[arg(long, env = "AUDITLOG_INGEST_BATCH", default_value_t = defaults::INGEST_BATCH)]
     pub ingest_batch: usize,
+    /// Bulk requests (`POST /audit_logs/events/bulk`) handled at once; further ones wait before
+    /// their body is read. Each holds up to `--max-bulk-body-bytes` and its parsed events.
+    #[arg(long, env = "AUDITLOG_BULK_CONCURRENCY", default_value_t = defaults::BULK_CONCURRENCY)]
+    pub bulk_concurrency: usize,
     /// Memory for compiled action schemas, in MiB (an estimate: least recently used leave first).
     #[arg(long, env = "AUDITLOG_SCHEMA_CACHE_MB", default_value_t = defaults::SCHEMA_CACHE_MB)]
     pub schema_cache_mb: u64,
@@ -479,12 +492,14 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_bulk_body_bytes: defaults::MAX_BULK_BODY_BYTES,
             max_connections: defaults::MAX_CONNECTIONS,
             header_timeout_secs: defaults::HEADER_TIMEOUT_SECS,
             body_timeout_secs: defaults::BODY_TIMEOUT_SECS,
             idle_timeout_secs: defaults::IDLE_TIMEOUT_SECS,
             ingest_queue: defaults::INGEST_QUEUE,
             ingest_batch: defaults::INGEST_BATCH,
+            bulk_concurrency: defaults::BULK_CONCURRENCY,
             schema_cache_mb: defaults::SCHEMA_CACHE_MB,
         }
     }

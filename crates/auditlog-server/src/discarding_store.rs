@@ -5,7 +5,10 @@
 //! uses it, and that binary loses every event it acknowledges: never ship one.
 
 use async_trait::async_trait;
-use auditlog_store::{AppendOutcome, EventStore, PendingEvent, StoreResult, StoredEvent};
+use auditlog_store::{
+    AppendOutcome, BulkOutcome, EventStore, IdempotencyRecord, PendingEvent, StoreResult,
+    StoredEvent,
+};
 use std::sync::Arc;
 
 pub struct DiscardingEventStore {
@@ -27,6 +30,18 @@ impl EventStore for DiscardingEventStore {
             .collect())
     }
 
+    /// Answers "all stored" and keeps nothing, as `append_batch` does (the idempotency record
+    /// goes too: a retry of a discarded bulk is discarded again).
+    async fn append_all(
+        &self,
+        batch: Arc<[PendingEvent]>,
+        _idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<BulkOutcome> {
+        Ok(BulkOutcome::Stored {
+            sequences: (0..batch.len() as i64).collect(),
+        })
+    }
+
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>> {
         self.reads.get_event(environment, id).await
     }
@@ -42,8 +57,8 @@ impl EventStore for DiscardingEventStore {
     }
 }
 
-/// The store the group-commit writer appends to: the real one, or in a `ceiling-diagnostic`
-/// build the discarding one.
+/// The store the group-commit writer and bulk ingest append to: the real one, or in a
+/// `ceiling-diagnostic` build the discarding one.
 pub fn ingest_store(store: Arc<dyn EventStore>) -> Arc<dyn EventStore> {
     if cfg!(feature = "ceiling-diagnostic") {
         tracing::warn!("ceiling-diagnostic build: events are acknowledged and NOT stored");

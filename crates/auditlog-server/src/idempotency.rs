@@ -135,14 +135,21 @@ pub struct Idempotency {
     store: Arc<dyn Store>,
     locks: KeyLocks,
     max_body_bytes: usize,
+    /// The body limit of bulk routes ([`bulk_keys_recorded_by_handler`]).
+    max_bulk_body_bytes: usize,
 }
 
 impl Idempotency {
-    pub fn new(store: Arc<dyn Store>, max_body_bytes: usize) -> Idempotency {
+    pub fn new(
+        store: Arc<dyn Store>,
+        max_body_bytes: usize,
+        max_bulk_body_bytes: usize,
+    ) -> Idempotency {
         Idempotency {
             store,
             locks: KeyLocks::default(),
             max_body_bytes,
+            max_bulk_body_bytes,
         }
     }
 }
@@ -154,6 +161,15 @@ enum Recording {
     ByLayer,
     /// By the handler, in the transaction of its effect (see [`keys_recorded_by_handler`]).
     ByHandler,
+}
+
+/// Which body limit a route's requests are read with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    /// `--max-body-bytes`.
+    Single,
+    /// `--max-bulk-body-bytes` (`POST /audit_logs/events/bulk`).
+    Bulk,
 }
 
 /// Fingerprint of a request: method, path and body. A JSON body is compared by meaning (its
@@ -276,12 +292,18 @@ fn key_reused() -> Response {
 /// a durable commit of its own per event, outside the group commit: it made keyed ingest (every
 /// Node, Python and Go SDK request) ten times slower than unkeyed.
 pub async fn keys_recorded_by_handler(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByHandler).await
+    handle(request, next, Recording::ByHandler, Bodies::Single).await
+}
+
+/// [`keys_recorded_by_handler`] for `POST /audit_logs/events/bulk`, whose bodies may be as
+/// large as the bulk limit: one key for the whole bulk, stored in the bulk's transaction.
+pub async fn bulk_keys_recorded_by_handler(request: Request, next: Next) -> Response {
+    handle(request, next, Recording::ByHandler, Bodies::Bulk).await
 }
 
 /// Route layer for POSTs: claims the key, runs the request once, records and replays its answer.
 pub async fn claim_keys(request: Request, next: Next) -> Response {
-    handle(request, next, Recording::ByLayer).await
+    handle(request, next, Recording::ByLayer, Bodies::Single).await
 }
 
 fn worth_keeping(status: StatusCode) -> bool {
@@ -289,7 +311,7 @@ fn worth_keeping(status: StatusCode) -> bool {
 }
 
 /// Acts on POSTs that carry the header; anything else passes through.
-async fn handle(request: Request, next: Next, recording: Recording) -> Response {
+async fn handle(request: Request, next: Next, recording: Recording, bodies: Bodies) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -318,7 +340,11 @@ async fn handle(request: Request, next: Next, recording: Recording) -> Response 
         return ApiError::Unauthorized.into_response();
     };
     let (mut parts, body) = request.into_parts();
-    let bytes = match read_limited(body, service.max_body_bytes).await {
+    let limit = match bodies {
+        Bodies::Single => service.max_body_bytes,
+        Bodies::Bulk => service.max_bulk_body_bytes,
+    };
+    let bytes = match read_limited(body, limit).await {
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };
@@ -412,6 +438,15 @@ where
     S: Clone + Send + Sync + 'static,
 {
     described(router.route_layer(axum::middleware::from_fn(keys_recorded_by_handler)))
+}
+
+/// As [`idempotent_posts_recorded_by_handler`], for the bulk route
+/// ([`bulk_keys_recorded_by_handler`]).
+pub fn idempotent_bulk_posts_recorded_by_handler<S>(router: OpenApiRouter<S>) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    described(router.route_layer(axum::middleware::from_fn(bulk_keys_recorded_by_handler)))
 }
 
 fn described<S>(mut router: OpenApiRouter<S>) -> OpenApiRouter<S>

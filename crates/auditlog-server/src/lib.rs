@@ -272,8 +272,9 @@ pub async fn run(
         SchemaCache::with_budget(config.limits.schema_cache_mb.saturating_mul(1024 * 1024));
     let mut limits = config.connection_limits();
     limits.max_connections = listen::fit_connection_cap(limits.max_connections);
+    let ingest_store = discarding_store::ingest_store(store.clone());
     let (ingest, writer) = IngestQueue::start(
-        discarding_store::ingest_store(store.clone()),
+        ingest_store.clone(),
         config.limits.ingest_queue,
         config.limits.ingest_batch,
     );
@@ -283,7 +284,10 @@ pub async fn run(
         idempotency: Arc::new(Idempotency::new(
             store.clone(),
             config.limits.max_body_bytes,
+            config.limits.max_bulk_body_bytes,
         )),
+        bulk_events: ingest_store,
+        bulk_permits: state::BulkPermits::new(config.limits.bulk_concurrency),
         config: Arc::new(config),
         store,
         ingest,

@@ -36,6 +36,11 @@ pub struct Services {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub ingest: IngestQueue,
+    /// Where bulk ingest appends (`POST /audit_logs/events/bulk`, outside the group commit):
+    /// the store, or the discarding one in a `ceiling-diagnostic` build, as for `ingest`.
+    pub bulk_events: Arc<dyn auditlog_store::EventStore>,
+    /// Bounds the bulk requests in progress (`--bulk-concurrency`).
+    pub bulk_permits: BulkPermits,
     pub api_keys: Arc<ApiKeys>,
     pub idempotency: Arc<Idempotency>,
     pub schema_cache: Arc<SchemaCache>,
@@ -53,6 +58,19 @@ pub struct Services {
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
     /// Tamper evidence: the deployment's log signer and the log builder's wake-up.
     pub tlog: Arc<crate::tlog::Tlog>,
+}
+
+/// Permits for bulk requests (`POST /audit_logs/events/bulk`), `--bulk-concurrency` of them:
+/// each bulk holds a body of up to `--max-bulk-body-bytes` and its parsed events, so their
+/// memory is bounded by the permits, not by the connection count. A request waits for one
+/// before its body is read (the bulk route's outermost layer takes it from the extensions).
+#[derive(Clone)]
+pub struct BulkPermits(pub Arc<tokio::sync::Semaphore>);
+
+impl BulkPermits {
+    pub fn new(permits: usize) -> BulkPermits {
+        BulkPermits(Arc::new(tokio::sync::Semaphore::new(permits.max(1))))
+    }
 }
 
 impl axum::extract::FromRef<AppState> for BodyLimit {

@@ -74,6 +74,18 @@ pub trait EventStore: Send + Sync {
     async fn append_events(&self, batch: Vec<PendingEvent>) -> StoreResult<Vec<AppendOutcome>> {
         self.append_batch(batch.into()).await
     }
+    /// Appends a bulk all-or-nothing, in one transaction, outside the group commit (the bulk
+    /// is a big batch already): every event is stored, or none. Within each organization the
+    /// events take consecutive sequence numbers in batch order. `idempotency` (one record for
+    /// the whole request; the events carry none) is stored in the same transaction, or, when
+    /// its key already holds a response in force, nothing is written and that response is
+    /// returned to be replayed (decided before the organizations are looked at, as for single
+    /// events). Returns only once the transaction is durable.
+    async fn append_all(
+        &self,
+        batch: Arc<[PendingEvent]>,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<BulkOutcome>;
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>>;
     /// All events of an organization in sequence order (tests and tooling; not for big orgs).
     async fn list_events_by_sequence(

@@ -66,6 +66,20 @@ pub enum AppendOutcome {
     OrganizationNotFound,
 }
 
+/// What [`crate::EventStore::append_all`] did with a bulk: all of it or nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkOutcome {
+    /// Every event is durably stored; `sequences[i]` is the number of the batch's event `i`
+    /// (consecutive within each organization, in batch order).
+    Stored { sequences: Vec<i64> },
+    /// The idempotency key already holds a response in force (or another request's live
+    /// claim): nothing was written; replay this record.
+    Replay(IdempotencyRecord),
+    /// This organization (the first missing one in batch order) does not exist or was deleted
+    /// in the event's environment: nothing was written.
+    OrganizationNotFound(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub id: String,

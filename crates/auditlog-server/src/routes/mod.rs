@@ -77,8 +77,9 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(fallback::method_not_allowed)
         // Layers run bottom-up: the route is recorded first (a 401 has one too), then
         // authentication; the resources' idempotency route layers (which need the environment)
-        // find their service in the extensions.
+        // find their service in the extensions, and the bulk route its permits.
         .layer(Extension(state.idempotency.clone()))
+        .layer(Extension(state.bulk_permits.clone()))
         .layer(from_fn_with_state(state.api_keys.clone(), require_api_key))
         .layer(from_fn(crate::request_span::record_route))
         .with_state(state.clone());

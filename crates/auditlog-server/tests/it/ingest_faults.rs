@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use auditlog_server::ingest::{IngestQueue, SubmitError};
 use auditlog_store::sqlite::SqliteStore;
 use auditlog_store::{
-    AppendOutcome, EventStore, Organization, OrganizationStore, PendingEvent, StoreError,
-    StoreResult, StoredEvent,
+    AppendOutcome, BulkOutcome, EventStore, IdempotencyRecord, Organization, OrganizationStore,
+    PendingEvent, StoreError, StoreResult, StoredEvent,
 };
 use postgres_support::TestDatabase;
 use std::collections::HashSet;
@@ -114,6 +114,14 @@ impl<S: EventStore> EventStore for GatedStore<S> {
             self.failed.lock().unwrap().push(size);
         }
         result
+    }
+
+    async fn append_all(
+        &self,
+        batch: Arc<[PendingEvent]>,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<BulkOutcome> {
+        self.inner.append_all(batch, idempotency).await
     }
 
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>> {

@@ -13,6 +13,7 @@ mod client_cli;
 mod cluster;
 mod crash_durability;
 mod events_api;
+mod events_bulk_api;
 mod events_read_api;
 mod exports_api;
 mod group_commit;

@@ -3,7 +3,7 @@ use super::idempotency::{delete_placeholders, lock_or_insert_records, overwrite,
 use super::{event_batch, PostgresStore};
 use crate::error::StoreResult;
 use crate::rows::{EventRow, EVENT_COLUMNS};
-use crate::types::{AppendOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
+use crate::types::{AppendOutcome, BulkOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
 use crate::EventStore;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// (environment, organization id)
-type OrganizationKey = (String, String);
+pub(super) type OrganizationKey = (String, String);
 
 /// Locks the counter rows of the live organizations among `organizations` until the end of the
 /// transaction and returns their last sequence numbers; missing or deleted ones are absent.
@@ -22,7 +22,7 @@ type OrganizationKey = (String, String);
 /// above the sort), so two batches sharing several organizations queue rather than deadlock.
 /// `FOR NO KEY UPDATE` is the lock the final UPDATE takes anyway; unlike `FOR UPDATE` it leaves
 /// the redaction sweeper's `FOR KEY SHARE` alone, so a sweep does not stall ingest.
-async fn lock_counters(
+pub(super) async fn lock_counters(
     tx: &mut PgConnection,
     organizations: &[&OrganizationKey],
 ) -> StoreResult<HashMap<OrganizationKey, i64>> {
@@ -49,7 +49,10 @@ async fn lock_counters(
 
 /// Inserts the events (one statement for the whole batch, arrays unnested server-side) and
 /// their distinct target types.
-async fn insert_events(tx: &mut PgConnection, stored: &[(&PendingEvent, i64)]) -> StoreResult<()> {
+pub(super) async fn insert_events(
+    tx: &mut PgConnection,
+    stored: &[(&PendingEvent, i64)],
+) -> StoreResult<()> {
     if stored.is_empty() {
         return Ok(());
     }
@@ -201,6 +204,14 @@ impl EventStore for PostgresStore {
         // WAL is flushed: the batch is durable before any waiter hears "stored".
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    async fn append_all(
+        &self,
+        batch: Arc<[PendingEvent]>,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<BulkOutcome> {
+        self.append_bulk(&batch, idempotency.as_ref()).await
     }
 
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>> {

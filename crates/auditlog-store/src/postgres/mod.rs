@@ -19,6 +19,7 @@
 //! what the row-lock protocols above rely on.
 
 mod event_batch;
+mod event_bulk;
 mod event_columns;
 mod event_reads;
 mod events;

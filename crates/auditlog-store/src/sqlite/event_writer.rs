@@ -47,7 +47,7 @@ fn values_list(rows: usize, columns: usize) -> String {
     vec![row; rows].join(", ")
 }
 
-fn find_unexpired(
+pub(super) fn find_unexpired(
     connection: &Connection,
     record: &IdempotencyRecord,
 ) -> StoreResult<Option<IdempotencyRecord>> {
@@ -72,7 +72,7 @@ fn find_unexpired(
 }
 
 /// Inserts the record, replacing an expired one with the same key.
-fn upsert(connection: &Connection, record: &IdempotencyRecord) -> StoreResult<()> {
+pub(super) fn upsert(connection: &Connection, record: &IdempotencyRecord) -> StoreResult<()> {
     connection
         .prepare_cached(idempotency::UPSERT)?
         .execute(params![
@@ -88,7 +88,7 @@ fn upsert(connection: &Connection, record: &IdempotencyRecord) -> StoreResult<()
 }
 
 /// The last sequence number of a live organization, or `None` if it does not exist there.
-fn last_sequence(
+pub(super) fn last_sequence(
     connection: &Connection,
     environment: &str,
     organization_id: &str,
@@ -103,7 +103,10 @@ fn last_sequence(
 }
 
 /// Inserts the batch's stored events and their target types with a few multi-row statements.
-fn insert_events(connection: &Connection, stored: &[(&PendingEvent, i64)]) -> StoreResult<()> {
+pub(super) fn insert_events(
+    connection: &Connection,
+    stored: &[(&PendingEvent, i64)],
+) -> StoreResult<()> {
     for chunk in chunks(stored) {
         let sql = format!(
             "INSERT INTO events (id, environment, organization_id, sequence, occurred_at, received_at,

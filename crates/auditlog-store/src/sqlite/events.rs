@@ -1,7 +1,7 @@
-use super::{event_writer, SqliteStore};
+use super::{event_bulk, event_writer, SqliteStore};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{EventRow, EVENT_COLUMNS};
-use crate::types::{AppendOutcome, PendingEvent, StoredEvent};
+use crate::types::{AppendOutcome, BulkOutcome, IdempotencyRecord, PendingEvent, StoredEvent};
 use crate::EventStore;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
@@ -22,6 +22,26 @@ impl EventStore for SqliteStore {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             event_writer::append(&mut connection, &batch)
+        })
+        .await
+        .map_err(|error| StoreError::Other(Box::new(error)))?
+    }
+
+    async fn append_all(
+        &self,
+        batch: Arc<[PendingEvent]>,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<BulkOutcome> {
+        // As `append_batch`: the ingest connection, under the store's writer mutex.
+        let _writer = self.lock_writer().await?;
+        let ingest = Arc::clone(&self.ingest_writer);
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut connection = ingest
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            event_bulk::append_all(&mut connection, &batch, idempotency.as_ref())
         })
         .await
         .map_err(|error| StoreError::Other(Box::new(error)))?

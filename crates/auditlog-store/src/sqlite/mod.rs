@@ -3,6 +3,7 @@
 //! which driver and why, and how they are set up: see `connections`.
 
 mod connections;
+mod event_bulk;
 mod event_filter;
 mod event_reads;
 mod event_writer;

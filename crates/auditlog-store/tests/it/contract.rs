@@ -19,7 +19,7 @@ use postgres_support::TestDatabase;
 use sqlx::Connection;
 use std::collections::HashMap;
 
-async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
+pub(crate) async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("contract.db"))
         .await
@@ -27,7 +27,7 @@ async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
     (store, dir)
 }
 
-fn organization(environment: &str, id: &str) -> Organization {
+pub(crate) fn organization(environment: &str, id: &str) -> Organization {
     Organization {
         id: id.into(),
         environment: environment.into(),
@@ -42,7 +42,7 @@ fn organization(environment: &str, id: &str) -> Organization {
     }
 }
 
-fn event(environment: &str, organization_id: &str, n: u8) -> PendingEvent {
+pub(crate) fn event(environment: &str, organization_id: &str, n: u8) -> PendingEvent {
     PendingEvent {
         id: format!("audit_log_event_{organization_id}_{n}"),
         environment: environment.into(),
@@ -60,7 +60,7 @@ fn event(environment: &str, organization_id: &str, n: u8) -> PendingEvent {
     }
 }
 
-fn idempotency(environment: &str, key: &str, created_at: i64) -> IdempotencyRecord {
+pub(crate) fn idempotency(environment: &str, key: &str, created_at: i64) -> IdempotencyRecord {
     IdempotencyRecord {
         environment: environment.into(),
         key: key.into(),
@@ -1249,7 +1249,7 @@ async fn sqlite_jobs() {
 
 /// A PostgreSQL store on a fresh database, or `None` (the test passes, skipped) without
 /// `AUDITLOG_TEST_DATABASE_URL`.
-async fn postgres() -> Option<(auditlog_store::postgres::PostgresStore, TestDatabase)> {
+pub(crate) async fn postgres() -> Option<(auditlog_store::postgres::PostgresStore, TestDatabase)> {
     let database = TestDatabase::create().await?;
     let store = database.store().await;
     Some((store, database))

@@ -46,33 +46,42 @@ async fn check_schema(
             input.version,
         )
         .await?;
+    match schema_refusal(&lookup, state.config.require_schemas, input) {
+        None => Ok(()),
+        Some((message, errors)) => Err(ApiError::InvalidEvent { message, errors }),
+    }
+}
+
+/// Why `input` must be refused under its action's schema `lookup` (the message and every
+/// violation, paths relative to the event), or `None` when it may be stored. Shared with bulk
+/// ingest, which looks each (action, version) up once per request.
+pub(super) fn schema_refusal(
+    lookup: &SchemaLookup,
+    require_schemas: bool,
+    input: &EventInput,
+) -> Option<(String, Vec<SchemaViolation>)> {
     match lookup {
         SchemaLookup::Compiled(schema) => {
             let errors = schema.validate(input);
             if errors.is_empty() {
-                Ok(())
+                None
             } else {
-                Err(ApiError::InvalidEvent {
-                    message: "Invalid Audit Log event.".into(),
-                    errors,
-                })
+                Some(("Invalid Audit Log event.".into(), errors))
             }
         }
-        SchemaLookup::Unconfigured if !state.config.require_schemas => Ok(()),
+        SchemaLookup::Unconfigured if !require_schemas => None,
         SchemaLookup::Unconfigured | SchemaLookup::UnknownVersion => {
             let message = format!(
                 "Invalid Audit Log event: event '{}', version '{}' has not been configured in this environment",
                 input.action, input.version
             );
-            Err(ApiError::InvalidEvent {
-                errors: vec![SchemaViolation {
-                    instance_path: "/version".into(),
-                    schema_path: String::new(),
-                    keyword: "configured".into(),
-                    message: message.clone(),
-                }],
-                message,
-            })
+            let errors = vec![SchemaViolation {
+                instance_path: "/version".into(),
+                schema_path: String::new(),
+                keyword: "configured".into(),
+                message: message.clone(),
+            }];
+            Some((message, errors))
         }
     }
 }

@@ -4,8 +4,9 @@
 
 use super::view::EventMetadata;
 use serde::Serialize;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 #[derive(ToSchema)]
 #[schema(example = json!({"organization_id": "org_01EHZNVPK3SFK441A1RGBFSHRT", "event": {"action": "user.signed_in", "occurred_at": "2026-01-15T12:00:00.000Z", "actor": {"id": "user_1", "type": "user", "name": "Jon Smith"}, "targets": [{"id": "team_1", "type": "team"}], "context": {"location": "203.0.113.7", "user_agent": "curl"}, "metadata": {"plan": "enterprise"}}}))]
@@ -74,4 +75,41 @@ fn always_true() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Boolean)
         .enum_values(Some([true]))
+}
+
+/// Every event of the bulk is committed and on disk. The handler answers these exact bytes,
+/// `{"success":true,"count":N}`, and records them for idempotent replay.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct BulkCreateEventsResponse {
+    #[schema(schema_with = always_true)]
+    success: bool,
+    /// How many events were stored: all of the request's.
+    #[schema(minimum = 1, maximum = 1000)]
+    count: u32,
+}
+
+/// The JSON-array body of `POST /audit_logs/events/bulk`: 1 to 1,000 create-event requests
+/// (written by hand: the derive cannot bound the items of a top-level array).
+pub struct BulkCreateEventsRequest;
+
+impl PartialSchema for BulkCreateEventsRequest {
+    fn schema() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(Ref::from_schema_name(CreateEventRequest::name()))
+            .min_items(Some(1))
+            .max_items(Some(crate::config::defaults::MAX_BULK_EVENTS))
+            .description(Some("1 to 1,000 create-event requests."))
+            .into()
+    }
+}
+
+impl ToSchema for BulkCreateEventsRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((
+            CreateEventRequest::name().into(),
+            CreateEventRequest::schema(),
+        ));
+        CreateEventRequest::schemas(schemas);
+    }
 }
