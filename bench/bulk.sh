@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bulk ingest benchmark: POST /audit_logs/events/bulk against the database's raw insert of the
 # same prepared rows, and against `auditlog seed`, on SQLite and PostgreSQL; medians of --runs.
-# DESIGN.md's target: bulk ingest at least half the rate of the raw insert.
+# Targets: bulk ingest at least half the rate of the raw insert, and five times seed's rate.
 #
 # Per run and backend, each step on a fresh data dir / database:
 #   1. seed: `auditlog seed --events N` (events built exactly as the API builds them, appended
