@@ -140,7 +140,7 @@ for line in open(sys.argv[1]):
 med = statistics.median
 def ratio(name, base):
     pairs = [r for r in runs.values() if name in r and base in r]
-    return f"{med(r[name][0] / r[base][0] for r in pairs):.2f}" if pairs and name != base else ""
+    return f"{med(r[name][0] / r[base][0] for r in pairs):.2f}" if pairs else ""
 print("| load | requests/s | p99 ms | ÷ floor | ÷ no store | keyed ÷ not | bytes written / request | RSS (peak) MiB |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for name in names:
