@@ -92,10 +92,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let handle = handle();
+    let rendering = handle.clone();
     let app = Router::new().route(
         "/metrics",
         get(move || {
-            let handle = handle.clone();
+            let handle = rendering.clone();
             let before_render = before_render.clone();
             async move {
                 before_render();
@@ -107,10 +108,25 @@ pub async fn serve(
             }
         }),
     );
-    axum::serve(listener, app)
+    // A histogram's samples wait in a queue until they are drained into its buckets, which
+    // rendering does; with no scraper (or a slow one) the queue grew by every request's
+    // latency: 100 MiB in 4 minutes of ingest at 64 connections. Drain it on a timer too.
+    let upkeep = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            handle.run_upkeep();
+        }
+    });
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    upkeep.abort();
+    served
 }
+
+/// How often histogram samples are drained into their buckets between scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the routing of a request writes its matched route, for [`track_requests`] to read
 /// after the answer (the route is known only inside the router).
