@@ -7,12 +7,6 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc instead of the system allocator: in a CPU profile of ingest at 64 connections
-/// (BENCHMARKS.md), glibc's malloc and free were about a quarter of the server's samples, much
-/// of it consolidating and unlinking free chunks across the runtime's threads.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "auditlog",
