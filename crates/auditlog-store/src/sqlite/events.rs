@@ -7,24 +7,34 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
 
-#[async_trait]
-impl EventStore for SqliteStore {
-    async fn append_batch(&self, batch: Arc<[PendingEvent]>) -> StoreResult<Vec<AppendOutcome>> {
-        // The store's one writer at a time: the batch goes through the ingest connection
-        // (`event_writer`) while this guard keeps the sqlx writer idle.
+impl SqliteStore {
+    /// Runs `write` on the ingest connection (rusqlite, on a blocking thread) under the store's
+    /// writer mutex, which keeps the sqlx writer idle meanwhile. Whatever `write` logs belongs
+    /// to the caller's span.
+    async fn on_ingest_connection<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
         let _writer = self.lock_writer().await?;
         let ingest = Arc::clone(&self.ingest_writer);
-        // Whatever the append logs belongs to the ingest writer's span.
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut connection = ingest
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            event_writer::append(&mut connection, &batch)
+            write(&mut connection)
         })
         .await
         .map_err(|error| StoreError::Other(Box::new(error)))?
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append_batch(&self, batch: Arc<[PendingEvent]>) -> StoreResult<Vec<AppendOutcome>> {
+        self.on_ingest_connection(move |connection| event_writer::append(connection, &batch))
+            .await
     }
 
     async fn append_all(
@@ -32,19 +42,10 @@ impl EventStore for SqliteStore {
         batch: Arc<[PendingEvent]>,
         idempotency: Option<IdempotencyRecord>,
     ) -> StoreResult<BulkOutcome> {
-        // As `append_batch`: the ingest connection, under the store's writer mutex.
-        let _writer = self.lock_writer().await?;
-        let ingest = Arc::clone(&self.ingest_writer);
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let mut connection = ingest
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            event_bulk::append_all(&mut connection, &batch, idempotency.as_ref())
+        self.on_ingest_connection(move |connection| {
+            event_bulk::append_all(connection, &batch, idempotency.as_ref())
         })
         .await
-        .map_err(|error| StoreError::Other(Box::new(error)))?
     }
 
     async fn get_event(&self, environment: &str, id: &str) -> StoreResult<Option<StoredEvent>> {
