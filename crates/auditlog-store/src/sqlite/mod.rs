@@ -18,6 +18,8 @@ mod organizations;
 mod portal;
 mod raw_readers;
 mod retention;
+#[cfg(test)]
+mod retention_tests;
 mod schemas;
 mod snapshot;
 mod streams;

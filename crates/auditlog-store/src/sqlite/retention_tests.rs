@@ -1,0 +1,157 @@
+//! The SQLite sweeper after migration 0012: it finds its batches in the partial time index and
+//! deletes target-type rows through the primary key, and the read paths still use that index.
+
+use super::event_filter::{EventQuery, SqlValue};
+use super::retention::{DELETE_TARGET_TYPES, SWEEP_BATCH, TARGET_TYPES};
+use super::SqliteStore;
+use crate::types::{ExportQuery, Organization, PendingEvent};
+use crate::{EventStore, OrganizationStore, RetentionStore};
+use auditlog_domain::export::ExportFilters;
+use std::sync::Arc;
+
+fn organization(id: &str) -> Organization {
+    Organization {
+        id: id.into(),
+        environment: "default".into(),
+        name: id.into(),
+        external_id: None,
+        metadata: Default::default(),
+        domains: vec![],
+        stripe_customer_id: None,
+        allow_profiles_outside_organization: false,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+fn event(organization_id: &str, n: i64, target_types: &[&str]) -> PendingEvent {
+    PendingEvent {
+        id: format!("audit_log_event_{organization_id}_{n:020}"),
+        environment: "default".into(),
+        organization_id: organization_id.into(),
+        occurred_at: n,
+        received_at: n,
+        action: "user.signed_in".into(),
+        actor_id: "user_1".into(),
+        actor_name: None,
+        target_types: target_types.iter().map(|t| t.to_string()).collect(),
+        target_count: target_types.len() as i64,
+        payload: format!("{{\"n\":{n}}}"),
+        leaf_hash: [1; 32],
+        idempotency: None,
+    }
+}
+
+async fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db.sqlite"))
+        .await
+        .unwrap();
+    for id in ["org_a", "org_b"] {
+        store.create_organization(&organization(id)).await.unwrap();
+    }
+    (dir, store)
+}
+
+/// `(organization, target type, occurred_at)` of every target-type row, in key order.
+async fn target_type_rows(store: &SqliteStore) -> Vec<(String, String, i64)> {
+    sqlx::query_as(
+        "SELECT organization_id, target_type, occurred_at FROM event_target_types
+         ORDER BY organization_id, target_type, occurred_at",
+    )
+    .fetch_all(&store.readers)
+    .await
+    .unwrap()
+}
+
+async fn plan(store: &SqliteStore, sql: &str) -> String {
+    let rows: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+            .fetch_all(&store.readers)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(_, _, _, detail)| detail)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn redaction_deletes_exactly_the_redacted_events_target_type_rows() {
+    let (_dir, store) = open().await;
+    // Events 1..=9 in org_a with one, two or no target types; org_b shares a type and times.
+    let types: [&[&str]; 3] = [&["team"], &["user", "document"], &[]];
+    let batch: Vec<PendingEvent> = (1..=9)
+        .map(|n| event("org_a", n, types[n as usize % 3]))
+        .chain((1..=9).map(|n| event("org_b", n, &["team"])))
+        .collect();
+    store.append_batch(Arc::from(batch)).await.unwrap();
+
+    // Batches of two, as the sweeper loops, up to an exclusive cutoff of 6.
+    let mut redacted = 0;
+    loop {
+        let n = store
+            .redact_events_before("default", "org_a", 6, 2, 100)
+            .await
+            .unwrap();
+        redacted += n;
+        if n < 2 {
+            break;
+        }
+    }
+    assert_eq!(redacted, 5);
+
+    let expected_a: Vec<(String, String, i64)> = (6..=9)
+        .flat_map(|n| {
+            types[n as usize % 3]
+                .iter()
+                .map(move |t| (t.to_string(), n))
+        })
+        .map(|(t, n)| ("org_a".to_string(), t, n))
+        .collect();
+    let mut expected = expected_a;
+    expected.extend((1..=9).map(|n| ("org_b".to_string(), "team".to_string(), n)));
+    expected.sort();
+    assert_eq!(target_type_rows(&store).await, expected);
+}
+
+#[tokio::test]
+async fn sweeper_and_readers_use_the_indexes_they_were_built_for() {
+    let (_dir, store) = open().await;
+    assert!(
+        plan(&store, SWEEP_BATCH)
+            .await
+            .contains("USING INDEX events_by_time (organization_id=? AND occurred_at<?)"),
+        "{}",
+        plan(&store, SWEEP_BATCH).await
+    );
+    let types = plan(&store, TARGET_TYPES).await;
+    assert!(
+        types.contains("USING PRIMARY KEY (organization_id=? AND target_type>?)"),
+        "{types}"
+    );
+    let delete = plan(&store, DELETE_TARGET_TYPES).await;
+    assert!(
+        delete.contains(
+            "USING PRIMARY KEY (organization_id=? AND target_type=? AND occurred_at>? AND occurred_at<?)"
+        ),
+        "{delete}"
+    );
+    // A page of the list API, as `list_events` builds it.
+    let query = ExportQuery {
+        environment: "default".into(),
+        organization_id: "org_a".into(),
+        filters: ExportFilters {
+            range_start: 0,
+            range_end: 100,
+            ..Default::default()
+        },
+    };
+    let mut page = EventQuery::new("SELECT e.id FROM events e");
+    page.page(&query, None, true)
+        .push(" ORDER BY e.occurred_at ASC, e.id ASC LIMIT ")
+        .bind(SqlValue::Int(10));
+    let list = plan(&store, &page.sql).await;
+    assert!(list.contains("USING INDEX events_by_time"), "{list}");
+    assert!(!list.contains("TEMP B-TREE"), "{list}");
+}
