@@ -116,7 +116,8 @@ raw_sqlite() {
   sqlite3 "$seeded" "ATTACH '$staging' AS s;
     CREATE TABLE s.organizations AS SELECT * FROM organizations WHERE id = '$org';
     CREATE TABLE s.events AS SELECT * FROM events WHERE organization_id = '$org' ORDER BY row_id;
-    CREATE TABLE s.event_target_types AS SELECT * FROM event_target_types WHERE organization_id = '$org';"
+    CREATE TABLE s.event_target_types AS SELECT t.* FROM event_target_types t
+      JOIN events e ON e.row_id = t.event_row_id WHERE e.organization_id = '$org';"
   "$BIN" seed --events 0 --data-dir "$raw_dir" >/dev/null 2>>"$raw_dir/seed.log"
   t0="$(now)"
   sqlite3 "$raw_dir/auditlog.db" >/dev/null <<SQL

@@ -81,8 +81,7 @@ impl EventQuery {
         self.in_list("e.actor_name", &filters.actor_names);
         if !filters.targets.is_empty() {
             self.push(
-                " AND EXISTS (SELECT 1 FROM event_target_types t WHERE t.organization_id = e.organization_id
-                  AND t.occurred_at = e.occurred_at AND t.event_row_id = e.row_id",
+                " AND EXISTS (SELECT 1 FROM event_target_types t WHERE t.event_row_id = e.row_id",
             );
             self.in_list("t.target_type", &filters.targets);
             self.push(")");

@@ -145,9 +145,8 @@ pub(super) fn insert_events(
         // to get each row id.
         let sql = format!(
             "WITH t(event_id, target_type) AS (VALUES {})
-             INSERT OR IGNORE INTO event_target_types (organization_id, target_type, occurred_at, event_row_id)
-             SELECT e.organization_id, t.target_type, e.occurred_at, e.row_id
-             FROM t JOIN events e ON e.id = t.event_id",
+             INSERT OR IGNORE INTO event_target_types (event_row_id, target_type)
+             SELECT e.row_id, t.target_type FROM t JOIN events e ON e.id = t.event_id",
             values_list(chunk.len(), 2)
         );
         let mut statement = connection.prepare_cached(&sql)?;

@@ -12,27 +12,13 @@ use sqlx::AssertSqlSafe;
 /// A sweep batch: the oldest unredacted events of an organization before the cutoff, in the
 /// order of the partial `events_by_time` index (a query without `payload IS NOT NULL` could not
 /// use it).
-pub(super) const SWEEP_BATCH: &str = "SELECT row_id, occurred_at FROM events
+pub(super) const SWEEP_BATCH: &str = "SELECT row_id FROM events
      WHERE organization_id = ? AND environment = ? AND occurred_at < ? AND payload IS NOT NULL
      ORDER BY occurred_at, id LIMIT ?";
 
-/// The organization's distinct target types, one primary-key seek each: SQLite does not skip
-/// over the key's `target_type` column by itself without statistics.
-pub(super) const TARGET_TYPES: &str = "WITH RECURSIVE types(target_type) AS (
-         SELECT (SELECT target_type FROM event_target_types WHERE organization_id = ?1
-                 ORDER BY target_type LIMIT 1)
-         UNION ALL
-         SELECT (SELECT t.target_type FROM event_target_types t
-                 WHERE t.organization_id = ?1 AND t.target_type > types.target_type
-                 ORDER BY t.target_type LIMIT 1)
-         FROM types WHERE types.target_type IS NOT NULL)
-     SELECT target_type FROM types WHERE target_type IS NOT NULL";
-
-/// The target-type rows of a batch's events: for each of the organization's types, a range of
-/// the primary key between the batch's first and last time, narrowed to the batch's rows.
-pub(super) const DELETE_TARGET_TYPES: &str = "DELETE FROM event_target_types
-     WHERE organization_id = ?1 AND target_type IN (SELECT value FROM json_each(?2))
-       AND occurred_at BETWEEN ?3 AND ?4 AND event_row_id IN (SELECT value FROM json_each(?5))";
+/// The target-type rows of a batch's events, by the primary key's leading row id.
+pub(super) const DELETE_TARGET_TYPES: &str =
+    "DELETE FROM event_target_types WHERE event_row_id IN (SELECT value FROM json_each(?))";
 
 #[async_trait]
 impl RetentionStore for SqliteStore {
@@ -205,18 +191,17 @@ impl RetentionStore for SqliteStore {
         }
         // The oldest unredacted events first, from the partial `events_by_time` index, which
         // holds unredacted events only: a batch never scans what earlier batches redacted.
-        let rows: Vec<(i64, i64)> = sqlx::query_as(SWEEP_BATCH)
+        let rows: Vec<i64> = sqlx::query_scalar(SWEEP_BATCH)
             .bind(organization_id)
             .bind(environment)
             .bind(cutoff)
             .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
-        let (Some((_, first)), Some((_, last))) = (rows.first(), rows.last()) else {
+        if rows.is_empty() {
             return Ok(0);
-        };
-        let row_ids = serde_json::to_string(&rows.iter().map(|(id, _)| id).collect::<Vec<_>>())
-            .expect("integers serialize");
+        }
+        let row_ids = serde_json::to_string(&rows).expect("integers serialize");
         sqlx::query(
             "UPDATE events SET payload = NULL, actor_id = '', actor_name = NULL, action = '', redacted_at = ?
              WHERE row_id IN (SELECT value FROM json_each(?))",
@@ -225,15 +210,7 @@ impl RetentionStore for SqliteStore {
         .bind(&row_ids)
         .execute(&mut *tx)
         .await?;
-        let target_types: Vec<String> = sqlx::query_scalar(TARGET_TYPES)
-            .bind(organization_id)
-            .fetch_all(&mut *tx)
-            .await?;
         sqlx::query(DELETE_TARGET_TYPES)
-            .bind(organization_id)
-            .bind(serde_json::to_string(&target_types).expect("strings serialize"))
-            .bind(first)
-            .bind(last)
             .bind(&row_ids)
             .execute(&mut *tx)
             .await?;

@@ -1,8 +1,8 @@
-//! The SQLite sweeper after migration 0012: it finds its batches in the partial time index and
-//! deletes target-type rows through the primary key, and the read paths still use that index.
+//! The SQLite schema after migration 0012: the sweeper finds its batches in the partial time
+//! index and deletes target-type rows by event, and the read paths use the indexes they need.
 
 use super::event_filter::{EventQuery, SqlValue};
-use super::retention::{DELETE_TARGET_TYPES, SWEEP_BATCH, TARGET_TYPES};
+use super::retention::{DELETE_TARGET_TYPES, SWEEP_BATCH};
 use super::SqliteStore;
 use crate::types::{ExportQuery, Organization, PendingEvent};
 use crate::{EventStore, OrganizationStore, RetentionStore};
@@ -56,8 +56,9 @@ async fn open() -> (tempfile::TempDir, SqliteStore) {
 /// `(organization, target type, occurred_at)` of every target-type row, in key order.
 async fn target_type_rows(store: &SqliteStore) -> Vec<(String, String, i64)> {
     sqlx::query_as(
-        "SELECT organization_id, target_type, occurred_at FROM event_target_types
-         ORDER BY organization_id, target_type, occurred_at",
+        "SELECT e.organization_id, t.target_type, e.occurred_at
+         FROM event_target_types t JOIN events e ON e.row_id = t.event_row_id
+         ORDER BY e.organization_id, t.target_type, e.occurred_at",
     )
     .fetch_all(&store.readers)
     .await
@@ -125,16 +126,9 @@ async fn sweeper_and_readers_use_the_indexes_they_were_built_for() {
         "{}",
         plan(&store, SWEEP_BATCH).await
     );
-    let types = plan(&store, TARGET_TYPES).await;
-    assert!(
-        types.contains("USING PRIMARY KEY (organization_id=? AND target_type>?)"),
-        "{types}"
-    );
     let delete = plan(&store, DELETE_TARGET_TYPES).await;
     assert!(
-        delete.contains(
-            "USING PRIMARY KEY (organization_id=? AND target_type=? AND occurred_at>? AND occurred_at<?)"
-        ),
+        delete.contains("USING PRIMARY KEY (event_row_id=?)"),
         "{delete}"
     );
     // A page of the list API, as `list_events` builds it.
@@ -144,6 +138,7 @@ async fn sweeper_and_readers_use_the_indexes_they_were_built_for() {
         filters: ExportFilters {
             range_start: 0,
             range_end: 100,
+            targets: vec!["team".into()],
             ..Default::default()
         },
     };
@@ -154,4 +149,9 @@ async fn sweeper_and_readers_use_the_indexes_they_were_built_for() {
     let list = plan(&store, &page.sql).await;
     assert!(list.contains("USING INDEX events_by_time"), "{list}");
     assert!(!list.contains("TEMP B-TREE"), "{list}");
+    // The `targets` filter: one primary-key probe per candidate event.
+    assert!(
+        list.contains("SEARCH t EXISTS USING PRIMARY KEY (event_row_id=? AND target_type=?)"),
+        "{list}"
+    );
 }
