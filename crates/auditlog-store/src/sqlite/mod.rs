@@ -24,6 +24,8 @@ mod schemas;
 mod snapshot;
 mod streams;
 pub use snapshot::snapshot_into;
+#[cfg(test)]
+mod test_fixtures;
 mod tlog;
 
 use crate::error::StoreResult;

@@ -3,54 +3,19 @@
 
 use super::event_filter::{EventQuery, SqlValue};
 use super::retention::{DELETE_TARGET_TYPES, SWEEP_BATCH};
+use super::test_fixtures::{self, open};
 use super::SqliteStore;
-use crate::types::{ExportQuery, Organization, PendingEvent};
-use crate::{EventStore, OrganizationStore, RetentionStore};
+use crate::types::{ExportQuery, PendingEvent};
+use crate::{EventStore, RetentionStore};
 use auditlog_domain::export::ExportFilters;
 use std::sync::Arc;
 
-fn organization(id: &str) -> Organization {
-    Organization {
-        id: id.into(),
-        environment: "default".into(),
-        name: id.into(),
-        external_id: None,
-        metadata: Default::default(),
-        domains: vec![],
-        stripe_customer_id: None,
-        allow_profiles_outside_organization: false,
-        created_at: 0,
-        updated_at: 0,
-    }
-}
-
 fn event(organization_id: &str, n: i64, target_types: &[&str]) -> PendingEvent {
     PendingEvent {
-        id: format!("audit_log_event_{organization_id}_{n:020}"),
-        environment: "default".into(),
-        organization_id: organization_id.into(),
-        occurred_at: n,
-        received_at: n,
-        action: "user.signed_in".into(),
-        actor_id: "user_1".into(),
-        actor_name: None,
         target_types: target_types.iter().map(|t| t.to_string()).collect(),
         target_count: target_types.len() as i64,
-        payload: format!("{{\"n\":{n}}}"),
-        leaf_hash: [1; 32],
-        idempotency: None,
+        ..test_fixtures::event(organization_id, n)
     }
-}
-
-async fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db.sqlite"))
-        .await
-        .unwrap();
-    for id in ["org_a", "org_b"] {
-        store.create_organization(&organization(id)).await.unwrap();
-    }
-    (dir, store)
 }
 
 /// `(organization, target type, occurred_at)` of every target-type row, in key order.
@@ -79,7 +44,7 @@ async fn plan(store: &SqliteStore, sql: &str) -> String {
 
 #[tokio::test]
 async fn redaction_deletes_exactly_the_redacted_events_target_type_rows() {
-    let (_dir, store) = open().await;
+    let (_dir, store) = open(&["org_a", "org_b"]).await;
     // Events 1..=9 in org_a with one, two or no target types; org_b shares a type and times.
     let types: [&[&str]; 3] = [&["team"], &["user", "document"], &[]];
     let batch: Vec<PendingEvent> = (1..=9)
@@ -118,7 +83,7 @@ async fn redaction_deletes_exactly_the_redacted_events_target_type_rows() {
 
 #[tokio::test]
 async fn sweeper_and_readers_use_the_indexes_they_were_built_for() {
-    let (_dir, store) = open().await;
+    let (_dir, store) = open(&["org_a", "org_b"]).await;
     assert!(
         plan(&store, SWEEP_BATCH)
             .await
