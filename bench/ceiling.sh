@@ -29,7 +29,6 @@
 # bench/ingest.sh. Saves the table under bench/results/.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-CEILING_TARGET="$BENCH_ROOT/target/ceiling"
 trap bench_cleanup EXIT
 
 DURATION=10 RUNS=3 CONNECTIONS=64 THREADS=2 BACKENDS=sqlite KEYS=
@@ -48,19 +47,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 build_binary
 SHIPPED="$BIN"
 
-if [[ -n "${CEILING_BIN:-}" ]]; then
-  NO_STORE="$CEILING_BIN"
-else
-  if [[ ! -d "$CEILING_TARGET/release" && -d "$BENCH_ROOT/target/release" ]]; then
-    log "copying target/release to target/ceiling (dependencies are reused, not rebuilt)"
-    mkdir -p "$CEILING_TARGET"
-    cp -a "$BENCH_ROOT/target/release" "$CEILING_TARGET/release"
-  fi
-  log "cargo build --release --bin auditlog --features ceiling-diagnostic"
-  (cd "$BENCH_ROOT" && cargo build --release --bin auditlog -p auditlog-server \
-    --features ceiling-diagnostic --target-dir "$CEILING_TARGET" >&2)
-  NO_STORE="$CEILING_TARGET/release/auditlog"
-fi
+build_ceiling_binary
 require_free_gib 2
 
 RESULTS="$BENCH_TMP/ceiling.tsv"

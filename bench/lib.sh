@@ -32,6 +32,26 @@ build_binary() {
   [[ -x "$BIN" ]] || { echo "no binary at $BIN" >&2; exit 1; }
 }
 
+# The no-store binary (the `ceiling-diagnostic` feature, crates/auditlog-server/src/
+# discarding_store.rs) in NO_STORE: $CEILING_BIN if set, else built under target/ceiling (the
+# first build copies target/release there so that only the workspace crates compile).
+build_ceiling_binary() {
+  local target="$BENCH_ROOT/target/ceiling"
+  if [[ -n "${CEILING_BIN:-}" ]]; then
+    NO_STORE="$CEILING_BIN"
+    return
+  fi
+  if [[ ! -d "$target/release" && -d "$BENCH_ROOT/target/release" ]]; then
+    log "copying target/release to target/ceiling (dependencies are reused, not rebuilt)"
+    mkdir -p "$target"
+    cp -a "$BENCH_ROOT/target/release" "$target/release"
+  fi
+  log "cargo build --release --bin auditlog --features ceiling-diagnostic"
+  (cd "$BENCH_ROOT" && cargo build --release --bin auditlog -p auditlog-server \
+    --features ceiling-diagnostic --target-dir "$target" >&2)
+  NO_STORE="$target/release/auditlog"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -1,0 +1,175 @@
+"""What the database alone costs to store rows the server stored: CPU, bytes written and time.
+
+    python3 bench/store_floor.py sqlite STORED_DB EMPTY_DB EVENTS_PER_COMMIT
+    python3 bench/store_floor.py postgres DATABASE_URL EVENTS_PER_COMMIT
+
+The stored events and their target-type rows are replayed into an empty, migrated database in
+the server's commit order (row_id), EVENTS_PER_COMMIT events per transaction, each transaction
+what the server's group commit does to these tables: insert the events, insert their target-type
+rows, advance the organization's counter, commit durably (SQLite: WAL, synchronous=FULL;
+PostgreSQL: synchronous_commit on, one statement per batch as the server sends it).
+
+  sqlite    STORED_DB is a database a server wrote (stopped); EMPTY_DB a fresh one
+            (`auditlog seed --events 0`, its page size set before any event). The rows are read
+            from STORED_DB attached read-only, by this process (Python's sqlite3 module).
+  postgres  DATABASE_URL is a fresh database with the stored rows copied into the tables
+            floor_events and floor_target_types and the organizations into organizations; the
+            statements run through one psql process.
+
+CPU is the whole machine's busy time over the replay (/proc/stat: the database's processes,
+its background writers and the kernel's flushing included) less the same for a pass that only
+reads the same chunks (and, on PostgreSQL, less psql's own time in each pass): reading the rows
+and each statement's overhead are subtracted, so the floor is an optimistic one. Bytes written
+(SQLite) are this process's /proc/self/io write_bytes, WAL frames and checkpoints, as the
+server's are counted in bench/ceiling.sh. Run it on an otherwise idle machine.
+
+Prints one line of key=value pairs: events, commits, seconds, events_per_s, cpu_us_per_event,
+read_cpu_us_per_event, bytes_per_event (0 on PostgreSQL), page_size (0 on PostgreSQL).
+"""
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+JIFFY_US = 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def busy_jiffies():
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal: all but idle and iowait.
+    return sum(fields[:8]) - fields[3] - fields[4]
+
+
+def write_bytes():
+    with open("/proc/self/io") as io:
+        for line in io:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    raise RuntimeError("no write_bytes in /proc/self/io")
+
+
+def chunks_of(row_ids, per_commit):
+    return [(row_ids[i], row_ids[min(i + per_commit, len(row_ids)) - 1])
+            for i in range(0, len(row_ids), per_commit)]
+
+
+def measure(run):
+    """(seconds, machine busy µs) of run(); run returns µs of CPU to leave out."""
+    busy0, wall0 = busy_jiffies(), time.perf_counter()
+    excluded_us = run()
+    seconds = time.perf_counter() - wall0
+    return seconds, (busy_jiffies() - busy0) * JIFFY_US - excluded_us
+
+
+def replay_sqlite(stored, empty, per_commit):
+    db = sqlite3.connect(empty, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON",
+                   "temp_store = MEMORY"):
+        db.execute(f"PRAGMA {pragma}")
+    db.execute("ATTACH ? AS s", (f"file:{stored}?mode=ro",))
+    db.execute("INSERT INTO main.organizations SELECT * FROM s.organizations")
+    db.execute("UPDATE main.organizations SET last_sequence = 0")
+    row_ids = [r for (r,) in db.execute("SELECT row_id FROM s.events ORDER BY row_id")]
+    chunks = chunks_of(row_ids, per_commit)
+
+    def read_pass():
+        for low, high in chunks:
+            db.execute("SELECT count(*), sum(length(CAST(payload AS BLOB))) FROM s.events "
+                       "WHERE row_id BETWEEN ? AND ?", (low, high)).fetchall()
+            db.execute("SELECT count(*), sum(length(target_type)) FROM s.event_target_types "
+                       "WHERE event_row_id BETWEEN ? AND ?", (low, high)).fetchall()
+        return 0
+
+    def write_pass():
+        for low, high in chunks:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO main.events SELECT * FROM s.events "
+                       "WHERE row_id BETWEEN ? AND ?", (low, high))
+            db.execute("INSERT INTO main.event_target_types SELECT * FROM s.event_target_types "
+                       "WHERE event_row_id BETWEEN ? AND ?", (low, high))
+            db.execute("UPDATE main.organizations SET last_sequence = m.last FROM "
+                       "(SELECT organization_id, max(sequence) AS last FROM s.events "
+                       " WHERE row_id BETWEEN ? AND ? GROUP BY organization_id) AS m "
+                       "WHERE main.organizations.id = m.organization_id", (low, high))
+            db.execute("COMMIT")
+        return 0
+
+    read_pass()  # warms the page cache: both measured passes read from memory
+    _, read_us = measure(read_pass)
+    bytes0 = write_bytes()
+    seconds, write_us = measure(write_pass)
+    written = write_bytes() - bytes0
+    copied = db.execute("SELECT count(*) FROM main.events").fetchone()[0]
+    if copied != len(row_ids):
+        sys.exit(f"replayed {copied} of {len(row_ids)} events")
+    page_size = db.execute("PRAGMA main.page_size").fetchone()[0]
+    return len(row_ids), len(chunks), seconds, write_us, read_us, written, page_size
+
+
+def psql_scalar(url, sql):
+    return subprocess.run(["psql", url, "-qAtc", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def run_psql(url, statements):
+    """Runs the statements through one psql; returns psql's own CPU in µs."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write("\n".join(statements) + "\n")
+        script.flush()
+        child = subprocess.Popen(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null",
+                                  "-f", script.name])
+        _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        sys.exit(f"psql failed ({status})")
+    return (usage.ru_utime + usage.ru_stime) * 1e6
+
+
+def replay_postgres(url, per_commit):
+    row_ids = [int(x) for x in psql_scalar(
+        url, "SELECT row_id FROM floor_events ORDER BY row_id").split()]
+    chunks = chunks_of(row_ids, per_commit)
+    columns = ("id, environment, organization_id, sequence, occurred_at, received_at, action, "
+               "actor_id, actor_name, target_count, payload, leaf_hash")
+    reads = [f"SELECT count(*), sum(octet_length(e.payload)), sum(octet_length(t.target_type)) "
+             f"FROM floor_events e LEFT JOIN floor_target_types t ON t.event_row_id = e.row_id "
+             f"WHERE e.row_id BETWEEN {low} AND {high};" for low, high in chunks]
+    # One statement per batch, as the server's group commit sends it (autocommit: each one
+    # commits, and waits for its WAL flush, before the next).
+    writes = [f"""WITH advanced AS (
+    UPDATE organizations o SET last_sequence = o.last_sequence + m.n
+    FROM (SELECT organization_id, count(*) AS n FROM floor_events
+          WHERE row_id BETWEEN {low} AND {high} GROUP BY organization_id) m
+    WHERE o.id = m.organization_id RETURNING o.id),
+inserted AS (
+    INSERT INTO events ({columns})
+    SELECT {columns} FROM floor_events WHERE row_id BETWEEN {low} AND {high} ORDER BY row_id
+    RETURNING row_id, id, organization_id, occurred_at)
+INSERT INTO event_target_types (organization_id, target_type, occurred_at, event_row_id)
+SELECT i.organization_id, t.target_type, i.occurred_at, i.row_id
+FROM inserted i JOIN floor_events s ON s.id = i.id
+JOIN floor_target_types t ON t.event_row_id = s.row_id
+WHERE (SELECT count(*) FROM advanced) >= 0;""" for low, high in chunks]
+    run_psql(url, reads)  # warms the shared buffers
+    _, read_us = measure(lambda: run_psql(url, reads))
+    seconds, write_us = measure(lambda: run_psql(url, writes))
+    copied = int(psql_scalar(url, "SELECT count(*) FROM events"))
+    if copied != len(row_ids):
+        sys.exit(f"replayed {copied} of {len(row_ids)} events")
+    return len(row_ids), len(chunks), seconds, write_us, read_us, 0, 0
+
+
+if sys.argv[1] == "sqlite":
+    result = replay_sqlite(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+elif sys.argv[1] == "postgres":
+    result = replay_postgres(sys.argv[2], int(sys.argv[3]))
+else:
+    sys.exit("usage: store_floor.py sqlite STORED EMPTY N | postgres URL N")
+events, commits, seconds, write_us, read_us, written, page_size = result
+print(f"events={events} commits={commits} seconds={seconds:.3f} "
+      f"events_per_s={events / seconds:.0f} cpu_us_per_event={(write_us - read_us) / events:.1f} "
+      f"read_cpu_us_per_event={read_us / events:.1f} bytes_per_event={written / events:.0f} "
+      f"page_size={page_size}")
