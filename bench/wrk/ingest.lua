@@ -1,8 +1,9 @@
 -- wrk script: single-event POSTs to the URL's path (/audit_logs/events), each body unique (a per-thread counter in
 -- the metadata and actor). Args after `--`: ORGANIZATION_ID API_KEY [keys]. With `keys`, every
--- request carries a fresh Idempotency-Key, as the Node, Python and Go SDKs send on every
--- createEvent; without it, none.
-local org, occurred_at, with_keys, run_id
+-- request carries a fresh Idempotency-Key as the Node SDK sends on every createEvent,
+-- `workos-node-<random uuid4>` (Python and Go send a bare uuid4): random keys, which land all
+-- over the key index, not in insertion order; without it, none.
+local org, occurred_at, with_keys
 local counter = 0
 local thread_count = 0
 
@@ -17,7 +18,19 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   occurred_at = os.date("!%Y-%m-%dT%H:%M:%S.000Z")
   with_keys = args[3] == "keys"
-  run_id = os.time()
+  -- Each thread's generator seeded from the kernel, so no two threads (or runs) share keys.
+  local urandom = assert(io.open("/dev/urandom", "rb"))
+  local seed = 0
+  for byte in urandom:read(6):gmatch(".") do seed = seed * 256 + byte:byte() end
+  urandom:close()
+  math.randomseed(seed)
+end
+
+-- A random version-4 UUID, as crypto.randomUUID() returns it.
+local function uuid4()
+  return string.format("%08x-%04x-4%03x-%x%03x-%04x%08x", math.random(0, 0xffffffff),
+    math.random(0, 0xffff), math.random(0, 0xfff), math.random(8, 11), math.random(0, 0xfff),
+    math.random(0, 0xffff), math.random(0, 0xffffffff))
 end
 
 local template = '{"organization_id":"%s","event":{"action":"document.updated","occurred_at":"%s",'
@@ -36,7 +49,7 @@ function request()
   -- wrk.format takes the headers it is given instead of wrk.headers: copy them.
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
-  headers["Idempotency-Key"] = string.format("workos-node-%d-%d-%d", run_id, tid, counter)
+  headers["Idempotency-Key"] = "workos-node-" .. uuid4()
   return wrk.format("POST", nil, headers, body)
 end
 
