@@ -23,8 +23,10 @@ and each statement's overhead are subtracted, so the floor is an optimistic one.
 (SQLite) are this process's /proc/self/io write_bytes, WAL frames and checkpoints, as the
 server's are counted in bench/ceiling.sh. Run it on an otherwise idle machine.
 
-Prints one line of key=value pairs: events, commits, seconds, events_per_s, cpu_us_per_event,
-read_cpu_us_per_event, bytes_per_event (0 on PostgreSQL), page_size (0 on PostgreSQL).
+On SQLite, the idempotency records of a keyed run (one per event) are replayed with their
+events, in the same transactions. Prints one line of key=value pairs: events, keys, commits,
+seconds, events_per_s, cpu_us_per_event, read_cpu_us_per_event, bytes_per_event (0 on
+PostgreSQL), page_size (0 on PostgreSQL).
 """
 import os
 import resource
@@ -75,18 +77,30 @@ def replay_sqlite(stored, empty, per_commit):
     db.execute("UPDATE main.organizations SET last_sequence = 0")
     row_ids = [r for (r,) in db.execute("SELECT row_id FROM s.events ORDER BY row_id")]
     chunks = chunks_of(row_ids, per_commit)
+    # A keyed run stored one idempotency record per event, in the same order (same transaction):
+    # each commit replays the records at the same positions as its events.
+    key_rowids = [r for (r,) in db.execute("SELECT rowid FROM s.idempotency_keys ORDER BY rowid")]
+    if key_rowids and len(key_rowids) != len(row_ids):
+        sys.exit(f"{len(key_rowids)} idempotency records for {len(row_ids)} events")
+    key_chunks = chunks_of(key_rowids, per_commit) if key_rowids else [None] * len(chunks)
 
     def read_pass():
-        for low, high in chunks:
+        for (low, high), keys in zip(chunks, key_chunks):
             db.execute("SELECT count(*), sum(length(CAST(payload AS BLOB))) FROM s.events "
                        "WHERE row_id BETWEEN ? AND ?", (low, high)).fetchall()
             db.execute("SELECT count(*), sum(length(target_type)) FROM s.event_target_types "
                        "WHERE event_row_id BETWEEN ? AND ?", (low, high)).fetchall()
+            if keys:
+                db.execute("SELECT count(*), sum(length(body)) FROM s.idempotency_keys "
+                           "WHERE rowid BETWEEN ? AND ?", keys).fetchall()
         return 0
 
     def write_pass():
-        for low, high in chunks:
+        for (low, high), keys in zip(chunks, key_chunks):
             db.execute("BEGIN IMMEDIATE")
+            if keys:
+                db.execute("INSERT INTO main.idempotency_keys SELECT * FROM s.idempotency_keys "
+                           "WHERE rowid BETWEEN ? AND ?", keys)
             db.execute("INSERT INTO main.events SELECT * FROM s.events "
                        "WHERE row_id BETWEEN ? AND ?", (low, high))
             db.execute("INSERT INTO main.event_target_types SELECT * FROM s.event_target_types "
@@ -107,7 +121,7 @@ def replay_sqlite(stored, empty, per_commit):
     if copied != len(row_ids):
         sys.exit(f"replayed {copied} of {len(row_ids)} events")
     page_size = db.execute("PRAGMA main.page_size").fetchone()[0]
-    return len(row_ids), len(chunks), seconds, write_us, read_us, written, page_size
+    return len(row_ids), len(key_rowids), len(chunks), seconds, write_us, read_us, written, page_size
 
 
 def psql_scalar(url, sql):
@@ -159,7 +173,7 @@ WHERE (SELECT count(*) FROM advanced) >= 0;""" for low, high in chunks]
     copied = int(psql_scalar(url, "SELECT count(*) FROM events"))
     if copied != len(row_ids):
         sys.exit(f"replayed {copied} of {len(row_ids)} events")
-    return len(row_ids), len(chunks), seconds, write_us, read_us, 0, 0
+    return len(row_ids), 0, len(chunks), seconds, write_us, read_us, 0, 0
 
 
 if sys.argv[1] == "sqlite":
@@ -168,8 +182,8 @@ elif sys.argv[1] == "postgres":
     result = replay_postgres(sys.argv[2], int(sys.argv[3]))
 else:
     sys.exit("usage: store_floor.py sqlite STORED EMPTY N | postgres URL N")
-events, commits, seconds, write_us, read_us, written, page_size = result
-print(f"events={events} commits={commits} seconds={seconds:.3f} "
+events, keys, commits, seconds, write_us, read_us, written, page_size = result
+print(f"events={events} keys={keys} commits={commits} seconds={seconds:.3f} "
       f"events_per_s={events / seconds:.0f} cpu_us_per_event={(write_us - read_us) / events:.1f} "
       f"read_cpu_us_per_event={read_us / events:.1f} bytes_per_event={written / events:.0f} "
       f"page_size={page_size}")

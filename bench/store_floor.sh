@@ -23,9 +23,13 @@
 #              commit that load allows): events/s alone, machine CPU µs per event (a read-only
 #              pass subtracted), bytes written per event (SQLite).
 #
+# With --keys every load runs a second time with SDK-style idempotency keys (", keyed"), and
+# the SQLite floor replays each event's idempotency record with it; the table then also bounds
+# keyed ÷ unkeyed at (H + S) ÷ (H keyed + S keyed). (PostgreSQL's keyed floor is not replayed.)
+#
 #   bash bench/store_floor.sh [--duration 10] [--runs 3] [--connections 64] [--threads 2]
 #                             [--backends sqlite,postgres] [--page-sizes 4096,2048]
-#                             [--commit-sizes 64]
+#                             [--commit-sizes 64] [--keys]
 #
 # CEILING_BIN / AUDITLOG_BIN / BENCH_PG as in bench/ceiling.sh. Needs wrk, sqlite3, psql and
 # python3 (the SQLite floor runs in Python's sqlite3 module, the system SQLite; the server links
@@ -35,7 +39,7 @@ source "$(dirname "$0")/lib.sh"
 trap bench_cleanup EXIT
 
 DURATION=10 RUNS=3 CONNECTIONS=64 THREADS=2 BACKENDS=sqlite,postgres PAGE_SIZES=4096,2048
-COMMIT_SIZES=
+COMMIT_SIZES= KEYS=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -45,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --backends) BACKENDS="$2"; shift 2 ;;
     --page-sizes) PAGE_SIZES="$2"; shift 2 ;;
     --commit-sizes) COMMIT_SIZES="$2"; shift 2 ;;
+    --keys) KEYS=keys; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -68,14 +73,16 @@ server_cpu() { awk '{print $14 + $15}' "/proc/$BENCH_SERVER_PID/stat"; }
 server_written() { awk '/^write_bytes:/ {print $2}' "/proc/$BENCH_SERVER_PID/io"; }
 jiffy_us() { awk -v t="$(getconf CLK_TCK)" 'BEGIN {print 1e6 / t}'; }
 
-# load RUN NAME: bench/wrk/ingest.lua against the running server; appends a row
+# load RUN NAME: bench/wrk/ingest.lua against the running server (with SDK-style keys if NAME
+# ends in ", keyed"); appends a row
 # RUN NAME requests/s machine-µs/request server-µs/request bytes/request idle-share.
 load() {
-  local run="$1" name="$2" out="$BENCH_TMP/wrk-$1-$2.txt" line machine0 machine1 cpu0 cpu1 w0 w1
+  local run="$1" name="$2" out="$BENCH_TMP/wrk-$1-$2.txt" keys="" line machine0 machine1 cpu0 cpu1 w0 w1
+  [[ "$name" == *", keyed" ]] && keys=keys
   read -ra machine0 <<<"$(busy_and_idle)"
   cpu0="$(server_cpu)" w0="$(server_written)"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$LUA/ingest.lua" \
-    "$BASE/audit_logs/events" -- "$ORG" "$BENCH_KEY" >"$out" 2>&1
+    "$BASE/audit_logs/events" -- "$ORG" "$BENCH_KEY" $keys >"$out" 2>&1
   read -ra machine1 <<<"$(busy_and_idle)"
   cpu1="$(server_cpu)" w1="$(server_written)"
   line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; exit 1; }
@@ -98,10 +105,10 @@ record_floor() {
   log "run $run floor $label: $3"
 }
 
-# floor_sqlite RUN STORED_DB PER_COMMIT LABEL: replays STORED_DB into a fresh database of each
-# page size.
+# floor_sqlite RUN STORED_DB PER_COMMIT LABEL VARIANT: replays STORED_DB (with its idempotency
+# records, if keyed) into a fresh database of each page size.
 floor_sqlite() {
-  local run="$1" stored="$2" per_commit="$3" label="$4" page dir line
+  local run="$1" stored="$2" per_commit="$3" label="$4" variant="$5" page dir line
   IFS=, read -ra pages <<<"$PAGE_SIZES"
   for page in "${pages[@]}"; do
     dir="$BENCH_TMP/floor-$page"
@@ -111,7 +118,7 @@ floor_sqlite() {
     sqlite3 "$dir/auditlog.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = $page; VACUUM;" >/dev/null
     line="$(python3 "$BENCH_ROOT/bench/store_floor.py" sqlite "$stored" "$dir/auditlog.db" "$per_commit")"
     [[ "$line" == *" page_size=$page" ]] || { echo "floor database: $line, not $page B pages" >&2; exit 1; }
-    record_floor "$run" "sqlite, $page B pages, $label" "$line"
+    record_floor "$run" "sqlite$variant, $page B pages, $label" "$line"
     rm -rf "$dir"
   done
 }
@@ -142,39 +149,45 @@ IFS=, read -ra backend_list <<<"$BACKENDS"
 # By default the floor is also taken at the largest commit the load allows: every connection's
 # event in one commit.
 IFS=, read -ra sizes <<<"${COMMIT_SIZES:-$CONNECTIONS}"
+variants=("")
+[[ -n "$KEYS" ]] && variants+=(", keyed")
 for run in $(seq 1 "$RUNS"); do
-  data_dir="$BENCH_TMP/no-store-$run"
-  mkdir -p "$data_dir"
-  BIN="$NO_STORE" start_server "$data_dir"
-  ORG="$(api POST /organizations '{"name":"Floor bench"}' | json_field id)"
-  load "$run" "no store"
-  stop_server
-  rm -rf "$data_dir"
+  for variant in "${variants[@]}"; do
+    data_dir="$BENCH_TMP/no-store-$run"
+    mkdir -p "$data_dir"
+    BIN="$NO_STORE" start_server "$data_dir"
+    ORG="$(api POST /organizations '{"name":"Floor bench"}' | json_field id)"
+    load "$run" "no store$variant"
+    stop_server
+    rm -rf "$data_dir"
+  done
 
   for store in "${backend_list[@]}"; do
-    data_dir="$BENCH_TMP/$store-$run" db_url=""
-    mkdir -p "$data_dir"
-    if [[ "$store" == postgres ]]; then fresh_pg_db; db_url="$PG_URL"; fi
-    metrics_port="$(free_port)"
-    BIN="$SHIPPED" AUDITLOG_METRICS_LISTEN="127.0.0.1:$metrics_port" start_server "$data_dir" "$db_url"
-    ORG="$(api POST /organizations '{"name":"Floor bench"}' | json_field id)"
-    load "$run" "$store"
-    per_commit="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk '
-      /^auditlog_ingest_batch_events_sum/ {s=$2} /^auditlog_ingest_batch_events_count/ {c=$2}
-      END {printf "%.0f", s/c}')"
-    stop_server
-    printf '%s\t%s events per commit\t%s\n' "$run" "$store" "$per_commit" >>"$RESULTS"
-    for size in "$per_commit" "${sizes[@]}"; do
-      label="$size per commit"
-      [[ "$size" == "$per_commit" ]] && label="the run's commit size"
-      if [[ "$store" == sqlite ]]; then
-        floor_sqlite "$run" "$data_dir/auditlog.db" "$size" "$label"
-      else
-        floor_postgres "$run" "$db_url" "$size" "$label"
-      fi
+    for variant in "${variants[@]}"; do
+      data_dir="$BENCH_TMP/$store-$run" db_url=""
+      mkdir -p "$data_dir"
+      if [[ "$store" == postgres ]]; then fresh_pg_db; db_url="$PG_URL"; fi
+      metrics_port="$(free_port)"
+      BIN="$SHIPPED" AUDITLOG_METRICS_LISTEN="127.0.0.1:$metrics_port" start_server "$data_dir" "$db_url"
+      ORG="$(api POST /organizations '{"name":"Floor bench"}' | json_field id)"
+      load "$run" "$store$variant"
+      per_commit="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk '
+        /^auditlog_ingest_batch_events_sum/ {s=$2} /^auditlog_ingest_batch_events_count/ {c=$2}
+        END {printf "%.0f", s/c}')"
+      stop_server
+      printf '%s\t%s events per commit\t%s\n' "$run" "$store$variant" "$per_commit" >>"$RESULTS"
+      for size in "$per_commit" "${sizes[@]}"; do
+        label="$size per commit"
+        [[ "$size" == "$per_commit" ]] && label="the run's commit size"
+        if [[ "$store" == sqlite ]]; then
+          floor_sqlite "$run" "$data_dir/auditlog.db" "$size" "$label" "$variant"
+        elif [[ -z "$variant" ]]; then
+          floor_postgres "$run" "$db_url" "$size" "$label"
+        fi
+      done
+      if [[ -n "$db_url" ]]; then drop_pg_db "$db_url"; fi
+      rm -rf "$data_dir"
     done
-    if [[ -n "$db_url" ]]; then drop_pg_db "$db_url"; fi
-    rm -rf "$data_dir"
   done
 done
 END_LOAD="$(load_avg)"
@@ -186,19 +199,24 @@ loads, floors, per_commit = collections.defaultdict(list), collections.defaultdi
 for line in open(sys.argv[1]):
     f = line.rstrip("\n").split("\t")
     if f[1].endswith(" events per commit"):
-        per_commit[f[1].split()[0]].append(f[2])
+        per_commit[f[1].removesuffix(" events per commit")].append(f[2])
     elif f[1].startswith("floor "):
         floors[f[1].removeprefix("floor ")].append([float(x) for x in f[2:]])
     else:
         loads[f[1]].append([float(x) for x in f[2:]])
-ns = loads["no store"]
-h = med(x[1] for x in ns)
-print("| load | events/s | ÷ no store | machine CPU µs / request | server CPU µs / event | bytes written / event | idle |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+def keyed(name):
+    return ", keyed" if ", keyed" in name else ""
+def ratio(of, base):
+    return med(a[0] / b[0] for a, b in zip(of, base))
+h = {v: med(x[1] for x in loads["no store" + v]) for v in ("", ", keyed") if "no store" + v in loads}
+print("| load | events/s | ÷ no store | keyed ÷ not | machine CPU µs / request | server CPU µs / event | bytes written / event | idle |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for name, of in loads.items():
-    ratio = "" if name == "no store" else f"{med(d[0] / n[0] for d, n in zip(of, ns)):.2f}"
-    written = f"{med(x[3] for x in of):,.0f}" if name == "sqlite" else ""
-    print(f"| {name} | {med(x[0] for x in of):,.0f} | {ratio} | {med(x[1] for x in of):.1f} "
+    store = name.removesuffix(", keyed")
+    by_store = "" if store == "no store" else f"{ratio(of, loads['no store' + keyed(name)]):.2f}"
+    by_keys = f"{ratio(of, loads[store]):.2f}" if keyed(name) else ""
+    written = f"{med(x[3] for x in of):,.0f}" if store == "sqlite" else ""
+    print(f"| {name} | {med(x[0] for x in of):,.0f} | {by_store} | {by_keys} | {med(x[1] for x in of):.1f} "
           f"| {med(x[2] for x in of):.1f} | {written} | {med(x[4] for x in of):.0%} |")
 print()
 print("Events per commit in the durable runs: " + "; ".join(
@@ -206,10 +224,17 @@ print("Events per commit in the durable runs: " + "; ".join(
 print()
 print("| the database alone (floor) | events/s | CPU µs / event | bytes written / event | bound on durable ÷ no store, H ÷ (H + S) |")
 print("|---|---:|---:|---:|---:|")
+s = {}
 for name, of in floors.items():
-    s = med(x[1] for x in of)
+    s[name] = med(x[1] for x in of)
     written = f"{med(x[3] for x in of):,.0f}" if name.startswith("sqlite") else ""
-    print(f"| {name} | {med(x[0] for x in of):,.0f} | {s:.1f} | {written} | {h / (h + s):.2f} |")
+    hv = h[keyed(name)]
+    print(f"| {name} | {med(x[0] for x in of):,.0f} | {s[name]:.1f} | {written} | {hv / (hv + s[name]):.2f} |")
+for name in s:
+    if keyed(name):
+        plain = name.replace(", keyed", "")
+        bound = (h[""] + s[plain]) / (h[", keyed"] + s[name])
+        print(f"\nBound on keyed ÷ unkeyed ({plain}): (H + S) ÷ (H keyed + S keyed) = {bound:.2f}.")
 PY
 )"
 REPORT="## The database's floor under durable ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
