@@ -54,8 +54,6 @@ RESULTS="$BENCH_TMP/ceiling.tsv"
 : >"$RESULTS"
 START_LOAD="$(load_avg)"
 
-# written_bytes: what the running server has written to storage so far.
-written_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$BENCH_SERVER_PID/io"; }
 # memory_kib FIELD: VmRSS or VmHWM of the running server.
 memory_kib() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$BENCH_SERVER_PID/status"; }
 

@@ -52,6 +52,16 @@ build_ceiling_binary() {
   NO_STORE="$target/release/auditlog"
 }
 
+# written_bytes: what the running server has written to storage so far (its write_bytes).
+written_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$BENCH_SERVER_PID/io"; }
+
+# events_per_commit FORMAT: the mean events per ingest commit in the Prometheus text on stdin
+# (auditlog_ingest_batch_events), printed with the printf FORMAT.
+events_per_commit() {
+  awk -v f="$1" '/^auditlog_ingest_batch_events_sum/ {s=$2} /^auditlog_ingest_batch_events_count/ {c=$2}
+    END {printf f, s/c}'
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

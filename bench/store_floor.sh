@@ -70,7 +70,6 @@ LUA="$BENCH_ROOT/bench/wrk"
 busy_and_idle() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
 # server_cpu: the running server's user + system time so far, in jiffies.
 server_cpu() { awk '{print $14 + $15}' "/proc/$BENCH_SERVER_PID/stat"; }
-server_written() { awk '/^write_bytes:/ {print $2}' "/proc/$BENCH_SERVER_PID/io"; }
 jiffy_us() { awk -v t="$(getconf CLK_TCK)" 'BEGIN {print 1e6 / t}'; }
 
 # load RUN NAME: bench/wrk/ingest.lua against the running server (with SDK-style keys if NAME
@@ -80,11 +79,11 @@ load() {
   local run="$1" name="$2" out="$BENCH_TMP/wrk-$1-$2.txt" keys="" line machine0 machine1 cpu0 cpu1 w0 w1
   [[ "$name" == *", keyed" ]] && keys=keys
   read -ra machine0 <<<"$(busy_and_idle)"
-  cpu0="$(server_cpu)" w0="$(server_written)"
+  cpu0="$(server_cpu)" w0="$(written_bytes)"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$LUA/ingest.lua" \
     "$BASE/audit_logs/events" -- "$ORG" "$BENCH_KEY" $keys >"$out" 2>&1
   read -ra machine1 <<<"$(busy_and_idle)"
-  cpu1="$(server_cpu)" w1="$(server_written)"
+  cpu1="$(server_cpu)" w1="$(written_bytes)"
   line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; exit 1; }
   eval "local ${line#RESULT }"
   ((non2xx + socket_errors == 0)) || { echo "$name: $non2xx non-2xx, $socket_errors socket errors" >&2; exit 1; }
@@ -171,9 +170,7 @@ for run in $(seq 1 "$RUNS"); do
       BIN="$SHIPPED" AUDITLOG_METRICS_LISTEN="127.0.0.1:$metrics_port" start_server "$data_dir" "$db_url"
       ORG="$(api POST /organizations '{"name":"Floor bench"}' | json_field id)"
       load "$run" "$store$variant"
-      per_commit="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk '
-        /^auditlog_ingest_batch_events_sum/ {s=$2} /^auditlog_ingest_batch_events_count/ {c=$2}
-        END {printf "%.0f", s/c}')"
+      per_commit="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics" | events_per_commit "%.0f")"
       stop_server
       printf '%s\t%s events per commit\t%s\n' "$run" "$store$variant" "$per_commit" >>"$RESULTS"
       for size in "$per_commit" "${sizes[@]}"; do

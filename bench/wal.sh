@@ -35,7 +35,7 @@ metrics="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics")"
 kill -KILL "$BENCH_SERVER_PID"
 wait "$BENCH_SERVER_PID" 2>/dev/null || true
 BENCH_SERVER_PID=""
-per_commit="$(awk '/^auditlog_ingest_batch_events_sum/ {s=$2} /^auditlog_ingest_batch_events_count/ {c=$2} END {printf "%.1f", s/c}' <<<"$metrics")"
+per_commit="$(events_per_commit "%.1f" <<<"$metrics")"
 TABLE="$(python3 "$BENCH_ROOT/bench/wal_frames.py" "$data_dir/auditlog.db")"
 REPORT="## WAL frames per commit ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))
 
