@@ -13,8 +13,9 @@ PostgreSQL: synchronous_commit on, one statement per batch as the server sends i
             (`auditlog seed --events 0`, its page size set before any event). The rows are read
             from STORED_DB attached read-only, by this process (Python's sqlite3 module).
   postgres  DATABASE_URL is a fresh database with the stored rows copied into the tables
-            floor_events and floor_target_types and the organizations into organizations; the
-            statements run through one psql process.
+            floor_events, floor_target_types and floor_keys (the idempotency records, with a
+            `position` column 1..n) and the organizations into organizations; the statements
+            run through one psql process.
 
 CPU is the whole machine's busy time over the replay (/proc/stat: the database's processes,
 its background writers and the kernel's flushing included) less the same for a pass that only
@@ -23,8 +24,8 @@ and each statement's overhead are subtracted, so the floor is an optimistic one.
 (SQLite) are this process's /proc/self/io write_bytes, WAL frames and checkpoints, as the
 server's are counted in bench/ceiling.sh. Run it on an otherwise idle machine.
 
-On SQLite, the idempotency records of a keyed run (one per event) are replayed with their
-events, in the same transactions. Prints one line of key=value pairs: events, keys, commits,
+The idempotency records of a keyed run (one per event) are replayed with their events, in the
+same transactions. Prints one line of key=value pairs: events, keys, commits,
 seconds, events_per_s, cpu_us_per_event, read_cpu_us_per_event, bytes_per_event (0 on
 PostgreSQL), page_size (0 on PostgreSQL).
 """
@@ -146,11 +147,35 @@ def replay_postgres(url, per_commit):
     row_ids = [int(x) for x in psql_scalar(
         url, "SELECT row_id FROM floor_events ORDER BY row_id").split()]
     chunks = chunks_of(row_ids, per_commit)
+    # A keyed run stored one idempotency record per event (floor_keys, numbered 1..n by
+    # position): each commit inserts as many records as it has events, as the server's keyed
+    # statement does. Which record goes with which event does not matter to the cost: the keys
+    # are random either way.
+    keys = int(psql_scalar(url, "SELECT count(*) FROM floor_keys"))
+    if keys and keys != len(row_ids):
+        sys.exit(f"{keys} idempotency records for {len(row_ids)} events")
+    positions = [(i + 1, min(i + per_commit, len(row_ids)))
+                 for i in range(0, len(row_ids), per_commit)]
     columns = ("id, environment, organization_id, sequence, occurred_at, received_at, action, "
                "actor_id, actor_name, target_count, payload, leaf_hash")
+    key_columns = "environment, key, request_hash, status, body, created_at, expires_at"
+
+    def read_keys(first, last):
+        return (f"SELECT count(*), sum(octet_length(body)) FROM floor_keys "
+                f"WHERE position BETWEEN {first} AND {last};" if keys else "")
+
+    def insert_keys(first, last):
+        return (f""",
+records AS (
+    INSERT INTO idempotency_keys ({key_columns}, claimed_until)
+    SELECT {key_columns}, NULL FROM floor_keys
+    WHERE position BETWEEN {first} AND {last} AND (SELECT count(*) FROM advanced) >= 0
+    ORDER BY key)""" if keys else "")
+
     reads = [f"SELECT count(*), sum(octet_length(e.payload)), sum(octet_length(t.target_type)) "
              f"FROM floor_events e LEFT JOIN floor_target_types t ON t.event_row_id = e.row_id "
-             f"WHERE e.row_id BETWEEN {low} AND {high};" for low, high in chunks]
+             f"WHERE e.row_id BETWEEN {low} AND {high};{read_keys(*at)}"
+             for (low, high), at in zip(chunks, positions)]
     # One statement per batch, as the server's group commit sends it (autocommit: each one
     # commits, and waits for its WAL flush, before the next).
     writes = [f"""WITH advanced AS (
@@ -161,19 +186,22 @@ def replay_postgres(url, per_commit):
 inserted AS (
     INSERT INTO events ({columns})
     SELECT {columns} FROM floor_events WHERE row_id BETWEEN {low} AND {high} ORDER BY row_id
-    RETURNING row_id, id, organization_id, occurred_at)
+    RETURNING row_id, id, organization_id, occurred_at){insert_keys(*at)}
 INSERT INTO event_target_types (organization_id, target_type, occurred_at, event_row_id)
 SELECT i.organization_id, t.target_type, i.occurred_at, i.row_id
 FROM inserted i JOIN floor_events s ON s.id = i.id
 JOIN floor_target_types t ON t.event_row_id = s.row_id
-WHERE (SELECT count(*) FROM advanced) >= 0;""" for low, high in chunks]
+WHERE (SELECT count(*) FROM advanced) >= 0;""" for (low, high), at in zip(chunks, positions)]
     run_psql(url, reads)  # warms the shared buffers
     _, read_us = measure(lambda: run_psql(url, reads))
     seconds, write_us = measure(lambda: run_psql(url, writes))
     copied = int(psql_scalar(url, "SELECT count(*) FROM events"))
     if copied != len(row_ids):
         sys.exit(f"replayed {copied} of {len(row_ids)} events")
-    return len(row_ids), 0, len(chunks), seconds, write_us, read_us, 0, 0
+    recorded = int(psql_scalar(url, "SELECT count(*) FROM idempotency_keys"))
+    if recorded != keys:
+        sys.exit(f"replayed {recorded} of {keys} idempotency records")
+    return len(row_ids), keys, len(chunks), seconds, write_us, read_us, 0, 0
 
 
 if sys.argv[1] == "sqlite":

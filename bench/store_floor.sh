@@ -24,8 +24,9 @@
 #              pass subtracted), bytes written per event (SQLite).
 #
 # With --keys every load runs a second time with SDK-style idempotency keys (", keyed"), and
-# the SQLite floor replays each event's idempotency record with it; the table then also bounds
-# keyed ÷ unkeyed at (H + S) ÷ (H keyed + S keyed). (PostgreSQL's keyed floor is not replayed.)
+# the floor replays each event's idempotency record with it; the table then also bounds
+# keyed ÷ unkeyed at (H + S) ÷ (H keyed + S keyed). On PostgreSQL the keyed floor inserts the
+# records in the batch's statement, as the server's keyed statement does.
 #
 #   bash bench/store_floor.sh [--duration 10] [--runs 3] [--connections 64] [--threads 2]
 #                             [--backends sqlite,postgres] [--page-sizes 4096,2048]
@@ -122,24 +123,31 @@ floor_sqlite() {
   done
 }
 
-# floor_postgres RUN STORED_URL PER_COMMIT LABEL: copies the stored rows into a fresh, migrated
-# database and replays them there.
+# floor_postgres RUN STORED_URL PER_COMMIT LABEL VARIANT: copies the stored rows (with their
+# idempotency records, if keyed) into a fresh, migrated database and replays them there.
 floor_postgres() {
-  local run="$1" stored="$2" per_commit="$3" label="$4" dir="$BENCH_TMP/floor-postgres" line
+  local run="$1" stored="$2" per_commit="$3" label="$4" variant="$5" dir="$BENCH_TMP/floor-postgres" line
   rm -rf "$dir" && mkdir -p "$dir"
   fresh_pg_db
   "$SHIPPED" seed --events 0 --data-dir "$dir" --database-url "$PG_URL" >/dev/null 2>>"$dir/seed.log"
   psql "$PG_URL" -q -v ON_ERROR_STOP=1 -c "CREATE TABLE floor_events (LIKE events);
-    CREATE TABLE floor_target_types (LIKE event_target_types);"
+    CREATE TABLE floor_target_types (LIKE event_target_types);
+    CREATE TABLE floor_keys (LIKE idempotency_keys);"
   psql "$stored" -qc '\copy events TO STDOUT' | psql "$PG_URL" -qc '\copy floor_events FROM STDIN'
   psql "$stored" -qc '\copy event_target_types TO STDOUT' |
     psql "$PG_URL" -qc '\copy floor_target_types FROM STDIN'
+  psql "$stored" -qc '\copy idempotency_keys TO STDOUT' | psql "$PG_URL" -qc '\copy floor_keys FROM STDIN'
   psql "$stored" -qc '\copy organizations TO STDOUT' | psql "$PG_URL" -qc '\copy organizations FROM STDIN'
   psql "$PG_URL" -q -v ON_ERROR_STOP=1 -c "CREATE INDEX ON floor_events (row_id);
     CREATE INDEX ON floor_events (id); CREATE INDEX ON floor_target_types (event_row_id);
+    ALTER TABLE floor_keys ADD COLUMN position bigint;
+    UPDATE floor_keys f SET position = n.position FROM
+      (SELECT environment, key, row_number() OVER (ORDER BY created_at, key) AS position
+       FROM floor_keys) n WHERE f.environment = n.environment AND f.key = n.key;
+    CREATE INDEX ON floor_keys (position);
     UPDATE organizations SET last_sequence = 0; ANALYZE;"
   line="$(python3 "$BENCH_ROOT/bench/store_floor.py" postgres "$PG_URL" "$per_commit")"
-  record_floor "$run" "postgres, $label" "$line"
+  record_floor "$run" "postgres$variant, $label" "$line"
   drop_pg_db "$PG_URL"
   rm -rf "$dir"
 }
@@ -178,8 +186,8 @@ for run in $(seq 1 "$RUNS"); do
         [[ "$size" == "$per_commit" ]] && label="the run's commit size"
         if [[ "$store" == sqlite ]]; then
           floor_sqlite "$run" "$data_dir/auditlog.db" "$size" "$label" "$variant"
-        elif [[ -z "$variant" ]]; then
-          floor_postgres "$run" "$db_url" "$size" "$label"
+        else
+          floor_postgres "$run" "$db_url" "$size" "$label" "$variant"
         fi
       done
       if [[ -n "$db_url" ]]; then drop_pg_db "$db_url"; fi
