@@ -1,6 +1,6 @@
 //! How the SQLite store opens its connections: the one place that sets their PRAGMAs.
 //!
-//! The store keeps four sets of connections to one database file, through two drivers:
+//! The store keeps five sets of connections to one database file, through two drivers:
 //!
 //! | set             | driver   | access     | used for                                          |
 //! |-----------------|----------|------------|---------------------------------------------------|
@@ -8,6 +8,7 @@
 //! | `ingest_writer` | rusqlite | read-write | event batches (`event_writer`)                    |
 //! | `readers`       | sqlx     | read-only  | every read but the export's (a pool of 8)         |
 //! | `raw_readers`   | rusqlite | read-only  | export pages (`RawReaders`, up to 4 kept idle)    |
+//! | `checkpointer`  | rusqlite | read-write | WAL checkpoints, on a thread of its own           |
 //!
 //! Why two drivers: sqlx's SQLite driver runs each connection on a worker thread, copies every
 //! bound value and every column of every row, and hands each row over a channel. For the two
@@ -24,10 +25,12 @@
 //!
 //! Settings, whichever the driver: every connection waits up to [`BUSY_TIMEOUT`] for a lock
 //! (another process, such as the CLI or a second server, may hold it). The writers set
-//! [`WRITER_PRAGMAS`]; readers set none, as nothing there affects a read-only connection
+//! [`WRITER_PRAGMAS`], and checkpoint the WAL themselves only past the bound in `checkpointer`
+//! (whose thread does it before then); readers set none, as nothing there affects a read-only connection
 //! (sqlx itself turns `foreign_keys` on by default, which changes nothing for reads). Each
 //! driver applies the same `PRAGMA name = value` statements when a connection opens.
 
+use super::checkpointer::INLINE_CHECKPOINT_FRAMES;
 use crate::error::StoreResult;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::ConnectOptions;
@@ -60,10 +63,14 @@ pub(super) enum Role {
 }
 
 impl Role {
-    fn pragmas(self) -> &'static [(&'static str, &'static str)] {
+    fn pragmas(self) -> Vec<(&'static str, String)> {
         match self {
-            Role::Writer => WRITER_PRAGMAS,
-            Role::Reader => &[],
+            Role::Writer => WRITER_PRAGMAS
+                .iter()
+                .map(|(name, value)| (*name, value.to_string()))
+                .chain([("wal_autocheckpoint", INLINE_CHECKPOINT_FRAMES.to_string())])
+                .collect(),
+            Role::Reader => Vec::new(),
         }
     }
 }
@@ -79,7 +86,7 @@ pub(super) fn sqlx_options(path: &Path, role: Role) -> SqliteConnectOptions {
         Role::Reader => options.read_only(true),
     };
     for (name, value) in role.pragmas() {
-        options = options.pragma(*name, *value);
+        options = options.pragma(name, value);
     }
     options
 }
@@ -107,10 +114,16 @@ mod tests {
     use super::*;
     use sqlx::Connection;
 
-    /// `journal_mode`, then `synchronous`, `foreign_keys` and `temp_store` as numbers.
-    type Settings = (String, [i64; 3]);
+    /// `journal_mode`, then `synchronous`, `foreign_keys`, `temp_store` and
+    /// `wal_autocheckpoint` as numbers.
+    type Settings = (String, [i64; 4]);
 
-    const NUMERIC: [&str; 3] = ["synchronous", "foreign_keys", "temp_store"];
+    const NUMERIC: [&str; 4] = [
+        "synchronous",
+        "foreign_keys",
+        "temp_store",
+        "wal_autocheckpoint",
+    ];
 
     /// Both drivers' writers end up with the same settings, and readers cannot write.
     #[tokio::test]
@@ -136,15 +149,16 @@ mod tests {
             .fetch_one(&mut sqlx_writer)
             .await
             .unwrap();
-        let mut numbers = [0; 3];
+        let mut numbers = [0; 4];
         for (number, name) in numbers.iter_mut().zip(NUMERIC) {
             *number = sqlx::query_scalar(sqlx::AssertSqlSafe(pragma(name)))
                 .fetch_one(&mut sqlx_writer)
                 .await
                 .unwrap();
         }
-        // WAL; synchronous FULL = 2, foreign_keys ON = 1, temp_store MEMORY = 2.
-        let expected: Settings = ("wal".to_string(), [2, 1, 2]);
+        // WAL; synchronous FULL = 2, foreign_keys ON = 1, temp_store MEMORY = 2, and SQLite's
+        // own checkpoint only past the bound.
+        let expected: Settings = ("wal".to_string(), [2, 1, 2, INLINE_CHECKPOINT_FRAMES]);
         assert_eq!(from_rusqlite, expected);
         assert_eq!((journal_mode, numbers), expected);
 

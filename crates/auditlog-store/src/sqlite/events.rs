@@ -17,13 +17,17 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let _writer = self.lock_writer().await?;
         let ingest = Arc::clone(&self.ingest_writer);
+        let checkpointer = Arc::clone(&self.checkpointer);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut connection = ingest
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            write(&mut connection)
+            checkpointer.before_write();
+            let written = write(&mut connection);
+            checkpointer.after_write(&connection);
+            written
         })
         .await
         .map_err(|error| StoreError::Other(Box::new(error)))?

@@ -2,6 +2,7 @@
 //! disk when it returns) and read-only connections beside it. Which connections exist, through
 //! which driver and why, and how they are set up: see `connections`.
 
+mod checkpointer;
 mod connections;
 mod event_bulk;
 mod event_filter;
@@ -30,6 +31,7 @@ mod tlog;
 
 use crate::error::StoreResult;
 use auditlog_domain::pagination::PagePlan;
+use checkpointer::Checkpointer;
 use connections::Role;
 use raw_readers::RawReaders;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
@@ -52,6 +54,8 @@ pub struct SqliteStore {
     readers: SqlitePool,
     /// The ingest path's connection (`event_writer`), used under `writer`'s lock.
     ingest_writer: Arc<std::sync::Mutex<rusqlite::Connection>>,
+    /// Copies the WAL back into the database file beside `ingest_writer` (`checkpointer`).
+    checkpointer: Arc<Checkpointer>,
     /// Read-only connections outside sqlx, for the export's bulk reads.
     raw_readers: Arc<RawReaders>,
 }
@@ -70,11 +74,14 @@ impl SqliteStore {
             .max_connections(READER_CONNECTIONS)
             .connect_with(connections::sqlx_options(path, Role::Reader))
             .await?;
+        let ingest_writer = event_writer::open(path)?;
+        let checkpointer = Checkpointer::start(path, &ingest_writer)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             writer_options,
             readers,
-            ingest_writer: Arc::new(std::sync::Mutex::new(event_writer::open(path)?)),
+            ingest_writer: Arc::new(std::sync::Mutex::new(ingest_writer)),
+            checkpointer: Arc::new(checkpointer),
             raw_readers: RawReaders::new(path.to_path_buf()),
         })
     }
@@ -108,6 +115,11 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(self) {
         self.readers.close().await;
+        // The checkpoint thread's connection closes first, so that the last connection to
+        // close (which copies the WAL back and removes it) is one of the writers.
+        if let Ok(checkpointer) = Arc::try_unwrap(self.checkpointer) {
+            let _ = tokio::task::spawn_blocking(move || checkpointer.stop()).await;
+        }
         let _ = self.writer.into_inner().close().await;
     }
 }
