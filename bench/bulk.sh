@@ -20,9 +20,11 @@
 #      synthetic events (built once per run like seed's, bench/wrk/bulk.lua) for --duration
 #      seconds at each of --connections; events/s = 2xx requests/s × 1,000. Every answer must
 #      be a 200 and every acknowledged event stored (checked). The background log builder runs,
-#      as shipped.
+#      as shipped. Over each of these runs: the server's CPU per event (/proc/<pid>/stat) and
+#      the share of the machine's CPU time left idle (/proc/stat; wrk included).
 # The table gives events/s for each, and bulk ÷ raw and bulk ÷ seed (bulk at its best
-# connection count). Raw and bulk both start from an empty database; seed fills one too.
+# connection count). Raw and bulk both start from an empty database; seed fills one too. A
+# second table gives bulk's CPU per event and idle share per connection count.
 #
 #   bash bench/bulk.sh [--events 200000] [--runs 3] [--duration 10] [--connections 2,4]
 #                      [--backends sqlite,postgres]
@@ -58,6 +60,9 @@ build_binary
 require_free_gib $((EVENTS * 6000 / 1073741824 + 2))
 
 RESULTS="$BENCH_TMP/bulk.tsv"
+# RUN BACKEND CONNECTIONS server-µs/event idle-share, one row per bulk run.
+CPU_RESULTS="$BENCH_TMP/bulk-cpu.tsv"
+: >"$CPU_RESULTS"
 : >"$RESULTS"
 START_LOAD="$(load_avg)"
 log "load average at start: $START_LOAD; fsync probe: $(fsync_probe "$BENCH_TMP")"
@@ -190,10 +195,14 @@ bulk_http() {
     { echo "the bulk body was refused" >&2; exit 1; }
   local acked=1000
   for conns in "${conns_list[@]}"; do
-    local threads=$((conns < 2 ? conns : 2)) out line
+    local threads=$((conns < 2 ? conns : 2)) out line machine0 machine1 cpu0 cpu1
     out="$BENCH_TMP/wrk-$run-$backend-$conns.txt"
+    read -ra machine0 <<<"$(busy_and_idle)"
+    cpu0="$(server_cpu)"
     wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 30s -s "$BENCH_ROOT/bench/wrk/bulk.lua" \
       "$BASE/audit_logs/events/bulk" -- "$body" "$BENCH_KEY" >"$out" 2>&1
+    read -ra machine1 <<<"$(busy_and_idle)"
+    cpu1="$(server_cpu)"
     line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; exit 1; }
     # RESULT requests=N duration_us=D p50_us=P p99_us=Q non2xx=X socket_errors=Y
     eval "local ${line#RESULT }"
@@ -203,6 +212,11 @@ bulk_http() {
       exit 1
     fi
     acked=$((acked + requests * 1000))
+    awk -v run="$run" -v backend="$backend" -v conns="$conns" -v events="$((requests * 1000))" \
+      -v j="$(jiffy_us)" -v cpu="$((cpu1 - cpu0))" -v busy="$((machine1[0] - machine0[0]))" \
+      -v idle="$((machine1[1] - machine0[1]))" 'BEGIN {
+        printf "%s\t%s\t%s\t%.2f\t%.3f\n", run, backend, conns, cpu * j / events,
+          idle / (busy + idle) }' >>"$CPU_RESULTS"
     record "$run" "$backend" "bulk-c$conns" $((requests * 1000)) \
       "$(awk -v d="$duration_us" 'BEGIN{printf "%.6f", d/1e6}')"
     log "run $run $backend bulk c=$conns: p50 $((p50_us / 1000)) ms, p99 $((p99_us / 1000)) ms per 1,000-event request"
@@ -243,7 +257,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 END_LOAD="$(load_avg)"
 
-TABLE="$(python3 - "$RESULTS" "$CONNECTIONS" <<'PY'
+TABLE="$(python3 - "$RESULTS" "$CONNECTIONS" "$CPU_RESULTS" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 conns = sys.argv[2].split(",")
@@ -265,6 +279,22 @@ for backend in backends:
 runs = len(rates[next(iter(rates))])
 print()
 print(f"Events/s, median of {runs} run(s). Ratios use bulk at its best connection count.")
+cpu = {}
+for run, backend, conns_run, server_us, idle in (
+        line.rstrip("\n").split("\t") for line in open(sys.argv[3])):
+    cpu.setdefault((backend, conns_run), []).append((float(server_us), float(idle)))
+print()
+print("| backend | connections | bulk events/s | server CPU µs / event | machine idle |")
+print("|---|---:|---:|---:|---:|")
+for backend in backends:
+    for c in conns:
+        samples = cpu[(backend, c)]
+        server_us = statistics.median(s for s, _ in samples)
+        idle = statistics.median(i for _, i in samples)
+        print(f"| {backend} | {c} | {median[(backend, f'bulk-c{c}')]:,.0f} | {server_us:.1f} "
+              f"| {idle:.0%} |")
+print()
+print("Medians over the runs; idle: the share of both cores' time neither spent, wrk included.")
 PY
 )"
 REPORT="## Bulk ingest ($(date -u +%Y-%m-%dT%H:%MZ), $(source_label))

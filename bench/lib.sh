@@ -52,6 +52,12 @@ build_ceiling_binary() {
   NO_STORE="$target/release/auditlog"
 }
 
+# busy_and_idle: the machine's busy and idle CPU time so far, in jiffies (idle includes iowait).
+busy_and_idle() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
+# server_cpu: the running server's user + system time so far, in jiffies.
+server_cpu() { awk '{print $14 + $15}' "/proc/$BENCH_SERVER_PID/stat"; }
+jiffy_us() { awk -v t="$(getconf CLK_TCK)" 'BEGIN {print 1e6 / t}'; }
+
 # written_bytes: what the running server has written to storage so far (its write_bytes).
 written_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$BENCH_SERVER_PID/io"; }
 

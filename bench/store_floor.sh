@@ -67,11 +67,6 @@ RESULTS="$BENCH_TMP/floor.tsv"
 START_LOAD="$(load_avg)"
 LUA="$BENCH_ROOT/bench/wrk"
 
-# busy_and_idle: the machine's busy and idle CPU time so far, in jiffies (idle includes iowait).
-busy_and_idle() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
-# server_cpu: the running server's user + system time so far, in jiffies.
-server_cpu() { awk '{print $14 + $15}' "/proc/$BENCH_SERVER_PID/stat"; }
-jiffy_us() { awk -v t="$(getconf CLK_TCK)" 'BEGIN {print 1e6 / t}'; }
 
 # load RUN NAME: bench/wrk/ingest.lua against the running server (with SDK-style keys if NAME
 # ends in ", keyed"); appends a row
