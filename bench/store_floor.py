@@ -27,7 +27,16 @@ server's are counted in bench/ceiling.sh. Run it on an otherwise idle machine.
 The idempotency records of a keyed run (one per event) are replayed with their events, in the
 same transactions. Prints one line of key=value pairs: events, keys, commits,
 seconds, events_per_s, cpu_us_per_event, read_cpu_us_per_event, bytes_per_event (0 on
-PostgreSQL), page_size (0 on PostgreSQL).
+PostgreSQL), page_size (0 on PostgreSQL), log_leaves, log_cpu_us_per_event.
+
+The log's rows: after the events, the Merkle log hashes the run's background builder stored
+(tlog_hashes; on PostgreSQL copied into floor_hashes) are replayed as the builder stores them,
+LOG_BATCH leaves per transaction: read the batch's leaf hashes from the events, advance the
+tree's size, insert the batch's stored hashes, commit durably. log_cpu_us_per_event is that
+pass's machine CPU per leaf, less a pass that only reads the same hashes: what the database
+spends per event on the log, which the no-store run never pays. It leaves out what the builder
+does once per round rather than per batch (its lease, the few stored hashes it reads back, the
+signed checkpoint's row), so it too is an optimistic floor.
 """
 import os
 import resource
@@ -38,6 +47,8 @@ import tempfile
 import time
 
 JIFFY_US = 1e6 / os.sysconf("SC_CLK_TCK")
+# Leaves per builder transaction: APPEND_BATCH in crates/auditlog-server/src/tlog/builder.rs.
+LOG_BATCH = 1024
 
 
 def busy_jiffies():
@@ -58,6 +69,19 @@ def write_bytes():
 def chunks_of(row_ids, per_commit):
     return [(row_ids[i], row_ids[min(i + per_commit, len(row_ids)) - 1])
             for i in range(0, len(row_ids), per_commit)]
+
+
+def stored_hash_count(leaves):
+    """Stored hashes of a log of `leaves` leaves (tlog: each leaf adds itself and the subtrees it
+    completes): 2n minus the number of ones in n."""
+    return 2 * leaves - bin(leaves).count("1")
+
+
+def log_batches(leaves):
+    """(first leaf, end leaf, first stored index, end stored index) per builder transaction."""
+    return [(a, min(a + LOG_BATCH, leaves), stored_hash_count(a),
+             stored_hash_count(min(a + LOG_BATCH, leaves)))
+            for a in range(0, leaves, LOG_BATCH)]
 
 
 def measure(run):
@@ -122,7 +146,51 @@ def replay_sqlite(stored, empty, per_commit):
     if copied != len(row_ids):
         sys.exit(f"replayed {copied} of {len(row_ids)} events")
     page_size = db.execute("PRAGMA main.page_size").fetchone()[0]
-    return len(row_ids), len(key_rowids), len(chunks), seconds, write_us, read_us, written, page_size
+    log = replay_sqlite_log(db)
+    return (len(row_ids), len(key_rowids), len(chunks), seconds, write_us, read_us, written,
+            page_size) + log
+
+
+def replay_sqlite_log(db):
+    """The log pass on SQLite (see the module documentation): (leaves, CPU µs per leaf)."""
+    trees = db.execute("SELECT organization_id, tree_size FROM s.tlog_trees "
+                       "WHERE tree_size > 0").fetchall()
+    if len(trees) != 1:
+        sys.exit(f"expected one organization's log, found {len(trees)}")
+    org, leaves = trees[0]
+    db.execute("INSERT INTO main.tlog_trees (organization_id) VALUES (?)", (org,))
+    batches = log_batches(leaves)
+
+    def read_pass():
+        for _, _, low, high in batches:
+            db.execute("SELECT count(*), sum(length(hash)) FROM s.tlog_hashes "
+                       "WHERE organization_id = ? AND stored_index >= ? AND stored_index < ?",
+                       (org, low, high)).fetchall()
+        return 0
+
+    def write_pass():
+        for first, end, low, high in batches:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO main.tlog_trees (organization_id) VALUES (?) "
+                       "ON CONFLICT DO NOTHING", (org,))
+            db.execute("SELECT sequence, leaf_hash FROM main.events WHERE organization_id = ? "
+                       "AND sequence >= ? AND sequence < ? ORDER BY sequence",
+                       (org, first, end)).fetchall()
+            db.execute("UPDATE main.tlog_trees SET tree_size = ? WHERE organization_id = ? "
+                       "AND tree_size = ?", (end, org, first))
+            db.execute("INSERT INTO main.tlog_hashes SELECT * FROM s.tlog_hashes "
+                       "WHERE organization_id = ? AND stored_index >= ? AND stored_index < ?",
+                       (org, low, high))
+            db.execute("COMMIT")
+        return 0
+
+    read_pass()
+    _, read_us = measure(read_pass)
+    _, write_us = measure(write_pass)
+    stored = db.execute("SELECT count(*) FROM main.tlog_hashes").fetchone()[0]
+    if stored != stored_hash_count(leaves):
+        sys.exit(f"replayed {stored} of {stored_hash_count(leaves)} log hashes")
+    return leaves, (write_us - read_us) / leaves
 
 
 def psql_scalar(url, sql):
@@ -201,7 +269,44 @@ WHERE (SELECT count(*) FROM advanced) >= 0;""" for (low, high), at in zip(chunks
     recorded = int(psql_scalar(url, "SELECT count(*) FROM idempotency_keys"))
     if recorded != keys:
         sys.exit(f"replayed {recorded} of {keys} idempotency records")
-    return len(row_ids), keys, len(chunks), seconds, write_us, read_us, 0, 0
+    return (len(row_ids), keys, len(chunks), seconds, write_us, read_us, 0, 0) + \
+        replay_postgres_log(url)
+
+
+def replay_postgres_log(url):
+    """The log pass on PostgreSQL (see the module documentation): (leaves, CPU µs per leaf)."""
+    trees = psql_scalar(url, "SELECT organization_id || ' ' || tree_size FROM floor_trees "
+                             "WHERE tree_size > 0").split("\n")
+    if len(trees) != 1 or not trees[0]:
+        sys.exit(f"expected one organization's log, found {trees}")
+    org, leaves = trees[0].split()
+    leaves = int(leaves)
+    psql_scalar(url, f"INSERT INTO tlog_trees (organization_id) VALUES ('{org}')")
+    batches = log_batches(leaves)
+    reads = [f"SELECT count(*), sum(octet_length(hash)) FROM floor_hashes WHERE organization_id "
+             f"= '{org}' AND stored_index >= {low} AND stored_index < {high};"
+             for _, _, low, high in batches]
+    # One transaction per batch, as the builder's append_log_hashes.
+    writes = [f"""BEGIN;
+INSERT INTO tlog_trees (organization_id) VALUES ('{org}') ON CONFLICT DO NOTHING;
+SELECT count(*), sum(octet_length(leaf_hash)) FROM (SELECT sequence, leaf_hash FROM events
+    WHERE organization_id = '{org}' AND sequence >= {first} AND sequence < {end}
+    ORDER BY sequence) l;
+UPDATE tlog_trees SET tree_size = {end} WHERE organization_id = '{org}' AND tree_size = {first};
+INSERT INTO tlog_hashes (organization_id, stored_index, hash)
+    SELECT organization_id, stored_index, hash FROM floor_hashes
+    WHERE organization_id = '{org}' AND stored_index >= {low} AND stored_index < {high};
+COMMIT;""" for first, end, low, high in batches]
+    # The event pass's dirty buffers are written out first, so that this pass is not charged
+    # for them.
+    psql_scalar(url, "CHECKPOINT")
+    run_psql(url, reads)
+    _, read_us = measure(lambda: run_psql(url, reads))
+    _, write_us = measure(lambda: run_psql(url, writes))
+    stored = int(psql_scalar(url, "SELECT count(*) FROM tlog_hashes"))
+    if stored != stored_hash_count(leaves):
+        sys.exit(f"replayed {stored} of {stored_hash_count(leaves)} log hashes")
+    return leaves, (write_us - read_us) / leaves
 
 
 if sys.argv[1] == "sqlite":
@@ -210,8 +315,8 @@ elif sys.argv[1] == "postgres":
     result = replay_postgres(sys.argv[2], int(sys.argv[3]))
 else:
     sys.exit("usage: store_floor.py sqlite STORED EMPTY N | postgres URL N")
-events, keys, commits, seconds, write_us, read_us, written, page_size = result
+events, keys, commits, seconds, write_us, read_us, written, page_size, log_leaves, log_us = result
 print(f"events={events} keys={keys} commits={commits} seconds={seconds:.3f} "
       f"events_per_s={events / seconds:.0f} cpu_us_per_event={(write_us - read_us) / events:.1f} "
       f"read_cpu_us_per_event={read_us / events:.1f} bytes_per_event={written / events:.0f} "
-      f"page_size={page_size}")
+      f"page_size={page_size} log_leaves={log_leaves} log_cpu_us_per_event={log_us:.1f}")
