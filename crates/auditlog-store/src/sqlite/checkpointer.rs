@@ -4,8 +4,8 @@
 //! Left to SQLite, the connection whose COMMIT takes the WAL past 1,000 pages runs the
 //! checkpoint itself, inside that commit: it writes every page back to the database file and
 //! fsyncs it, all while the store's writer mutex is held and every waiting request with it.
-//! On this store's ingest path that was one checkpoint per few hundred events, each with an
-//! fsync of the database file of about 5 ms.
+//! On this store's ingest path that was one checkpoint every 1,000 to 4,000 events, each with
+//! an fsync of the database file of about 5 ms.
 //!
 //! Instead, the ingest connection's WAL hook notes how many frames the WAL holds after each
 //! commit; past [`CHECKPOINT_FRAMES`] not yet copied back, the store wakes this thread, which
@@ -18,7 +18,7 @@
 //! allows. So the writer keeps a bound: once the WAL holds [`INLINE_CHECKPOINT_FRAMES`], the
 //! ingest connection checkpoints itself after its commit, still holding the writer mutex, and
 //! the next transaction starts the WAL over. The sqlx writer has the same bound as its
-//! `wal_autocheckpoint` (`connections::WRITER_PRAGMAS`).
+//! `wal_autocheckpoint` (set with the writers' other PRAGMAs in `connections`).
 
 use super::connections::{open_rusqlite, Role};
 use crate::error::StoreResult;
@@ -133,7 +133,7 @@ impl Checkpointer {
             match self.wake.try_send(()) {
                 Ok(()) | Err(TrySendError::Full(())) => {}
                 // The thread is gone (it only ends when the checkpointer is dropped, or if it
-                // panicked): SQLite's own checkpoint takes over.
+                // panicked): the writer checkpoints inline instead.
                 Err(TrySendError::Disconnected(())) => {
                     if let Err(error) = checkpoint(ingest) {
                         tracing::warn!(%error, "inline WAL checkpoint failed");
