@@ -73,13 +73,6 @@ record() {
   log "run $1 $2 $3: $4 events in $5 s ($(awk -v n="$4" -v s="$5" 'BEGIN{printf "%.0f", n/s}') events/s)"
 }
 
-count_events() { # backend data_dir db_url org
-  if [[ "$1" == sqlite ]]; then
-    sqlite3 "$2/auditlog.db" "SELECT count(*) FROM events WHERE organization_id = '$4'"
-  else
-    psql "$3" -qAtc "SELECT count(*) FROM events WHERE organization_id = '$4'"
-  fi
-}
 
 # The bulk body: 1,000 events shaped as `auditlog seed` makes them (seed::synthetic_event),
 # one second apart and ending about now, for organization $1, as NDJSON in file $2.

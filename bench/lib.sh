@@ -201,6 +201,14 @@ wrk_version() { { wrk -v 2>&1 || true; } | head -1 | awk '{print $2}'; }
 
 # wait_for_tree BACKEND DATA_DIR DB_URL ORG SIZE SECONDS: polls until the organization's
 # tamper-evidence tree holds SIZE leaves (status 0) or SECONDS pass (status 1).
+# count_events BACKEND DATA_DIR DB_URL ORG: the organization's stored events.
+count_events() { # backend data_dir db_url org
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 "$2/auditlog.db" "SELECT count(*) FROM events WHERE organization_id = '$4'"
+  else
+    psql "$3" -qAtc "SELECT count(*) FROM events WHERE organization_id = '$4'"
+  fi
+}
 wait_for_tree() {
   local deadline=$((SECONDS + $6))
   while ((SECONDS < deadline)); do

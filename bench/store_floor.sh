@@ -181,11 +181,7 @@ for run in $(seq 1 "$RUNS"); do
       load "$run" "$store$variant"
       per_commit="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics" | events_per_commit "%.0f")"
       # The log builder runs every few seconds; the log floor replays a complete log.
-      if [[ "$store" == sqlite ]]; then
-        stored="$(sqlite3 "$data_dir/auditlog.db" "SELECT count(*) FROM events")"
-      else
-        stored="$(psql "$db_url" -qAtc "SELECT count(*) FROM events")"
-      fi
+      stored="$(count_events "$store" "$data_dir" "$db_url" "$ORG")"
       wait_for_tree "$store" "$data_dir" "$db_url" "$ORG" "$stored" 120 ||
         { echo "$store: the log did not reach $stored leaves" >&2; exit 1; }
       stop_server

@@ -114,10 +114,7 @@ impl Checkpointer {
             return;
         }
         if frames >= INLINE_CHECKPOINT_FRAMES {
-            match checkpoint(ingest) {
-                Ok(copied) => note_copied(&self.copied, copied),
-                Err(error) => tracing::warn!(%error, "inline WAL checkpoint failed"),
-            }
+            self.checkpoint_inline(ingest);
             return;
         }
         // A smaller count than the last checkpoint's means the WAL started over since. (A WAL
@@ -134,12 +131,16 @@ impl Checkpointer {
                 Ok(()) | Err(TrySendError::Full(())) => {}
                 // The thread is gone (it only ends when the checkpointer is dropped, or if it
                 // panicked): the writer checkpoints inline instead.
-                Err(TrySendError::Disconnected(())) => {
-                    if let Err(error) = checkpoint(ingest) {
-                        tracing::warn!(%error, "inline WAL checkpoint failed");
-                    }
-                }
+                Err(TrySendError::Disconnected(())) => self.checkpoint_inline(ingest),
             }
+        }
+    }
+
+    /// Checkpoints on the writer's own connection, under the writer mutex.
+    fn checkpoint_inline(&self, ingest: &Connection) {
+        match checkpoint(ingest) {
+            Ok(copied) => note_copied(&self.copied, copied),
+            Err(error) => tracing::warn!(%error, "inline WAL checkpoint failed"),
         }
     }
 }

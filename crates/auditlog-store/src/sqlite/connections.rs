@@ -26,9 +26,10 @@
 //! Settings, whichever the driver: every connection waits up to [`BUSY_TIMEOUT`] for a lock
 //! (another process, such as the CLI or a second server, may hold it). The writers set
 //! [`WRITER_PRAGMAS`], and checkpoint the WAL themselves only past the bound in `checkpointer`
-//! (whose thread does it before then); readers set none, as nothing there affects a read-only connection
-//! (sqlx itself turns `foreign_keys` on by default, which changes nothing for reads). Each
-//! driver applies the same `PRAGMA name = value` statements when a connection opens.
+//! (whose thread does it before then); readers set none, as nothing there affects a read-only
+//! connection (sqlx itself turns `foreign_keys` on by default, which changes nothing for
+//! reads). Each driver applies the same `PRAGMA name = value` statements when a connection
+//! opens.
 
 use super::checkpointer::INLINE_CHECKPOINT_FRAMES;
 use crate::error::StoreResult;
